@@ -1,0 +1,336 @@
+"""Settings: read once from the environment and `.env`, validated as a whole.
+
+A bad or missing value stops start-up with one message that names every offending variable and says how to
+fix it (`ConfigError`). Twilio settings are required only when `TELEPHONY_PROVIDER=twilio`; placeholder
+secrets are refused outside local use (`ENVIRONMENT=production`).
+"""
+
+from __future__ import annotations
+
+import functools
+import ipaddress
+import os
+import re
+import secrets
+from pathlib import Path
+from typing import Annotated, Literal
+from urllib.parse import urlsplit
+
+import phonenumbers
+from pydantic import Field, SecretStr, ValidationError, field_validator
+from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
+
+PLACEHOLDERS = {
+    "changethis",
+    "changeme",
+    "change-me",
+    "change_me",
+    "secret",
+    "password",
+    "admin",
+    "test",
+    "xxx",
+    "todo",
+    "example",
+}
+
+# How to fix each variable; shown next to the problem.
+HELP: dict[str, str] = {
+    "ENVIRONMENT": "set ENVIRONMENT=local (one machine) or ENVIRONMENT=production",
+    "HOST": "an IP address to bind, e.g. HOST=127.0.0.1 (this machine only) or HOST=0.0.0.0 (all interfaces)",
+    "PORT": "a free TCP port between 1 and 65535, e.g. PORT=3000",
+    "DATA_DIR": "a writable directory, e.g. DATA_DIR=./data",
+    "DATABASE_URL": "e.g. DATABASE_URL=sqlite:///data/call_center.db or "
+    "DATABASE_URL=postgresql+psycopg://user:pass@127.0.0.1:5432/dbname",
+    "REDIS_URL": "e.g. REDIS_URL=redis://127.0.0.1:6379/0, or leave it unset for one worker",
+    "SECRET_KEY": 'generate one with: python -c "import secrets; print(secrets.token_urlsafe(48))"',
+    "SESSION_TTL_HOURS": "hours a login lasts, 1 to 720, e.g. SESSION_TTL_HOURS=12",
+    "ADMIN_EMAIL": "the first admin's e-mail, e.g. ADMIN_EMAIL=admin@example.com",
+    "ADMIN_PASSWORD": "at least 10 characters that are not a placeholder, or leave it unset to have one "
+    "generated and printed once",
+    "TELEPHONY_PROVIDER": "TELEPHONY_PROVIDER=local (built-in, no account) or TELEPHONY_PROVIDER=twilio",
+    "PUBLIC_BASE_URL": "the address browsers and Twilio use to reach this app, e.g. "
+    "PUBLIC_BASE_URL=https://calls.example.com (https outside local use)",
+    "DEFAULT_REGION": "a two-letter region code for numbers typed without +, e.g. DEFAULT_REGION=EG",
+    "ALLOWED_COUNTRIES": "comma-separated region codes agents may call, e.g. ALLOWED_COUNTRIES=EG,SA,AE",
+    "CALLS_PER_MINUTE": "outbound calls one agent may start per minute, 1 to 120",
+    "RING_TIMEOUT_SECONDS": "seconds an unanswered call rings, 5 to 120",
+    "MEDIA_HOST": "the address(es) the local media server offers to browsers, comma-separated, e.g. "
+    "MEDIA_HOST=127.0.0.1 for one machine or your LAN address",
+    "MEDIA_CONTROL_PORT": "a free loopback TCP port for the local media server, e.g. MEDIA_CONTROL_PORT=3101",
+    "ECHO_NUMBER": "digits only, e.g. ECHO_NUMBER=1000",
+    "COMPANY_NUMBER": "the company number simulated phones dial, in E.164, e.g. COMPANY_NUMBER=+20221234567",
+    "TWILIO_ACCOUNT_SID": "copy the Account SID (AC + 32 hex characters) from the Twilio Console home page",
+    "TWILIO_AUTH_TOKEN": "copy the Auth Token (32 hex characters) from the Twilio Console home page",
+    "TWILIO_API_KEY": "create an API key (SK...) in Console > Account > API keys, or run "
+    "`python -m call_center twilio setup`",
+    "TWILIO_API_SECRET": "the secret shown once when the API key was created, or run "
+    "`python -m call_center twilio setup`",
+    "TWILIO_TWIML_APP_SID": "create a TwiML App (AP...) in Console > Voice > TwiML Apps, or run "
+    "`python -m call_center twilio setup --public-url https://...`",
+    "TWILIO_CALLER_ID": "a Twilio number or verified caller ID in E.164, e.g. TWILIO_CALLER_ID=+201001234567",
+    "TWILIO_TOKEN_TTL_SECONDS": "lifetime of browser tokens in seconds, 300 to 86400",
+    "LOG_LEVEL": "one of DEBUG, INFO, WARNING, ERROR",
+}
+
+TWILIO_PATTERNS = {
+    "TWILIO_ACCOUNT_SID": r"AC[0-9a-fA-F]{32}",
+    "TWILIO_AUTH_TOKEN": r"[0-9a-fA-F]{32}",
+    "TWILIO_API_KEY": r"SK[0-9a-fA-F]{32}",
+    "TWILIO_API_SECRET": r"[0-9A-Za-z]{32}",
+    "TWILIO_TWIML_APP_SID": r"AP[0-9a-fA-F]{32}",
+}
+
+
+class ConfigError(Exception):
+    """Start-up configuration problems, one line per offending variable."""
+
+    def __init__(self, problems: dict[str, str]):
+        self.problems = problems
+        lines = [
+            f"  - {var}: {problem}. Fix: {HELP.get(var, 'see .env.example')}"
+            for var, problem in problems.items()
+        ]
+        super().__init__(
+            "The configuration is not valid (environment variables or .env):\n" + "\n".join(lines)
+        )
+
+
+def _is_placeholder(value: str) -> bool:
+    lowered = value.strip().lower()
+    return lowered in PLACEHOLDERS or lowered.startswith(("your", "<", "xxx", "changeme", "change-this"))
+
+
+CommaList = Annotated[list[str], NoDecode]
+
+
+class Settings(BaseSettings):
+    """Every setting of the app. Defaults are the embedded, one-machine set-up."""
+
+    model_config = SettingsConfigDict(
+        env_file=os.environ.get("CALL_CENTER_ENV_FILE", ".env"),
+        env_ignore_empty=True,
+        extra="ignore",
+        case_sensitive=True,
+    )
+
+    ENVIRONMENT: Literal["local", "production"] = "local"
+    HOST: str = "127.0.0.1"
+    PORT: int = Field(3000, ge=1, le=65535)
+    DATA_DIR: Path = Path("data")
+    DATABASE_URL: str | None = None
+    REDIS_URL: str | None = None
+    SECRET_KEY: SecretStr | None = None
+    SESSION_TTL_HOURS: int = Field(12, ge=1, le=720)
+    LOGIN_MAX_FAILURES: int = Field(5, ge=1, le=100)
+    LOGIN_WINDOW_MINUTES: int = Field(15, ge=1, le=1440)
+    ADMIN_EMAIL: str = "admin@almasar.local"
+    ADMIN_NAME: str = "Admin"
+    ADMIN_PASSWORD: SecretStr | None = None
+    TELEPHONY_PROVIDER: Literal["local", "twilio"] = "local"
+    PUBLIC_BASE_URL: str | None = None
+    DEFAULT_REGION: str = "EG"
+    ALLOWED_COUNTRIES: CommaList = ["EG"]
+    CALLS_PER_MINUTE: int = Field(10, ge=1, le=120)
+    RING_TIMEOUT_SECONDS: int = Field(30, ge=5, le=120)
+    MEDIA_HOST: CommaList = ["127.0.0.1"]
+    MEDIA_CONTROL_PORT: int = Field(0, ge=0, le=65535)
+    ECHO_NUMBER: str = "1000"
+    COMPANY_NUMBER: str = "+20221234567"
+    TWILIO_ACCOUNT_SID: str | None = None
+    TWILIO_AUTH_TOKEN: SecretStr | None = None
+    TWILIO_API_KEY: str | None = None
+    TWILIO_API_SECRET: SecretStr | None = None
+    TWILIO_TWIML_APP_SID: str | None = None
+    TWILIO_CALLER_ID: str | None = None
+    TWILIO_TOKEN_TTL_SECONDS: int = Field(3600, ge=300, le=86400)
+    TWILIO_DELETE_AFTER_DOWNLOAD: bool = False
+    LOG_LEVEL: Literal["DEBUG", "INFO", "WARNING", "ERROR"] = "INFO"
+    DEBUG_MEDIA: bool = False
+
+    @field_validator("ALLOWED_COUNTRIES", "MEDIA_HOST", mode="before")
+    @classmethod
+    def _split_commas(cls, value: object) -> object:
+        if isinstance(value, str):
+            return [part.strip() for part in value.split(",") if part.strip()]
+        return value
+
+    @field_validator("DEFAULT_REGION", mode="before")
+    @classmethod
+    def _upper(cls, value: object) -> object:
+        return value.strip().upper() if isinstance(value, str) else value
+
+    # Derived values -------------------------------------------------------------------------------------
+    @property
+    def data_dir(self) -> Path:
+        return self.DATA_DIR.expanduser().resolve()
+
+    @property
+    def recordings_dir(self) -> Path:
+        return self.data_dir / "recordings"
+
+    @property
+    def database_url(self) -> str:
+        if self.DATABASE_URL:
+            return self.DATABASE_URL
+        return f"sqlite:///{self.data_dir / 'call_center.db'}"
+
+    @property
+    def is_sqlite(self) -> bool:
+        return self.database_url.startswith("sqlite")
+
+    @property
+    def public_base_url(self) -> str:
+        if self.PUBLIC_BASE_URL:
+            return self.PUBLIC_BASE_URL.rstrip("/")
+        host = "127.0.0.1" if self.HOST in ("0.0.0.0", "::") else self.HOST
+        return f"http://{host}:{self.PORT}"
+
+    @property
+    def secure_cookies(self) -> bool:
+        return self.public_base_url.startswith("https://")
+
+    @property
+    def media_control_port(self) -> int:
+        return self.MEDIA_CONTROL_PORT or self.PORT + 101
+
+    @property
+    def allowed_countries(self) -> set[str]:
+        return {c.upper() for c in self.ALLOWED_COUNTRIES}
+
+    def secret_key(self) -> str:
+        """The signing key: from SECRET_KEY, or (local use only) generated once and kept in DATA_DIR."""
+        if self.SECRET_KEY is not None:
+            return self.SECRET_KEY.get_secret_value()
+        path = self.data_dir / ".secret_key"
+        if path.exists():
+            return path.read_text().strip()
+        path.parent.mkdir(parents=True, exist_ok=True)
+        key = secrets.token_urlsafe(48)
+        fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+        with os.fdopen(fd, "w") as handle:
+            handle.write(key)
+        return key
+
+
+def _check(settings: Settings) -> dict[str, str]:
+    """Cross-field rules pydantic cannot express; returns {variable: problem}."""
+    problems: dict[str, str] = {}
+    production = settings.ENVIRONMENT == "production"
+
+    try:
+        ipaddress.ip_address(settings.HOST)
+    except ValueError:
+        if settings.HOST != "localhost":
+            problems["HOST"] = f"{settings.HOST!r} is not an IP address"
+
+    url = settings.database_url
+    if not url.startswith(("sqlite://", "postgresql")):
+        problems["DATABASE_URL"] = "only sqlite:/// and postgresql+psycopg:// URLs are supported"
+    elif url.startswith("postgresql") and not url.startswith("postgresql+psycopg://"):
+        problems["DATABASE_URL"] = "use the psycopg 3 driver: postgresql+psycopg://..."
+
+    if settings.REDIS_URL and not settings.REDIS_URL.startswith(("redis://", "rediss://")):
+        problems["REDIS_URL"] = "must start with redis:// or rediss://"
+
+    if settings.SECRET_KEY is not None:
+        key = settings.SECRET_KEY.get_secret_value()
+        if _is_placeholder(key) or len(key) < 32:
+            problems["SECRET_KEY"] = "is a placeholder or shorter than 32 characters"
+    elif production:
+        problems["SECRET_KEY"] = "is required when ENVIRONMENT=production"
+
+    if settings.ADMIN_PASSWORD is not None:
+        password = settings.ADMIN_PASSWORD.get_secret_value()
+        if len(password) < 10 or _is_placeholder(password):
+            problems["ADMIN_PASSWORD"] = "is a placeholder or shorter than 10 characters"
+    if "@" not in settings.ADMIN_EMAIL:
+        problems["ADMIN_EMAIL"] = f"{settings.ADMIN_EMAIL!r} is not an e-mail address"
+
+    if settings.PUBLIC_BASE_URL:
+        parts = urlsplit(settings.PUBLIC_BASE_URL)
+        if parts.scheme not in ("http", "https") or not parts.netloc:
+            problems["PUBLIC_BASE_URL"] = f"{settings.PUBLIC_BASE_URL!r} is not an http(s) URL"
+        elif production and parts.scheme != "https":
+            problems["PUBLIC_BASE_URL"] = "must be https:// when ENVIRONMENT=production (WebRTC needs HTTPS)"
+    elif production:
+        problems["PUBLIC_BASE_URL"] = "is required when ENVIRONMENT=production"
+
+    regions = phonenumbers.SUPPORTED_REGIONS
+    if settings.DEFAULT_REGION not in regions:
+        problems["DEFAULT_REGION"] = f"{settings.DEFAULT_REGION!r} is not a known region code"
+    bad = [c for c in settings.ALLOWED_COUNTRIES if c.upper() not in regions]
+    if bad or not settings.ALLOWED_COUNTRIES:
+        problems["ALLOWED_COUNTRIES"] = f"unknown region code(s): {', '.join(bad)}" if bad else "is empty"
+
+    for host in settings.MEDIA_HOST:
+        try:
+            ipaddress.ip_address(host)
+        except ValueError:
+            problems["MEDIA_HOST"] = f"{host!r} is not an IP address"
+    if not settings.ECHO_NUMBER.isdigit():
+        problems["ECHO_NUMBER"] = f"{settings.ECHO_NUMBER!r} is not digits only"
+    try:
+        company = phonenumbers.parse(settings.COMPANY_NUMBER, None)
+        if not phonenumbers.is_possible_number(company):
+            raise ValueError
+    except (phonenumbers.NumberParseException, ValueError):
+        problems["COMPANY_NUMBER"] = f"{settings.COMPANY_NUMBER!r} is not an E.164 number"
+
+    if settings.TELEPHONY_PROVIDER == "twilio":
+        problems.update(_check_twilio(settings))
+    return problems
+
+
+def _check_twilio(settings: Settings) -> dict[str, str]:
+    problems: dict[str, str] = {}
+    for var, pattern in TWILIO_PATTERNS.items():
+        raw = getattr(settings, var)
+        value = raw.get_secret_value() if isinstance(raw, SecretStr) else raw
+        if not value:
+            problems[var] = "is required when TELEPHONY_PROVIDER=twilio"
+        elif _is_placeholder(value) or not re.fullmatch(pattern, value):
+            problems[var] = "does not look like a real value (placeholder or wrong format)"
+    caller = settings.TWILIO_CALLER_ID
+    if not caller:
+        problems["TWILIO_CALLER_ID"] = "is required when TELEPHONY_PROVIDER=twilio"
+    else:
+        try:
+            parsed = phonenumbers.parse(caller, None)
+            if not phonenumbers.is_valid_number(parsed):
+                raise ValueError
+        except (phonenumbers.NumberParseException, ValueError):
+            problems["TWILIO_CALLER_ID"] = f"{caller!r} is not a valid E.164 number"
+    if not settings.PUBLIC_BASE_URL:
+        problems["PUBLIC_BASE_URL"] = (
+            "is required when TELEPHONY_PROVIDER=twilio (Twilio must reach the webhooks)"
+        )
+    return problems
+
+
+def load_settings(**overrides: object) -> Settings:
+    """Build and validate settings; raises ConfigError naming every bad variable."""
+    try:
+        settings = Settings(**overrides)  # type: ignore[arg-type]
+    except ValidationError as exc:
+        problems: dict[str, str] = {}
+        for error in exc.errors():
+            var = str(error["loc"][0]) if error["loc"] else "?"
+            shown = "" if re.search("SECRET|TOKEN|PASSWORD", var) else f" (got {error.get('input')!r})"
+            problems.setdefault(var, f"{error['msg']}{shown}")
+        raise ConfigError(problems) from None
+    problems = _check(settings)
+    if problems:
+        raise ConfigError(problems)
+    return settings
+
+
+@functools.lru_cache(maxsize=1)
+def get_settings() -> Settings:
+    """The process-wide settings, validated once."""
+    return load_settings()
+
+
+def reset_settings() -> None:
+    """Forget the cached settings (tests change the environment)."""
+    get_settings.cache_clear()

@@ -1,0 +1,112 @@
+"""Calls and the raw provider events they are built from."""
+
+from __future__ import annotations
+
+from datetime import datetime
+
+from pydantic import BaseModel
+from sqlalchemy import Index, Text, UniqueConstraint
+from sqlmodel import Field, SQLModel
+
+from call_center.models.base import created_field, time_field
+
+
+class CallStatus:
+    """Twilio's call statuses, shared by both providers."""
+
+    QUEUED = "queued"
+    INITIATED = "initiated"
+    RINGING = "ringing"
+    IN_PROGRESS = "in-progress"
+    COMPLETED = "completed"
+    BUSY = "busy"
+    NO_ANSWER = "no-answer"
+    FAILED = "failed"
+    CANCELED = "canceled"
+
+    TERMINAL = frozenset({COMPLETED, BUSY, NO_ANSWER, FAILED, CANCELED})
+    ALL = (QUEUED, INITIATED, RINGING, IN_PROGRESS, COMPLETED, BUSY, NO_ANSWER, FAILED, CANCELED)
+    RANK = {QUEUED: 0, INITIATED: 1, RINGING: 2, IN_PROGRESS: 3} | dict.fromkeys(TERMINAL, 4)
+
+
+class Direction:
+    OUTBOUND = "outbound"
+    INBOUND = "inbound"
+    ALL = (OUTBOUND, INBOUND)
+
+
+class Call(SQLModel, table=True):
+    __table_args__ = (
+        UniqueConstraint("provider", "provider_call_sid", name="uq_call_provider_sid"),
+        Index("ix_call_created", "created_at", "id"),
+        Index("ix_call_agent_created", "agent_id", "created_at"),
+        Index("ix_call_status_created", "status", "created_at"),
+        Index("ix_call_customer_number", "customer_number"),
+        {"extend_existing": True},
+    )
+
+    id: int | None = Field(default=None, primary_key=True)
+    provider: str = Field(max_length=16)
+    provider_call_sid: str | None = Field(default=None, max_length=64)
+    child_call_sid: str | None = Field(default=None, max_length=64, index=True)
+    direction: str = Field(max_length=8)
+    from_number: str = Field(max_length=32)
+    to_number: str = Field(max_length=32)
+    customer_number: str = Field(max_length=32)
+    agent_id: int | None = Field(default=None, foreign_key="agent.id", ondelete="SET NULL")
+    contact_id: int | None = Field(default=None, foreign_key="contact.id", ondelete="SET NULL")
+    status: str = Field(default=CallStatus.INITIATED, max_length=16)
+    created_at: datetime = created_field()
+    updated_at: datetime = created_field()
+    ringing_at: datetime | None = time_field()
+    answered_at: datetime | None = time_field()
+    ended_at: datetime | None = time_field()
+    duration_seconds: int | None = None
+    hangup_reason: str | None = Field(default=None, max_length=255)
+    hangup_by: str | None = Field(default=None, max_length=16)
+
+
+class CallEvent(SQLModel, table=True):
+    """Every raw provider event, stored before it is applied: audit trail and duplicate detection."""
+
+    __tablename__ = "call_event"
+    __table_args__ = {"extend_existing": True}
+
+    id: int | None = Field(default=None, primary_key=True)
+    call_id: int | None = Field(default=None, foreign_key="call.id", index=True, ondelete="CASCADE")
+    provider: str = Field(max_length=16)
+    provider_call_sid: str | None = Field(default=None, max_length=64, index=True)
+    kind: str = Field(max_length=32)
+    status: str | None = Field(default=None, max_length=32)
+    sequence: int | None = None
+    dedupe_key: str = Field(max_length=64, unique=True)
+    payload: str = Field(default="{}", sa_type=Text)
+    received_at: datetime = created_field()
+
+
+class CallPublic(BaseModel):
+    """A call as the API and the history show it."""
+
+    id: int
+    provider: str
+    call_sid: str | None
+    direction: str
+    from_number: str
+    to_number: str
+    customer_number: str
+    customer_name: str | None = None
+    agent_id: int | None
+    agent_name: str | None = None
+    status: str
+    created_at: datetime
+    answered_at: datetime | None
+    ended_at: datetime | None
+    duration_seconds: int | None
+    hangup_reason: str | None
+    recording_id: int | None = None
+    recording_status: str | None = None
+
+
+class CallsPublic(BaseModel):
+    data: list[CallPublic]
+    count: int

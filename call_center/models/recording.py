@@ -1,0 +1,34 @@
+"""Call recordings kept in our own store."""
+
+from __future__ import annotations
+
+from datetime import datetime
+
+from sqlmodel import Field, SQLModel
+
+from call_center.models.base import created_field, time_field
+
+
+class RecordingStatus:
+    PROCESSING = "processing"
+    READY = "ready"
+    FAILED = "failed"
+    ALL = (PROCESSING, READY, FAILED)
+
+
+class Recording(SQLModel, table=True):
+    __table_args__ = {"extend_existing": True}
+
+    id: int | None = Field(default=None, primary_key=True)
+    call_id: int = Field(foreign_key="call.id", index=True, ondelete="CASCADE")
+    provider: str = Field(max_length=16)
+    provider_recording_sid: str | None = Field(default=None, max_length=64, unique=True)
+    status: str = Field(default=RecordingStatus.PROCESSING, max_length=16)
+    reason: str | None = Field(default=None, max_length=255)
+    duration_seconds: float | None = None
+    channels: int | None = None
+    size_bytes: int | None = None
+    storage_key: str | None = Field(default=None, max_length=255)
+    created_at: datetime = created_field()
+    updated_at: datetime = created_field()
+    ready_at: datetime | None = time_field()
