@@ -1,0 +1,97 @@
+"""The FastAPI app Reflex mounts under its own (`rx.App(api_transformer=...)`), plus the page guard."""
+
+from __future__ import annotations
+
+import logging
+from http.cookies import SimpleCookie
+from typing import Any
+from urllib.parse import quote
+
+import anyio
+from fastapi import FastAPI, Request
+from fastapi.responses import JSONResponse
+from starlette.types import ASGIApp, Receive, Scope, Send
+
+from call_center.api.routes import auth, calls, health
+from call_center.core.db import session_scope
+from call_center.core.security import SESSION_COOKIE
+from call_center.services import agents
+from call_center.services.errors import DomainError
+
+logger = logging.getLogger(__name__)
+
+# Pages that need a session; everything else the frontend serves (assets, /login) is public.
+PROTECTED_PAGES = ("/", "/call-center", "/history", "/contacts", "/settings", "/phone")
+
+
+def create_api() -> FastAPI:
+    """A fresh API app (Reflex may import the app module more than once)."""
+    api = FastAPI(
+        title="AlMasar call center API", docs_url=None, redoc_url=None, openapi_url="/api/openapi.json"
+    )
+    for module in (health, auth, calls):
+        api.include_router(module.router)
+
+    @api.exception_handler(DomainError)
+    async def domain_error(_request: Request, exc: DomainError) -> JSONResponse:
+        return JSONResponse({"detail": {"code": exc.code, "message": exc.detail}}, status_code=exc.status)
+
+    return api
+
+
+def _session_token(scope: Scope) -> str | None:
+    for name, value in scope.get("headers", []):
+        if name == b"cookie":
+            jar: SimpleCookie = SimpleCookie()
+            try:
+                jar.load(value.decode("latin-1"))
+            except Exception:  # a malformed cookie header is just "no session"
+                return None
+            morsel = jar.get(SESSION_COOKIE)
+            return morsel.value if morsel else None
+    return None
+
+
+def _has_session(token: str | None) -> bool:
+    if not token:
+        return False
+    with session_scope() as db:
+        return agents.agent_for_token(db, token) is not None
+
+
+class PageGuard:
+    """Redirects page loads without a valid session to /login (and /login with one to the app).
+
+    The Reflex pages check again on load; this makes the first response a plain 303, so nothing of a
+    protected page is served to an anonymous browser.
+    """
+
+    def __init__(self, app: ASGIApp):
+        self.app = app
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] != "http" or scope["method"] not in ("GET", "HEAD"):
+            await self.app(scope, receive, send)
+            return
+        path = scope["path"].rstrip("/") or "/"
+        if path in PROTECTED_PAGES or path == "/login":
+            signed_in = await anyio.to_thread.run_sync(_has_session, _session_token(scope))
+            location = None
+            if signed_in and path in ("/login", "/"):
+                location = "/call-center"
+            elif path != "/login" and not signed_in:
+                location = "/login" if path == "/" else f"/login?next={quote(path)}"
+            if location:
+                await _redirect(send, location)
+                return
+        await self.app(scope, receive, send)
+
+
+async def _redirect(send: Send, location: str) -> None:
+    headers: list[Any] = [
+        (b"location", location.encode()),
+        (b"content-length", b"0"),
+        (b"cache-control", b"no-store"),
+    ]
+    await send({"type": "http.response.start", "status": 303, "headers": headers})
+    await send({"type": "http.response.body", "body": b""})

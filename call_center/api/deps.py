@@ -1,0 +1,50 @@
+"""FastAPI dependencies as Annotated aliases: SessionDep, CurrentAgent, AdminAgent."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from typing import Annotated
+
+from fastapi import Depends, HTTPException, Request
+from sqlmodel import Session
+
+from call_center.core.db import session_scope
+from call_center.core.security import SESSION_COOKIE
+from call_center.models import Agent, Role
+from call_center.services import agents
+
+
+def get_db() -> Iterator[Session]:
+    with session_scope() as session:
+        yield session
+
+
+SessionDep = Annotated[Session, Depends(get_db)]
+
+
+def client_ip(request: Request) -> str:
+    return request.client.host if request.client else ""
+
+
+def current_agent(request: Request, db: SessionDep) -> Agent:
+    """The logged-in agent (session cookie), or 401."""
+    agent = agents.agent_for_token(db, request.cookies.get(SESSION_COOKIE))
+    if agent is None:
+        raise HTTPException(
+            status_code=401,
+            detail={"code": "unauthorized", "message": "Log in first: this needs an agent session."},
+        )
+    db.commit()
+    return agent
+
+
+CurrentAgent = Annotated[Agent, Depends(current_agent)]
+
+
+def admin_agent(agent: CurrentAgent) -> Agent:
+    if agent.role != Role.ADMIN:
+        raise HTTPException(status_code=403, detail={"code": "forbidden", "message": "Admins only."})
+    return agent
+
+
+AdminAgent = Annotated[Agent, Depends(admin_agent)]
