@@ -1,0 +1,56 @@
+"""The Reflex app: the API under Reflex's own routes, the page guard, and the pages. Nothing else."""
+
+import warnings
+
+import reflex as rx
+
+from call_center.api.app import PageGuard, create_api
+from call_center.components.frame import app_frame
+from call_center.core.logging import setup_logging
+from call_center.models import TABLES
+from call_center.pages.login import LoginState, login_page
+from call_center.pages.placeholders import empty_body
+from call_center.pages.settings import settings_body
+from call_center.state.agents_admin import AgentsAdminState
+from call_center.state.session import SessionState
+
+setup_logging()
+# Reflex merges the metadata of every registered model; ours already share one MetaData, so the copies it
+# skips are the same tables.
+warnings.filterwarnings("ignore", message="Table '.*' already exists within the given MetaData")
+for table in TABLES:
+    rx.ModelRegistry.register(table)
+
+app = rx.App(
+    api_transformer=[create_api(), PageGuard],
+    stylesheets=["/styles.css"],
+    html_lang="ar",
+    html_custom_attrs={"dir": "rtl"},
+)
+
+app.add_page(login_page, route="/login", title="AlMasar", on_load=LoginState.load)
+app.add_page(
+    app_frame("page.call_center.title", empty_body),
+    route="/call-center",
+    title="AlMasar",
+    on_load=SessionState.check_session,
+)
+app.add_page(
+    app_frame("page.history.title", empty_body),
+    route="/history",
+    title="AlMasar",
+    on_load=SessionState.check_session,
+)
+app.add_page(
+    app_frame("page.contacts.title", empty_body),
+    route="/contacts",
+    title="AlMasar",
+    on_load=SessionState.check_session,
+)
+app.add_page(
+    app_frame("page.settings.title", settings_body),
+    route="/settings",
+    title="AlMasar",
+    on_load=[SessionState.check_session, AgentsAdminState.load],
+)
+app.add_page(lambda: rx.fragment(), route="/", title="AlMasar", on_load=rx.redirect("/call-center"))

@@ -1,0 +1,166 @@
+"""Settings: agents (admins only)."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import reflex as rx
+
+from call_center.components.ui import T, alert, button, card, field, text_input
+from call_center.models import Role
+from call_center.state.agents_admin import AgentsAdminState
+from call_center.state.session import SessionState
+
+
+def _agent_row(row: Any) -> rx.Component:
+    is_me = row["id"] == SessionState.agent_id
+    return rx.el.tr(
+        rx.el.td(row["name"], rx.cond(is_me, rx.el.span(" ", T["agents.you"], class_name="muted"))),
+        rx.el.td(row["email"], dir="ltr", class_name="cell-start"),
+        rx.el.td(rx.el.span(T["role." + row["role"].to(str)], class_name="badge")),
+        rx.el.td(
+            rx.cond(
+                row["is_active"],
+                rx.el.span(T["agents.active"], class_name="badge badge-ok"),
+                rx.el.span(T["agents.disabled"], class_name="badge badge-muted"),
+            )
+        ),
+        rx.el.td(
+            rx.el.div(
+                button(
+                    T["agents.edit"],
+                    variant="ghost",
+                    on_click=AgentsAdminState.open_edit(row["id"]),
+                    aria_label=T["agents.edit"] + " " + row["name"].to(str),
+                    type="button",
+                ),
+                rx.cond(
+                    row["is_active"],
+                    button(
+                        T["agents.disable"],
+                        variant="danger-ghost",
+                        on_click=AgentsAdminState.set_active(row["id"], False),
+                        aria_label=T["agents.disable"] + " " + row["name"].to(str),
+                        disabled=is_me,
+                        type="button",
+                    ),
+                    button(
+                        T["agents.enable"],
+                        variant="ghost",
+                        on_click=AgentsAdminState.set_active(row["id"], True),
+                        aria_label=T["agents.enable"] + " " + row["name"].to(str),
+                        type="button",
+                    ),
+                ),
+                class_name="row-actions",
+            )
+        ),
+    )
+
+
+def _agent_form() -> rx.Component:
+    return card(
+        rx.el.h2(
+            rx.cond(AgentsAdminState.editing_id == 0, T["agents.add"], T["agents.edit"]),
+            class_name="card-title",
+        ),
+        rx.cond(AgentsAdminState.form_error != "", alert(T[AgentsAdminState.form_error])),
+        rx.el.form(
+            rx.el.div(
+                field(
+                    T["agents.name"],
+                    text_input(
+                        "agent-name", name="name", default_value=AgentsAdminState.form_name, required=True
+                    ),
+                    html_for="agent-name",
+                ),
+                field(
+                    T["agents.email"],
+                    text_input(
+                        "agent-email",
+                        name="email",
+                        type="email",
+                        default_value=AgentsAdminState.form_email,
+                        required=True,
+                        dir="ltr",
+                    ),
+                    html_for="agent-email",
+                ),
+                field(
+                    T["agents.role"],
+                    rx.el.select(
+                        rx.el.option(T["role.agent"], value=Role.AGENT),
+                        rx.el.option(T["role.admin"], value=Role.ADMIN),
+                        id="agent-role",
+                        name="role",
+                        default_value=AgentsAdminState.form_role,
+                        class_name="select",
+                    ),
+                    html_for="agent-role",
+                ),
+                field(
+                    T["agents.password"],
+                    text_input(
+                        "agent-password",
+                        name="password",
+                        type="password",
+                        auto_complete="new-password",
+                        dir="ltr",
+                    ),
+                    html_for="agent-password",
+                    hint=T["agents.password_hint"],
+                ),
+                class_name="form-grid",
+            ),
+            rx.el.div(
+                button(T["agents.save"], type="submit"),
+                button(
+                    T["agents.cancel"], variant="ghost", type="button", on_click=AgentsAdminState.close_form
+                ),
+                class_name="form-actions",
+            ),
+            on_submit=AgentsAdminState.save,
+            key=AgentsAdminState.editing_id,
+            class_name="form",
+        ),
+        class_name="agent-form",
+    )
+
+
+def _agents_section() -> rx.Component:
+    return rx.el.div(
+        rx.el.div(
+            rx.el.h2(T["agents.title"], class_name="section-title"),
+            button(
+                rx.icon("user-plus", size=16),
+                T["agents.add"],
+                on_click=AgentsAdminState.open_new,
+                type="button",
+            ),
+            class_name="section-header",
+        ),
+        rx.cond(AgentsAdminState.notice != "", alert(T[AgentsAdminState.notice], kind="info")),
+        rx.cond(AgentsAdminState.list_error != "", alert(T[AgentsAdminState.list_error])),
+        rx.cond(AgentsAdminState.form_open, _agent_form()),
+        card(
+            rx.el.table(
+                rx.el.thead(
+                    rx.el.tr(
+                        rx.el.th(T["agents.name"]),
+                        rx.el.th(T["agents.email"]),
+                        rx.el.th(T["agents.role"]),
+                        rx.el.th(T["agents.status"]),
+                        rx.el.th(T["agents.actions"]),
+                    )
+                ),
+                rx.el.tbody(rx.foreach(AgentsAdminState.rows, _agent_row)),
+                class_name="table",
+                aria_label=T["agents.title"],
+            ),
+            class_name="table-card",
+        ),
+    )
+
+
+def settings_body() -> rx.Component:
+    return rx.cond(SessionState.is_admin, _agents_section(), alert(T["page.forbidden"], kind="info"))
