@@ -22,7 +22,6 @@ config = rx.Config(
     cors_allowed_origins=[settings.public_base_url],
     telemetry_enabled=False,
     show_built_with_reflex=False,
-    state_auto_setters=False,
     disable_plugins=[SitemapPlugin],
     default_color_mode="light",
 )
