@@ -1,17 +1,31 @@
 """SQLModel tables. Importing this package registers every table on SQLModel.metadata."""
 
 from call_center.models.agent import Agent, AgentPublic, AgentSession, Availability, LoginAttempt, Role
+from call_center.models.api_key import ApiKey
 from call_center.models.call import Call, CallEvent, CallPublic, CallsPublic, CallStatus, Direction
 from call_center.models.contact import Contact
-from call_center.models.recording import Recording, RecordingStatus
+from call_center.models.presence import DevicePresence
+from call_center.models.recording import Recording, RecordingJob, RecordingStatus
 
-TABLES = (Agent, AgentSession, LoginAttempt, Contact, Call, CallEvent, Recording)
+TABLES = (
+    Agent,
+    AgentSession,
+    LoginAttempt,
+    ApiKey,
+    Contact,
+    Call,
+    CallEvent,
+    Recording,
+    RecordingJob,
+    DevicePresence,
+)
 
 __all__ = [
     "TABLES",
     "Agent",
     "AgentPublic",
     "AgentSession",
+    "ApiKey",
     "Availability",
     "Call",
     "CallEvent",
@@ -19,9 +33,11 @@ __all__ = [
     "CallsPublic",
     "CallStatus",
     "Contact",
+    "DevicePresence",
     "Direction",
     "LoginAttempt",
     "Recording",
+    "RecordingJob",
     "RecordingStatus",
     "Role",
 ]

@@ -32,3 +32,21 @@ class Recording(SQLModel, table=True):
     created_at: datetime = created_field()
     updated_at: datetime = created_field()
     ready_at: datetime | None = time_field()
+
+
+class RecordingJob(SQLModel, table=True):
+    """A durable download of a provider's recording into our store (survives restarts, retried)."""
+
+    __tablename__ = "recording_job"
+    __table_args__ = {"extend_existing": True}
+
+    id: int | None = Field(default=None, primary_key=True)
+    recording_id: int = Field(foreign_key="recording.id", unique=True, ondelete="CASCADE")
+    source_url: str = Field(max_length=500)
+    attempts: int = 0
+    done: bool = Field(default=False, index=True)
+    next_attempt_at: datetime = created_field(index=True)
+    locked_until: datetime | None = time_field()
+    last_error: str | None = Field(default=None, max_length=500)
+    created_at: datetime = created_field()
+    updated_at: datetime = created_field()

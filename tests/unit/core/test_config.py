@@ -118,5 +118,7 @@ def test_every_setting_is_documented_in_env_example():
     from call_center.core.config import Settings
 
     example = (Path(__file__).resolve().parents[3] / ".env.example").read_text()
-    missing = [name for name in Settings.model_fields if f"#{name}=" not in example and f"\n{name}=" not in example]
+    missing = [
+        name for name in Settings.model_fields if f"#{name}=" not in example and f"\n{name}=" not in example
+    ]
     assert not missing, missing

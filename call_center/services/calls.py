@@ -1,0 +1,319 @@
+"""One call state machine for both providers.
+
+Every provider event goes through `apply_event`: the raw event is stored first (nothing is lost and
+duplicates are detected by a unique key), then the call's state is recomputed from *all* its stored events.
+Because the state is a function of the set of events, applying is idempotent (the same event twice changes
+nothing) and order-independent (a late `ringing` never undoes `completed`; the first terminal status wins by
+a fixed precedence, not by arrival).
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import logging
+from collections.abc import Iterable
+from dataclasses import dataclass, field
+from datetime import datetime
+from typing import Any
+
+from sqlalchemy import or_, update
+from sqlalchemy.exc import IntegrityError
+from sqlmodel import Session, col, select
+
+from call_center.models import Agent, Call, CallEvent, CallStatus, Contact, Recording
+from call_center.models.base import utcnow
+from call_center.services import history
+from call_center.services.events import queue_event
+
+logger = logging.getLogger(__name__)
+
+# Which leg's terminal status describes the call: the customer's first, then call-level facts (our own
+# decisions, e.g. a refused number), then the agent's browser leg.
+LEG_PRIORITY = {"customer": 0, None: 1, "agent": 2}
+TERMINAL_PRECEDENCE = {
+    CallStatus.FAILED: 0,
+    CallStatus.BUSY: 1,
+    CallStatus.NO_ANSWER: 2,
+    CallStatus.CANCELED: 3,
+    CallStatus.COMPLETED: 4,
+}
+# Twilio's and our own vocabulary, mapped onto CallStatus.
+STATUS_ALIASES = {"answered": CallStatus.IN_PROGRESS, "in_progress": CallStatus.IN_PROGRESS}
+
+
+@dataclass(frozen=True)
+class ProviderEvent:
+    """A call lifecycle fact reported by a provider (a Twilio callback, a local media server event)."""
+
+    provider: str
+    call_sid: str
+    status: str
+    leg: str | None = None  # "customer", "agent" or None (the call as a whole)
+    at: datetime | None = None
+    sequence: int | None = None
+    duration: int | None = None
+    reason: str | None = None
+    hangup_by: str | None = None
+    child_call_sid: str | None = None
+    raw: dict[str, Any] = field(default_factory=dict)
+    dedupe: str | None = None
+
+    def key(self) -> str:
+        basis = self.dedupe or json.dumps(
+            {"raw": self.raw, "status": self.status, "leg": self.leg, "seq": self.sequence},
+            sort_keys=True,
+            default=str,
+        )
+        return hashlib.sha256(f"{self.provider}|{self.call_sid}|status|{basis}".encode()).hexdigest()
+
+
+@dataclass(frozen=True)
+class ApplyResult:
+    call: Call | None
+    changed: bool
+    duplicate: bool
+
+
+def normalise_status(status: str) -> str:
+    status = (status or "").strip().lower()
+    status = STATUS_ALIASES.get(status, status)
+    if status not in CallStatus.ALL:
+        raise ValueError(f"unknown call status {status!r}")
+    return status
+
+
+def contact_for(db: Session, number: str) -> Contact | None:
+    return db.exec(select(Contact).where(Contact.phone == number)).first()
+
+
+def find_call(db: Session, provider: str, sid: str | None) -> Call | None:
+    if not sid:
+        return None
+    query = select(Call).where(
+        Call.provider == provider, or_(col(Call.provider_call_sid) == sid, col(Call.child_call_sid) == sid)
+    )
+    return db.exec(query).first()
+
+
+def create_call(
+    db: Session,
+    *,
+    provider: str,
+    call_sid: str,
+    direction: str,
+    from_number: str,
+    to_number: str,
+    customer_number: str,
+    agent_id: int | None = None,
+    status: str = CallStatus.INITIATED,
+) -> Call:
+    """A new call; events that arrived before it (orphans) are applied at once. Flushes, does not commit."""
+    contact = contact_for(db, customer_number)
+    call = Call(
+        provider=provider,
+        provider_call_sid=call_sid,
+        direction=direction,
+        from_number=from_number,
+        to_number=to_number,
+        customer_number=customer_number,
+        agent_id=agent_id,
+        contact_id=contact.id if contact else None,
+        status=status,
+    )
+    db.add(call)
+    db.flush()
+    orphans = db.exec(
+        select(CallEvent).where(
+            CallEvent.provider == provider,
+            CallEvent.provider_call_sid == call_sid,
+            col(CallEvent.call_id).is_(None),
+        )
+    ).all()
+    for orphan in orphans:
+        orphan.call_id = call.id
+        db.add(orphan)
+    if orphans:
+        db.flush()
+        _refold(db, call)
+    publish_call(db, call)
+    logger.info("call %s created (%s %s, sid %s)", call.id, provider, direction, call_sid)
+    return call
+
+
+def apply_event(db: Session, event: ProviderEvent) -> ApplyResult:
+    """Store the raw event, then recompute the call from all its events. Commits.
+
+    The event row is the transaction's first write: on SQLite that takes the write lock before anything is
+    read, and on PostgreSQL the call row is locked, so two concurrent events of one call never both fold
+    from a stale view.
+    """
+    status = normalise_status(event.status)
+    db.commit()  # start from a fresh transaction (no stale snapshot)
+    row = CallEvent(
+        provider=event.provider,
+        provider_call_sid=event.call_sid,
+        kind="status",
+        status=status,
+        sequence=event.sequence,
+        dedupe_key=event.key(),
+        payload=json.dumps(_payload(event, status), default=str),
+        received_at=utcnow(),
+    )
+    try:
+        with db.begin_nested():
+            db.add(row)
+    except IntegrityError:
+        db.rollback()
+        logger.info("duplicate %s event for %s ignored", event.provider, event.call_sid)
+        return ApplyResult(find_call(db, event.provider, event.call_sid), changed=False, duplicate=True)
+
+    call = _locked_call(db, event.provider, event.call_sid)
+    if call is None:
+        db.commit()  # kept as an orphan; create_call applies it
+        logger.info("%s event for unknown call %s stored for later", event.provider, event.call_sid)
+        return ApplyResult(None, changed=False, duplicate=False)
+    row.call_id = call.id
+    if event.child_call_sid and not call.child_call_sid:
+        call.child_call_sid = event.child_call_sid
+    db.add(row)
+    db.flush()
+    changed = _refold(db, call)
+    if changed:
+        publish_call(db, call)
+    db.commit()
+    return ApplyResult(call, changed=changed, duplicate=False)
+
+
+def _payload(event: ProviderEvent, status: str) -> dict[str, Any]:
+    return {
+        "status": status,
+        "leg": event.leg,
+        "at": event.at.isoformat() if event.at else None,
+        "duration": event.duration,
+        "reason": event.reason,
+        "hangup_by": event.hangup_by,
+        "raw": event.raw,
+    }
+
+
+def _locked_call(db: Session, provider: str, sid: str) -> Call | None:
+    query = select(Call).where(
+        Call.provider == provider, or_(col(Call.provider_call_sid) == sid, col(Call.child_call_sid) == sid)
+    )
+    return db.exec(query.with_for_update()).first()
+
+
+@dataclass(frozen=True)
+class _Fact:
+    status: str
+    leg: str | None
+    at: datetime
+    duration: int | None
+    reason: str | None
+    hangup_by: str | None
+    key: str
+
+
+def _facts(rows: Iterable[CallEvent]) -> list[_Fact]:
+    facts = []
+    for row in rows:
+        body = json.loads(row.payload or "{}")
+        at = datetime.fromisoformat(body["at"]) if body.get("at") else row.received_at
+        facts.append(
+            _Fact(
+                status=row.status or "",
+                leg=body.get("leg"),
+                at=at,
+                duration=body.get("duration"),
+                reason=body.get("reason"),
+                hangup_by=body.get("hangup_by"),
+                key=row.dedupe_key,
+            )
+        )
+    return facts
+
+
+def _refold(db: Session, call: Call) -> bool:
+    """Recompute the call's state from its stored events; returns whether anything changed."""
+    rows = db.exec(select(CallEvent).where(CallEvent.call_id == call.id, CallEvent.kind == "status")).all()
+    facts = _facts(rows)
+    if not facts:
+        return False
+    before = (
+        call.status,
+        call.ringing_at,
+        call.answered_at,
+        call.ended_at,
+        call.duration_seconds,
+        call.hangup_reason,
+    )
+
+    ringing = [f.at for f in facts if f.status == CallStatus.RINGING]
+    answered = [f.at for f in facts if f.status == CallStatus.IN_PROGRESS]
+    terminal = sorted(
+        (f for f in facts if f.status in CallStatus.TERMINAL),
+        key=lambda f: (LEG_PRIORITY.get(f.leg, 1), TERMINAL_PRECEDENCE[f.status], f.at, f.key),
+    )
+    call.ringing_at = min(ringing) if ringing else None
+    call.answered_at = min(answered) if answered else None
+    if terminal:
+        chosen = terminal[0]
+        status = chosen.status
+        if chosen.leg == "agent" and status == CallStatus.COMPLETED and call.answered_at is None:
+            status = CallStatus.CANCELED  # the agent hung up before the customer answered
+        call.status = status
+        call.ended_at = max(f.at for f in terminal)
+        call.hangup_reason = next((f.reason for f in terminal if f.reason), None)
+        call.hangup_by = next((f.hangup_by for f in terminal if f.hangup_by), None)
+        call.duration_seconds = _duration(call, terminal)
+    else:
+        call.status = max((f.status for f in facts), key=lambda s: CallStatus.RANK[s])
+        call.ended_at = call.hangup_reason = call.hangup_by = call.duration_seconds = None
+    after = (
+        call.status,
+        call.ringing_at,
+        call.answered_at,
+        call.ended_at,
+        call.duration_seconds,
+        call.hangup_reason,
+    )
+    if after != before:
+        call.updated_at = utcnow()
+        db.add(call)
+        db.flush()
+        return True
+    return False
+
+
+def _duration(call: Call, terminal: list[_Fact]) -> int:
+    """Talk time in seconds: the provider's figure for the customer leg if it gave one, else our clocks."""
+    reported = [f.duration for f in terminal if f.leg == "customer" and f.duration is not None]
+    if reported:
+        return max(reported)
+    if call.answered_at is None or call.ended_at is None:
+        return 0
+    return max(0, round((call.ended_at - call.answered_at).total_seconds()))
+
+
+def claim_call(db: Session, call_id: int, agent_id: int) -> bool:
+    """Give an unassigned (ringing inbound) call to this agent; False if someone else was first."""
+    result = db.execute(
+        update(Call)
+        .where(col(Call.id) == call_id, col(Call.agent_id).is_(None))
+        .values(agent_id=agent_id, updated_at=utcnow())
+    )
+    db.flush()
+    return bool(getattr(result, "rowcount", 0))
+
+
+def publish_call(db: Session, call: Call) -> None:
+    """Queue a `call.updated` event with the call as the history shows it (sent after commit)."""
+    agent = db.get(Agent, call.agent_id) if call.agent_id else None
+    agent_name = agent.name if agent else None
+    contact = db.get(Contact, call.contact_id) if call.contact_id else None
+    recording = db.exec(
+        select(Recording).where(Recording.call_id == call.id).order_by(col(Recording.id).desc())
+    ).first()
+    public = history.to_public(call, agent_name, contact.name if contact else None, recording)
+    queue_event(db, "call.updated", public.model_dump(mode="json"))
