@@ -193,5 +193,9 @@ def main(argv: Sequence[str] | None = None) -> int:
     p.add_argument("--password", help="omit to be asked (or set AGENT_PASSWORD)")
     p.set_defaults(func=create_agent)
 
+    from call_center.telephony.twilio import cli as twilio_cli
+
+    twilio_cli.add_parser(sub)
+
     args = parser.parse_args(argv)
     return int(args.func(args) or 0)

@@ -12,7 +12,7 @@ from fastapi import FastAPI, Request
 from fastapi.responses import JSONResponse
 from starlette.types import ASGIApp, Receive, Scope, Send
 
-from call_center.api.routes import auth, calls, health
+from call_center.api.routes import auth, calls, health, twilio
 from call_center.core.db import session_scope
 from call_center.core.security import SESSION_COOKIE
 from call_center.services import agents
@@ -29,7 +29,7 @@ def create_api() -> FastAPI:
     api = FastAPI(
         title="AlMasar call center API", docs_url=None, redoc_url=None, openapi_url="/api/openapi.json"
     )
-    for module in (health, auth, calls):
+    for module in (health, auth, calls, twilio):
         api.include_router(module.router)
 
     @api.exception_handler(DomainError)

@@ -4,12 +4,13 @@ from __future__ import annotations
 
 from typing import Annotated, Any
 
-from fastapi import APIRouter, Query
+from fastapi import APIRouter, HTTPException, Query
 
 from call_center.api.deps import CurrentAgent, SessionDep
-from call_center.core.config import get_settings
 from call_center.models import CallsPublic
 from call_center.services import history
+from call_center.telephony import get_provider
+from call_center.telephony.base import ProviderError
 
 router = APIRouter(prefix="/api/calls", tags=["calls"])
 
@@ -29,4 +30,7 @@ def list_calls(
 @router.get("/token")
 def token(agent: CurrentAgent) -> dict[str, Any]:
     """What the agent's browser needs to register its phone; the identity comes from the session."""
-    return {"provider": get_settings().TELEPHONY_PROVIDER, "identity": agent.identity}
+    try:
+        return get_provider().browser_config(agent)
+    except ProviderError as exc:
+        raise HTTPException(status_code=503, detail={"code": exc.code, "message": exc.detail}) from None

@@ -1,0 +1,1 @@
+"""The built-in local provider: WebRTC legs terminated by our own media server (aiortc), simulated phones."""

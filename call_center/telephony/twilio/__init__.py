@@ -1,0 +1,1 @@
+"""The Twilio provider (production): tokens, TwiML, signed webhooks, recordings copied into our store."""
