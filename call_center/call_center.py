@@ -4,15 +4,20 @@ import warnings
 
 import reflex as rx
 
-from call_center.api.app import PageGuard, create_api
+from call_center.api.app import PageGuard, app_lifespan, create_api
 from call_center.components.frame import app_frame
+from call_center.core.config import get_settings
 from call_center.core.logging import setup_logging
 from call_center.models import TABLES
+from call_center.pages.call_center import call_center_body
 from call_center.pages.login import LoginState, login_page
+from call_center.pages.phone import phone_body
 from call_center.pages.placeholders import empty_body
 from call_center.pages.settings import settings_body
 from call_center.state.agents_admin import AgentsAdminState
+from call_center.state.phone import PhoneState
 from call_center.state.session import SessionState
+from call_center.state.softphone import SoftphoneState
 
 setup_logging()
 # Reflex merges the metadata of every registered model; ours already share one MetaData, so the copies it
@@ -28,13 +33,22 @@ app = rx.App(
     html_custom_attrs={"dir": "rtl"},
 )
 
+app.register_lifespan_task(app_lifespan)
+
 app.add_page(login_page, route="/login", title="AlMasar", on_load=LoginState.load)
 app.add_page(
-    app_frame("page.call_center.title", empty_body),
+    app_frame("page.call_center.title", call_center_body),
     route="/call-center",
     title="AlMasar",
-    on_load=SessionState.check_session,
+    on_load=[SessionState.check_session, SoftphoneState.load],
 )
+if get_settings().TELEPHONY_PROVIDER == "local":
+    app.add_page(
+        app_frame("sim.title", phone_body, softphone=False),
+        route="/phone",
+        title="AlMasar",
+        on_load=[SessionState.check_session, PhoneState.load],
+    )
 app.add_page(
     app_frame("page.history.title", empty_body),
     route="/history",

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import argparse
+import contextlib
 import getpass
 import logging
 import os
@@ -105,33 +106,71 @@ def serve(args: argparse.Namespace) -> int:
     migrate()
     ensure_admin(settings)
     children: list[subprocess.Popen[bytes]] = []
+    if settings.TELEPHONY_PROVIDER == "local":
+        children.append(start_media_server())
     command = [
-        sys.executable, "-m", "reflex", "run", "--env", "prod", "--single-port",
-        "--frontend-port", str(settings.PORT), "--backend-port", str(settings.PORT),
-        "--backend-host", settings.HOST, "--loglevel", args.loglevel,
-    ]  # fmt: skip
+        sys.executable,
+        "-m",
+        "reflex",
+        "run",
+        "--env",
+        "prod",
+        "--single-port",
+        "--frontend-port",
+        str(settings.PORT),
+        "--backend-port",
+        str(settings.PORT),
+        "--backend-host",
+        settings.HOST,
+        "--loglevel",
+        args.loglevel,
+    ]
     reflex = subprocess.Popen(command, cwd=ROOT, env=reflex_env(settings), start_new_session=True)
     stop = threading.Event()
     threading.Thread(target=_announce_when_up, args=(settings, started, stop), daemon=True).start()
 
     def forward(signum: int, _frame: object) -> None:
+        # The media server goes first: it ends calls and its callbacks must still reach the app.
         stop.set()
-        for proc in (reflex, *children):
-            if proc.poll() is None:
-                os.killpg(proc.pid, signal.SIGTERM)
+        for child in children:
+            _stop(child, 20)
+        _stop(reflex, 20)
 
     signal.signal(signal.SIGINT, forward)
     signal.signal(signal.SIGTERM, forward)
     code = reflex.wait()
     stop.set()
     for child in children:
-        if child.poll() is None:
-            os.killpg(child.pid, signal.SIGTERM)
-            try:
-                child.wait(15)
-            except subprocess.TimeoutExpired:
-                os.killpg(child.pid, signal.SIGKILL)
+        _stop(child, 20)
     return code
+
+
+def _stop(proc: subprocess.Popen[bytes], timeout: float) -> None:
+    if proc.poll() is not None:
+        return
+    with contextlib.suppress(ProcessLookupError):
+        os.killpg(proc.pid, signal.SIGTERM)
+    try:
+        proc.wait(timeout)
+    except subprocess.TimeoutExpired:
+        with contextlib.suppress(ProcessLookupError):
+            os.killpg(proc.pid, signal.SIGKILL)
+
+
+def start_media_server() -> subprocess.Popen[bytes]:
+    """The local provider's media server, in its own process (and process group)."""
+    return subprocess.Popen([sys.executable, "-m", "call_center", "media"], cwd=ROOT, start_new_session=True)
+
+
+def media(_args: argparse.Namespace) -> int:
+    """Run the local media server in the foreground."""
+    import asyncio
+
+    from call_center.telephony.local import server
+
+    settings = _settings_or_exit()
+    asyncio.run(server.run(settings))
+    return 0
 
 
 def create_agent(args: argparse.Namespace) -> int:
@@ -181,6 +220,9 @@ def main(argv: Sequence[str] | None = None) -> int:
     p = sub.add_parser("serve", help="migrate, ensure an admin, and serve the app on HOST:PORT")
     p.add_argument("--loglevel", default="info", choices=["debug", "info", "warning", "error"])
     p.set_defaults(func=serve)
+
+    p = sub.add_parser("media", help="run the local provider's media server (serve starts it for you)")
+    p.set_defaults(func=media)
 
     p = sub.add_parser("migrate", help="apply database migrations")
     p.set_defaults(func=_migrate_command)

@@ -2,7 +2,10 @@
 
 from __future__ import annotations
 
+import asyncio
+import contextlib
 import logging
+from collections.abc import AsyncIterator
 from http.cookies import SimpleCookie
 from typing import Any
 from urllib.parse import quote
@@ -12,11 +15,13 @@ from fastapi import FastAPI, Request
 from fastapi.responses import JSONResponse
 from starlette.types import ASGIApp, Receive, Scope, Send
 
-from call_center.api.routes import auth, calls, health, twilio
+from call_center.api.routes import auth, calls, health, local, twilio
 from call_center.core.db import session_scope
 from call_center.core.security import SESSION_COOKIE
-from call_center.services import agents
+from call_center.services import agents, presence
 from call_center.services.errors import DomainError
+from call_center.services.events import get_bus
+from call_center.telephony import get_provider
 
 logger = logging.getLogger(__name__)
 
@@ -29,7 +34,7 @@ def create_api() -> FastAPI:
     api = FastAPI(
         title="AlMasar call center API", docs_url=None, redoc_url=None, openapi_url="/api/openapi.json"
     )
-    for module in (health, auth, calls, twilio):
+    for module in (health, auth, calls, local, twilio):
         api.include_router(module.router)
 
     @api.exception_handler(DomainError)
@@ -37,6 +42,38 @@ def create_api() -> FastAPI:
         return JSONResponse({"detail": {"code": exc.code, "message": exc.detail}}, status_code=exc.status)
 
     return api
+
+
+@contextlib.asynccontextmanager
+async def app_lifespan() -> AsyncIterator[None]:
+    """Per worker: the event bus, the provider's background work, and housekeeping."""
+    bus = get_bus()
+    await bus.start()
+    provider_task = asyncio.create_task(get_provider().run_background(), name="provider-background")
+    housekeeping = asyncio.create_task(_housekeeping(), name="housekeeping")
+    try:
+        yield
+    finally:
+        for task in (provider_task, housekeeping):
+            task.cancel()
+        await asyncio.gather(provider_task, housekeeping, return_exceptions=True)
+        await bus.close()
+
+
+async def _housekeeping() -> None:
+    """Expired sessions and dead device connections, every few minutes."""
+    while True:
+        try:
+            await anyio.to_thread.run_sync(_purge)
+        except Exception:  # keep going; the next round may work
+            logger.exception("housekeeping failed")
+        await asyncio.sleep(300)
+
+
+def _purge() -> None:
+    with session_scope() as db:
+        agents.purge_expired(db)
+        presence.purge_stale(db)
 
 
 def _session_token(scope: Scope) -> str | None:

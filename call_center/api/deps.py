@@ -26,15 +26,21 @@ def client_ip(request: Request) -> str:
     return request.client.host if request.client else ""
 
 
-def current_agent(request: Request, db: SessionDep) -> Agent:
-    """The logged-in agent (session cookie), or 401."""
-    agent = agents.agent_for_token(db, request.cookies.get(SESSION_COOKIE))
+def current_agent(request: Request) -> Agent:
+    """The logged-in agent (session cookie), or 401.
+
+    It uses a short session of its own, so long-lived responses (event streams) hold no connection.
+    """
+    with session_scope() as db:
+        agent = agents.agent_for_token(db, request.cookies.get(SESSION_COOKIE))
+        if agent is not None:
+            db.flush()
+            db.expunge(agent)
     if agent is None:
         raise HTTPException(
             status_code=401,
             detail={"code": "unauthorized", "message": "Log in first: this needs an agent session."},
         )
-    db.commit()
     return agent
 
 

@@ -7,9 +7,12 @@ from typing import Any
 
 import reflex as rx
 
+from call_center.components.softphone import incoming_banner
 from call_center.components.ui import T, native_form
+from call_center.components.voice_device import voice_device
 from call_center.core.config import get_settings
 from call_center.state.session import SessionState
+from call_center.state.softphone import SoftphoneState
 
 NAV = (
     ("/call-center", "nav.call_center", "phone"),
@@ -91,17 +94,30 @@ def _topbar(title_key: str) -> rx.Component:
     )
 
 
-def app_frame(title_key: str, body: Callable[[], rx.Component]) -> Callable[[], rx.Component]:
-    """Wrap a page body in the frame; nothing but a spinner shows until the session is confirmed."""
+def app_frame(
+    title_key: str, body: Callable[[], rx.Component], *, softphone: bool = True
+) -> Callable[[], rx.Component]:
+    """Wrap a page body in the frame; nothing but a spinner shows until the session is confirmed.
+
+    With `softphone` (every agent page), the agent's phone stays registered on the page and incoming calls
+    ring wherever the agent is.
+    """
 
     def page() -> rx.Component:
+        phone = (
+            [voice_device(mode="agent", on_event=SoftphoneState.on_device_event), incoming_banner()]
+            if softphone
+            else []
+        )
         return rx.el.div(
             rx.cond(
                 SessionState.is_authenticated,
                 rx.el.div(
                     _sidebar(),
                     rx.el.div(
-                        _topbar(title_key), rx.el.main(body(), class_name="content"), class_name="main"
+                        _topbar(title_key),
+                        rx.el.main(*phone, body(), class_name="content"),
+                        class_name="main",
                     ),
                     class_name="shell",
                 ),

@@ -60,6 +60,6 @@ def empty_state(message: rx.Var | str) -> rx.Component:
     return rx.el.div(rx.icon("inbox", size=28), rx.el.p(message), class_name="empty")
 
 
-def alert(message: Any, *, kind: str = "error", **props: Any) -> rx.Component:
+def alert(*children: Any, kind: str = "error", **props: Any) -> rx.Component:
     role = "alert" if kind == "error" else "status"
-    return rx.el.div(message, role=role, class_name=f"alert alert-{kind}", **props)
+    return rx.el.div(*children, role=role, class_name=f"alert alert-{kind}", **props)

@@ -22,8 +22,7 @@ def safe_url(url: str | URL) -> str:
 
 
 def _sqlite_pragmas(dbapi_connection: Any, _record: Any) -> None:
-    # pysqlite's own transaction handling breaks SAVEPOINT; SQLAlchemy's recipe: let the driver autocommit
-    # and emit BEGIN ourselves (see _sqlite_begin).
+    # We manage SQLite transactions ourselves (_sqlite_lazy_begin): pysqlite's own handling breaks SAVEPOINT.
     dbapi_connection.isolation_level = None
     cursor = dbapi_connection.cursor()
     cursor.execute("PRAGMA journal_mode=WAL")
@@ -33,8 +32,20 @@ def _sqlite_pragmas(dbapi_connection: Any, _record: Any) -> None:
     cursor.close()
 
 
-def _sqlite_begin(conn: Any) -> None:
-    conn.exec_driver_sql("BEGIN")
+_READS = ("SELECT", "PRAGMA")
+
+
+def _sqlite_lazy_begin(conn: Any, cursor: Any, statement: str, *_args: Any) -> None:
+    """Open the transaction at the first write, with the write lock (BEGIN IMMEDIATE).
+
+    Reads before it run on their own snapshot, so a read-then-write never fails with "database is locked"
+    (a deferred transaction that read and then tries to write fails at once when another writer committed
+    in between; busy_timeout does not help there). Once begun, everything until COMMIT is one transaction.
+    """
+    raw = conn.connection.dbapi_connection
+    if raw is None or raw.in_transaction or statement.lstrip()[:6].upper().startswith(_READS):
+        return
+    cursor.execute("BEGIN IMMEDIATE")
 
 
 def make_engine(url: str, *, pooled: bool = True) -> Engine:
@@ -46,7 +57,7 @@ def make_engine(url: str, *, pooled: bool = True) -> Engine:
         extra: dict[str, Any] = {} if pooled else {"poolclass": NullPool}
         engine = create_engine(url, connect_args={"check_same_thread": False, "timeout": 10}, **extra)
         event.listen(engine, "connect", _sqlite_pragmas)
-        event.listen(engine, "begin", _sqlite_begin)
+        event.listen(engine, "before_cursor_execute", _sqlite_lazy_begin)
         return engine
     if not pooled:
         return create_engine(url, poolclass=NullPool)

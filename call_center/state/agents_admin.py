@@ -79,9 +79,14 @@ class AgentsAdminState(SessionState):
             with session_scope() as db:
                 if self.editing_id:
                     agents.update_agent(
-                        db, self.editing_id, actor_id=self.agent_id, name=name, email=email, role=role,
+                        db,
+                        self.editing_id,
+                        actor_id=self.agent_id,
+                        name=name,
+                        email=email,
+                        role=role,
                         password=password or None,
-                    )  # fmt: skip
+                    )
                 else:
                     agents.create_agent(db, email=email, name=name, password=password, role=role)
         except DomainError as exc:

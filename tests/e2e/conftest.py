@@ -18,7 +18,7 @@ ARTIFACTS = Path(__file__).resolve().parents[2] / "test-results"
 
 @pytest.fixture(scope="session")
 def app(tmp_path_factory: pytest.TempPathFactory) -> Iterator[RunningApp]:
-    running = start_app(tmp_path_factory.mktemp("app") / "data")
+    running = start_app(tmp_path_factory.mktemp("app") / "data", extra_env={"RING_TIMEOUT_SECONDS": "6"})
     yield running
     running.stop()
 

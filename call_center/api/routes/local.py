@@ -1,0 +1,186 @@
+"""`/api/local/...`: signaling for the local provider's browser phones, and the media server's callbacks."""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import hmac
+import json
+import logging
+from collections.abc import AsyncIterator
+from typing import Annotated, Any
+
+import anyio
+from fastapi import APIRouter, Header, HTTPException, Query, Request
+from fastapi.responses import StreamingResponse
+from pydantic import BaseModel, Field
+
+from call_center.api.deps import CurrentAgent, SessionDep
+from call_center.core.config import get_settings
+from call_center.core.db import session_scope
+from call_center.services import presence
+from call_center.services.events import get_bus
+from call_center.telephony.local import control
+from call_center.telephony.local.protocol import callback_signature
+
+logger = logging.getLogger(__name__)
+router = APIRouter(prefix="/api/local", tags=["local"])
+
+SDP_MAX = 20_000
+KEEPALIVE_SECONDS = 10.0
+
+
+def _require_local() -> None:
+    if get_settings().TELEPHONY_PROVIDER != "local":
+        raise HTTPException(
+            status_code=404, detail={"code": "error.not_found", "message": "local provider is off"}
+        )
+
+
+def _device(agent: Any, phone: str | None) -> control.Device:
+    _require_local()
+    return control.phone_device(agent, phone) if phone else control.agent_device(agent)
+
+
+class Dial(BaseModel):
+    to: str = Field(max_length=40)
+    sdp: str = Field(max_length=SDP_MAX)
+
+
+class Offer(BaseModel):
+    sdp: str = Field(max_length=SDP_MAX)
+
+
+class Hold(BaseModel):
+    on: bool
+
+
+class Digits(BaseModel):
+    digits: str = Field(max_length=32)
+
+
+PhoneQuery = Annotated[str | None, Query(max_length=40, description="act as this simulated phone")]
+
+
+@router.post("/calls")
+def dial(body: Dial, agent: CurrentAgent, db: SessionDep, phone: PhoneQuery = None) -> dict[str, Any]:
+    """An agent calls a number, or (with ?phone=) a simulated phone calls the company number."""
+    device = _device(agent, phone)
+    if device.is_phone:
+        return control.phone_calls_company(db, device, body.sdp)
+    return control.place_call(db, agent, body.to, body.sdp)
+
+
+@router.post("/calls/{sid}/answer")
+def answer(
+    sid: str, body: Offer, agent: CurrentAgent, db: SessionDep, phone: PhoneQuery = None
+) -> dict[str, Any]:
+    return control.answer(db, _device(agent, phone), sid, body.sdp)
+
+
+@router.post("/calls/{sid}/reject", status_code=204)
+def reject(sid: str, agent: CurrentAgent, db: SessionDep, phone: PhoneQuery = None) -> None:
+    control.reject(db, _device(agent, phone), sid)
+
+
+@router.post("/calls/{sid}/hangup", status_code=204)
+def hangup(sid: str, agent: CurrentAgent, db: SessionDep, phone: PhoneQuery = None) -> None:
+    control.hangup(db, _device(agent, phone), sid)
+
+
+@router.post("/calls/{sid}/hold", status_code=204)
+def hold(sid: str, body: Hold, agent: CurrentAgent, db: SessionDep) -> None:
+    control.hold(db, _device(agent, None), sid, body.on)
+
+
+@router.post("/calls/{sid}/dtmf", status_code=204)
+def dtmf(sid: str, body: Digits, agent: CurrentAgent, db: SessionDep, phone: PhoneQuery = None) -> None:
+    control.send_digits(db, _device(agent, phone), sid, body.digits)
+
+
+@router.get("/events")
+async def events(request: Request, agent: CurrentAgent, phone: PhoneQuery = None) -> StreamingResponse:
+    """Server-sent events for one browser phone: offers, status changes, DTMF. Keeps its presence fresh."""
+    device = _device(agent, phone)
+    topics = [control.device_topic(device.identity)]
+    if not device.is_phone:
+        topics.append(control.AGENTS_TOPIC)
+    return StreamingResponse(
+        _stream(request, device, topics),
+        media_type="text/event-stream",
+        headers={"cache-control": "no-store", "x-accel-buffering": "no"},
+    )
+
+
+async def _stream(request: Request, device: control.Device, topics: list[str]) -> AsyncIterator[bytes]:
+    connection = await anyio.to_thread.run_sync(_presence_connect, device)
+    try:
+        async with get_bus().subscribe(*topics) as sub:
+            hello = {"type": "registered", "identity": device.identity, "number": device.number}
+            yield _sse(hello)
+            # A reconnecting browser may have missed offers or status changes: replay where its calls stand.
+            for message in await anyio.to_thread.run_sync(_current_state, device):
+                yield _sse(message)
+            while not await request.is_disconnected():
+                item = await sub.get(timeout=KEEPALIVE_SECONDS)
+                if item is None:
+                    await anyio.to_thread.run_sync(_presence_touch, connection)
+                    yield b": keep-alive\n\n"
+                    continue
+                if item.topic == control.AGENTS_TOPIC and device.identity not in item.data.get(
+                    "agents", [device.identity]
+                ):
+                    continue  # an offer for other agents
+                yield _sse(item.data)
+    finally:
+        with contextlib.suppress(Exception):
+            await asyncio.shield(anyio.to_thread.run_sync(_presence_disconnect, connection))
+
+
+def _sse(data: dict[str, Any]) -> bytes:
+    return f"data: {json.dumps(data, default=str)}\n\n".encode()
+
+
+def _presence_connect(device: control.Device) -> str:
+    with session_scope() as db:
+        return presence.connect(db, device.identity, None if device.is_phone else device.agent.id)
+
+
+def _presence_touch(connection: str) -> None:
+    try:
+        with session_scope() as db:
+            presence.heartbeat(db, connection)
+    except Exception as exc:  # a missed heartbeat must not drop the phone's connection
+        logger.warning("presence heartbeat failed: %s", exc.__class__.__name__)
+
+
+def _current_state(device: control.Device) -> list[dict[str, Any]]:
+    with session_scope() as db:
+        return control.current_state(db, device)
+
+
+def _presence_disconnect(connection: str) -> None:
+    with session_scope() as db:
+        presence.disconnect(db, connection)
+
+
+@router.post("/webhook", status_code=204, include_in_schema=False)
+async def webhook(request: Request, x_media_signature: Annotated[str, Header()] = "") -> None:
+    """Callbacks from our media server, signed with the app's secret (like Twilio's, but ours)."""
+    _require_local()
+    raw = await request.body()
+    expected = callback_signature(get_settings().secret_key(), raw)
+    if not x_media_signature or not hmac.compare_digest(expected, x_media_signature):
+        raise HTTPException(status_code=403, detail={"code": "error.forbidden", "message": "bad signature"})
+    try:
+        body = json.loads(raw)
+    except ValueError:
+        raise HTTPException(
+            status_code=400, detail={"code": "error.generic", "message": "malformed JSON"}
+        ) from None
+    await anyio.to_thread.run_sync(_apply_callback, body)
+
+
+def _apply_callback(body: dict[str, Any]) -> None:
+    with session_scope() as db:
+        control.handle_callback(db, body)

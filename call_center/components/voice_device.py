@@ -1,0 +1,36 @@
+"""The browser phone (assets/voice_device.jsx) as Reflex components."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import reflex as rx
+from reflex.event import passthrough_event_spec
+
+JSX = rx.asset("voice_device.jsx").importable_path
+TWILIO_SDK = "@twilio/voice-sdk@2.18.5"
+
+
+class VoiceDevice(rx.Component):
+    """Registers the page's phone (agent softphone or simulated phone) and reports its events."""
+
+    library = JSX
+    tag = "VoiceDevice"
+    lib_dependencies: list[str] = [TWILIO_SDK]
+
+    mode: rx.Var[str]
+    phone_number: rx.Var[str]
+    on_event: rx.EventHandler[passthrough_event_spec(dict[str, Any])]  # type: ignore[type-arg,valid-type,unused-ignore]
+
+
+class CallTimer(rx.Component):
+    """mm:ss since `since` (browser milliseconds), ticking in the browser."""
+
+    library = JSX
+    tag = "CallTimer"
+
+    since: rx.Var[int]
+
+
+voice_device = VoiceDevice.create
+call_timer = CallTimer.create

@@ -1,0 +1,175 @@
+"""/phone: a simulated customer handset for the local provider (a second tab or browser)."""
+
+from __future__ import annotations
+
+import reflex as rx
+
+from call_center.components.softphone import keypad
+from call_center.components.ui import T, alert, button, card, field
+from call_center.components.voice_device import call_timer, voice_device
+from call_center.state.phone import PhoneState
+
+P = PhoneState
+
+
+def _number_form() -> rx.Component:
+    return rx.el.form(
+        field(
+            T["sim.number"],
+            rx.el.div(
+                rx.el.input(
+                    id="sim-number",
+                    value=P.number_input,
+                    on_change=P.set_number_input,
+                    dir="ltr",
+                    class_name="input",
+                    type="tel",
+                ),
+                button(T["sim.use_number"], variant="ghost", type="submit"),
+                class_name="dial-row",
+            ),
+            html_for="sim-number",
+        ),
+        rx.cond(P.number_error != "", alert(T[P.number_error])),
+        on_submit=P.use_number,
+        class_name="form",
+    )
+
+
+def _screen() -> rx.Component:
+    return rx.el.div(
+        rx.el.div(
+            rx.el.span(
+                class_name=rx.cond(P.registered, "status-dot status-available", "status-dot"),
+                aria_hidden="true",
+            ),
+            T["sim.registered_as"],
+            " ",
+            rx.el.span(P.number_display, class_name="num", id="sim-registered-number"),
+            class_name="registration",
+        ),
+        rx.match(
+            P.state,
+            (
+                "incoming",
+                rx.el.div(
+                    rx.el.div(T["sim.ringing_from"]),
+                    rx.el.div(P.remote_name, class_name="remote-name"),
+                    rx.el.div(P.remote, class_name="num"),
+                    class_name="screen-call ringing",
+                ),
+            ),
+            (
+                "in-progress",
+                rx.el.div(
+                    rx.el.div(P.remote, class_name="num"),
+                    call_timer(since=P.started_ms),
+                    class_name="screen-call",
+                ),
+            ),
+            ("connecting", rx.el.div(T["call.state.connecting"], class_name="screen-call")),
+            (
+                "ringing",
+                rx.el.div(
+                    T["call.state.ringing"], rx.el.div(P.remote, class_name="num"), class_name="screen-call"
+                ),
+            ),
+            ("ended", rx.el.div(T["call.outcome." + P.outcome], class_name="screen-call")),
+            rx.el.div(T["sim.idle"], class_name="screen-call muted"),
+        ),
+        class_name="sim-screen",
+    )
+
+
+def _actions() -> rx.Component:
+    return rx.match(
+        P.state,
+        (
+            "incoming",
+            rx.el.div(
+                button(
+                    rx.icon("phone", size=18),
+                    T["call.accept"],
+                    variant="success",
+                    on_click=P.answer,
+                    type="button",
+                ),
+                button(
+                    rx.icon("phone-off", size=18),
+                    T["call.reject"],
+                    variant="danger",
+                    on_click=P.reject,
+                    type="button",
+                ),
+                class_name="sim-actions",
+            ),
+        ),
+        (
+            "in-progress",
+            rx.el.div(
+                button(
+                    rx.icon("phone-off", size=18),
+                    T["call.hangup"],
+                    variant="danger",
+                    on_click=P.hangup,
+                    type="button",
+                ),
+                class_name="sim-actions",
+            ),
+        ),
+        (
+            "ringing",
+            rx.el.div(
+                button(
+                    rx.icon("phone-off", size=18),
+                    T["call.hangup"],
+                    variant="danger",
+                    on_click=P.hangup,
+                    type="button",
+                ),
+                class_name="sim-actions",
+            ),
+        ),
+        rx.el.div(
+            button(
+                rx.icon("building-2", size=18),
+                T["sim.call_company"],
+                on_click=P.call_company,
+                disabled=~P.registered,
+                type="button",
+            ),
+            rx.el.span(
+                T["sim.company_number"],
+                ": ",
+                rx.el.span(P.company_number, class_name="num"),
+                class_name="muted small",
+            ),
+            class_name="sim-actions",
+        ),
+    )
+
+
+def phone_body() -> rx.Component:
+    return rx.el.div(
+        voice_device(mode="phone", phone_number=P.number, on_event=P.on_device_event),
+        card(
+            rx.el.h2(T["sim.title"], class_name="card-title"),
+            rx.el.p(T["sim.intro"], class_name="muted"),
+            _number_form(),
+            class_name="sim-setup",
+        ),
+        card(
+            _screen(),
+            rx.cond(P.error != "", alert(T[P.error], id="sim-error")),
+            _actions(),
+            rx.cond(P.state == "in-progress", keypad(P.press_key, "call.keypad")),
+            rx.el.p(
+                T["call.received_digits"],
+                ": ",
+                rx.el.span(P.digits_received, class_name="num", id="sim-digits-received"),
+                class_name="muted small",
+            ),
+            class_name="handset",
+        ),
+        class_name="sim-page",
+    )

@@ -1,0 +1,130 @@
+"""The simulated customer phone (/phone, local provider only): rings, answers, rejects, dials the company."""
+
+from __future__ import annotations
+
+import time
+from typing import Any
+
+import reflex as rx
+
+from call_center.core.config import get_settings
+from call_center.services import numbers
+from call_center.services.errors import DomainError
+from call_center.state.session import SessionState
+from call_center.state.softphone import KEYS, _phone_call
+
+DEFAULT_NUMBER = "+201000000001"
+
+
+class PhoneState(SessionState):
+    number_input: str = DEFAULT_NUMBER
+    number: str = ""  # the registered number (E.164); the page's phone is on while it is set
+    number_error: str = ""
+    registered: bool = False
+    state: str = "idle"  # idle, incoming, connecting, ringing, in-progress, ended
+    remote: str = ""
+    remote_name: str = ""
+    started_ms: int = 0
+    outcome: str = ""
+    digits_received: str = ""
+    digits_sent: str = ""
+    error: str = ""
+
+    @rx.var
+    def company_number(self) -> str:
+        return numbers.display(get_settings().COMPANY_NUMBER)
+
+    @rx.var
+    def number_display(self) -> str:
+        return numbers.display(self.number) if self.number else ""
+
+    @rx.event
+    def load(self):
+        if not self.number:
+            self._register(self.number_input)
+
+    def _register(self, raw: str) -> None:
+        try:
+            e164 = numbers.to_e164(raw, get_settings().DEFAULT_REGION)
+        except DomainError:
+            self.number_error = "phone.error.number"
+            return
+        self.number_error = ""
+        if e164 != self.number:
+            self.registered = False
+            self.number = e164
+            self.number_input = numbers.display(e164)
+
+    @rx.event
+    def set_number_input(self, value: str):
+        self.number_input = value[:40]
+
+    @rx.event
+    def use_number(self):
+        self._register(self.number_input)
+
+    @rx.event
+    def call_company(self):
+        if self.state in ("connecting", "ringing", "in-progress"):
+            return None
+        self._reset("connecting")
+        self.remote = self.company_number
+        return _phone_call("connect", get_settings().COMPANY_NUMBER)
+
+    @rx.event
+    def answer(self):
+        self.state = "connecting"
+        return _phone_call("accept")
+
+    @rx.event
+    def reject(self):
+        self.state = "idle"
+        return _phone_call("reject")
+
+    @rx.event
+    def hangup(self):
+        return _phone_call("hangup")
+
+    @rx.event
+    def press_key(self, key: str):
+        if key in KEYS and self.state == "in-progress":
+            self.digits_sent += key
+            return _phone_call("sendDigits", key)
+        return None
+
+    def _reset(self, state: str) -> None:
+        self.state = state
+        self.outcome = self.error = self.remote_name = ""
+        self.digits_received = self.digits_sent = ""
+        self.started_ms = 0
+
+    @rx.event
+    def on_device_event(self, event: dict[str, Any]):
+        kind = str(event.get("type", ""))
+        if kind == "registered":
+            self.registered = True
+        elif kind == "incoming":
+            self._reset("incoming")
+            self.remote = numbers.display(str(event.get("from", "")))
+            self.remote_name = str(event.get("caller_name") or "")
+        elif kind == "cancel" and self.state == "incoming":
+            self.state, self.outcome = "ended", "canceled"
+        elif kind == "ringing":
+            self.state = "ringing"
+        elif kind == "accepted":
+            self.state = "in-progress"
+            self.started_ms = int(event.get("at") or time.time() * 1000)
+        elif kind == "disconnected":
+            self.state, self.outcome = "ended", str(event.get("status") or "completed")
+        elif kind == "dtmf":
+            self.digits_received += str(event.get("digits", ""))
+        elif kind == "error":
+            code = str(event.get("code", ""))
+            self.error = (
+                code
+                if code.startswith(("call.error.", "dial.error."))
+                else "device.error."
+                + (code if code in ("mic-denied", "mic-missing", "mic-busy", "signaling-lost") else "generic")
+            )
+            if self.state == "connecting":
+                self.state, self.outcome = "ended", "failed"

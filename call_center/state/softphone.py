@@ -1,0 +1,320 @@
+"""The agent's softphone: the dialer, the call in progress, incoming calls, audio devices.
+
+The browser engine (assets/voice_device.jsx) does the telephony; this state validates numbers, drives the
+engine through `window.almasarPhone`, and turns the engine's events into what the page shows.
+"""
+
+from __future__ import annotations
+
+import json
+import time
+from typing import Any
+
+import reflex as rx
+from reflex.event import EventSpec
+from sqlmodel import col, select
+
+from call_center.core.config import get_settings
+from call_center.core.db import session_scope
+from call_center.models import Call, Contact, Direction
+from call_center.services import numbers
+from call_center.services.errors import DomainError
+from call_center.state.session import SessionState
+
+KEYS = "123456789*0#"
+DEVICE_ERRORS = {
+    "mic-denied",
+    "mic-missing",
+    "mic-busy",
+    "mic-error",
+    "signaling-lost",
+    "session-expired",
+    "busy",
+    "hold-unsupported",
+}
+
+
+def _phone_call(method: str, *args: Any) -> EventSpec:
+    """Call a method of the browser phone (arguments are JSON-encoded, never interpolated raw)."""
+    encoded = ", ".join(json.dumps(a) for a in args)
+    return rx.call_script(f"window.almasarPhone && window.almasarPhone.{method}({encoded})")
+
+
+class SoftphoneState(SessionState):
+    registered: bool = False
+    device_error: str = ""  # an i18n key
+    device_error_detail: str = ""
+    mic_problem: str = ""  # "mic-denied" / "mic-missing": shows the troubleshooting help
+    audio_blocked: bool = False
+
+    number: str = ""
+    number_display: str = ""
+    number_error: str = ""
+    number_e164: str = ""
+
+    call_sid: str = ""
+    call_state: str = "idle"  # idle, connecting, ringing, in-progress, ended
+    call_remote: str = ""
+    call_remote_name: str = ""
+    call_direction: str = ""
+    call_started_ms: int = 0
+    call_outcome: str = ""
+    call_reason: str = ""
+    muted: bool = False
+    on_hold: bool = False
+    digits_sent: str = ""
+    digits_received: str = ""
+    keypad_open: bool = False
+
+    incoming_sid: str = ""
+    incoming_from: str = ""
+    incoming_name: str = ""
+
+    inputs: list[dict[str, str]] = []
+    outputs: list[dict[str, str]] = []
+    input_id: str = ""
+    output_id: str = ""
+
+    recent: list[dict[str, str]] = []
+    contact_query: str = ""
+    contact_results: list[dict[str, str]] = []
+
+    @rx.var
+    def in_call(self) -> bool:
+        return self.call_state in ("connecting", "ringing", "in-progress")
+
+    @rx.var
+    def can_dial(self) -> bool:
+        return self.registered and not self.in_call and self.number_e164 != ""
+
+    @rx.var
+    def echo_number(self) -> str:
+        return get_settings().ECHO_NUMBER if get_settings().TELEPHONY_PROVIDER == "local" else ""
+
+    @rx.var
+    def hold_supported(self) -> bool:
+        return get_settings().TELEPHONY_PROVIDER == "local"
+
+    # Loading ------------------------------------------------------------------------------------------
+    @rx.event
+    def load(self):
+        self._load_recent()
+
+    def _load_recent(self) -> None:
+        if not self.agent_id:
+            return
+        region = get_settings().DEFAULT_REGION
+        with session_scope() as db:
+            rows = db.exec(
+                select(Call.customer_number, Contact.name)
+                .outerjoin(Contact, col(Call.contact_id) == Contact.id)
+                .where(Call.agent_id == self.agent_id)
+                .order_by(col(Call.created_at).desc())
+                .limit(40)
+            ).all()
+        seen: dict[str, dict[str, str]] = {}
+        for number, name in rows:
+            if number not in seen and len(seen) < 8:
+                seen[number] = {
+                    "number": number,
+                    "display": numbers.display(number, region),
+                    "name": name or "",
+                }
+        self.recent = list(seen.values())
+
+    # The dialer ---------------------------------------------------------------------------------------
+    def _validate(self) -> None:
+        self.number_error = self.number_display = self.number_e164 = ""
+        if not self.number.strip():
+            return
+        try:
+            dest = numbers.destination(self.number, get_settings())
+        except DomainError as exc:
+            self.number_error = exc.code
+            return
+        self.number_e164, self.number_display = dest.e164, dest.display
+
+    @rx.event
+    def set_number(self, value: str):
+        self.number = value[:40]
+        self._validate()
+
+    @rx.event
+    def pick_number(self, value: str):
+        self.number = value
+        self._validate()
+
+    @rx.event
+    def press_key(self, key: str):
+        if key not in KEYS:
+            return None
+        if self.call_state == "in-progress":
+            self.digits_sent += key
+            return _phone_call("sendDigits", key)
+        self.number += key
+        self._validate()
+        return None
+
+    @rx.event
+    def backspace(self):
+        self.number = self.number[:-1]
+        self._validate()
+
+    @rx.event
+    def dial(self):
+        """Validate on the server, then let the browser engine place the call."""
+        if self.in_call:
+            self.device_error = "device.error.busy"
+            return None
+        self._validate()
+        if not self.number_e164:
+            self.number_error = self.number_error or "dial.error.invalid"
+            return None
+        self._reset_call()
+        self.call_state = "connecting"
+        self.call_direction = Direction.OUTBOUND
+        self.call_remote = self.number_display
+        self.call_remote_name = self._contact_name(self.number_e164)
+        return _phone_call("connect", self.number_e164)
+
+    def _contact_name(self, number: str) -> str:
+        with session_scope() as db:
+            contact = db.exec(select(Contact).where(Contact.phone == number)).first()
+            return contact.name if contact else ""
+
+    def _reset_call(self) -> None:
+        self.call_sid = self.call_outcome = self.call_reason = ""
+        self.digits_sent = self.digits_received = ""
+        self.muted = self.on_hold = self.keypad_open = False
+        self.call_started_ms = 0
+        self.device_error = self.device_error_detail = ""
+
+    # In-call controls ----------------------------------------------------------------------------------
+    @rx.event
+    def hangup(self):
+        return _phone_call("hangup")
+
+    @rx.event
+    def toggle_mute(self):
+        return _phone_call("mute", not self.muted)
+
+    @rx.event
+    def toggle_hold(self):
+        return _phone_call("hold", not self.on_hold)
+
+    @rx.event
+    def toggle_keypad(self):
+        self.keypad_open = not self.keypad_open
+
+    @rx.event
+    def accept(self):
+        self._reset_call()
+        self.call_state = "connecting"
+        self.call_direction = Direction.INBOUND
+        self.call_sid = self.incoming_sid
+        self.call_remote, self.call_remote_name = self.incoming_from, self.incoming_name
+        self.incoming_sid = ""
+        return [_phone_call("accept"), rx.redirect("/call-center")]
+
+    @rx.event
+    def reject(self):
+        self.incoming_sid = ""
+        return _phone_call("reject")
+
+    @rx.event
+    def select_input(self, device_id: str):
+        self.input_id = device_id
+        return _phone_call("setInputDevice", device_id)
+
+    @rx.event
+    def select_output(self, device_id: str):
+        self.output_id = device_id
+        return _phone_call("setOutputDevice", device_id)
+
+    @rx.event
+    def unlock_audio(self):
+        self.audio_blocked = False
+        return _phone_call("unlockAudio")
+
+    # Events from the browser engine ---------------------------------------------------------------------
+    @rx.event
+    def on_device_event(self, event: dict[str, Any]):
+        kind = str(event.get("type", ""))
+        handler = getattr(self, "_on_" + kind.replace("-", "_"), None)
+        if handler is not None:
+            return handler(event)
+        return None
+
+    def _on_registered(self, _event: dict[str, Any]) -> None:
+        self.registered = True
+        if self.device_error == "signaling-lost":
+            self.device_error = ""
+
+    def _on_connecting(self, _event: dict[str, Any]) -> None:
+        self.call_state = "connecting"
+
+    def _on_ringing(self, event: dict[str, Any]) -> None:
+        self.call_state = "ringing"
+        self.call_sid = str(event.get("call_sid") or self.call_sid)
+
+    def _on_accepted(self, event: dict[str, Any]) -> None:
+        self.call_state = "in-progress"
+        self.call_sid = str(event.get("call_sid") or self.call_sid)
+        # the browser's own clock, so the timer it shows starts at 00:00 whatever the server's clock says
+        self.call_started_ms = int(event.get("at") or time.time() * 1000)
+        self.mic_problem = ""
+
+    def _on_disconnected(self, event: dict[str, Any]) -> None:
+        self.call_state = "ended"
+        self.call_outcome = str(event.get("status") or "completed")
+        self.call_reason = self._text(str(event.get("reason") or ""))
+        self.muted = self.on_hold = False
+        self._load_recent()
+
+    def _on_incoming(self, event: dict[str, Any]) -> None:
+        self.incoming_sid = str(event.get("call_sid", ""))
+        number = str(event.get("from", ""))
+        self.incoming_from = numbers.display(number, get_settings().DEFAULT_REGION)
+        self.incoming_name = str(event.get("caller_name") or "") or self._contact_name(number)
+
+    def _on_cancel(self, event: dict[str, Any]) -> None:
+        if event.get("call_sid") == self.incoming_sid:
+            self.incoming_sid = ""
+
+    def _on_mute(self, event: dict[str, Any]) -> None:
+        self.muted = bool(event.get("on"))
+
+    def _on_hold(self, event: dict[str, Any]) -> None:
+        self.on_hold = bool(event.get("on"))
+
+    def _on_dtmf(self, event: dict[str, Any]) -> None:
+        self.digits_received += str(event.get("digits", ""))
+
+    def _on_devices(self, event: dict[str, Any]) -> None:
+        self.inputs = [
+            {"id": str(d.get("id", "")), "label": str(d.get("label", ""))} for d in event.get("inputs", [])
+        ]
+        self.outputs = [
+            {"id": str(d.get("id", "")), "label": str(d.get("label", ""))} for d in event.get("outputs", [])
+        ]
+
+    def _on_audio_blocked(self, _event: dict[str, Any]) -> None:
+        self.audio_blocked = True
+
+    def _on_audio_unlocked(self, _event: dict[str, Any]) -> None:
+        self.audio_blocked = False
+
+    def _on_error(self, event: dict[str, Any]) -> None:
+        code = str(event.get("code", ""))
+        self.device_error_detail = str(event.get("message", ""))[:300]
+        if code.startswith(("dial.error.", "call.error.")):
+            self.device_error = code
+        else:
+            self.device_error = "device.error." + (code if code in DEVICE_ERRORS else "generic")
+        if code in ("mic-denied", "mic-missing"):
+            self.mic_problem = code
+        if code == "signaling-lost":
+            self.registered = False
+        if self.call_state == "connecting":
+            self.call_state = "ended"
+            self.call_outcome = "failed"

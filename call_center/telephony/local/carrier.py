@@ -1,0 +1,239 @@
+"""The local media server's call control: a tiny "carrier" around the media engine.
+
+It owns what a phone network would: legs, ringing timers, answer/reject/hang-up, hold, the echo line and the
+recordings. The app decides *who* a call goes to and tells the carrier over the control protocol; the carrier
+reports every status change back as a signed callback, which the app applies like a Twilio webhook.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import logging
+from collections.abc import Awaitable, Callable
+from dataclasses import dataclass, field
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import Any
+
+from call_center.telephony.local.media import MediaEngine, RecordingFailure, RecordingResult
+from call_center.telephony.local.notifier import Notifier
+
+logger = logging.getLogger(__name__)
+
+ECHO_ANSWER_DELAY = 0.4
+
+
+class CarrierRefused(Exception):
+    def __init__(self, code: str, message: str):
+        self.code = code
+        self.message = message
+        super().__init__(message)
+
+
+@dataclass
+class CarrierCall:
+    sid: str
+    mode: str  # "bridge" or "echo"
+    direction: str  # "outbound" (agent called out) or "inbound" (a phone called the company)
+    key: str  # where the recording goes in the store
+    answered: bool = False
+    ended: bool = False
+    on_hold: bool = False
+    timers: list[asyncio.TimerHandle | asyncio.Task[None]] = field(default_factory=list)
+
+
+class Carrier:
+    """Calls in progress and what happens to them."""
+
+    def __init__(self, engine: MediaEngine, notifier: Notifier, recordings_dir: Path):
+        self.engine = engine
+        self.notifier = notifier
+        self.recordings_dir = recordings_dir
+        self.calls: dict[str, CarrierCall] = {}
+        self.engine.recording_path = self._recording_path
+        self._ops: dict[str, Callable[..., Awaitable[Any]]] = {
+            "dial": self.dial,
+            "inbound": self.inbound,
+            "answer": self.answer,
+            "reject": self.reject,
+            "hangup": self.hangup,
+            "hold": self.hold,
+            "stats": self.stats,
+        }
+
+    def _recording_path(self, sid: str) -> Path:
+        call = self.calls.get(sid)
+        key = call.key if call else f"recovered/{sid}.mp3"
+        return self.recordings_dir / key
+
+    async def handle(self, op: str, args: dict[str, Any]) -> Any:
+        handler = self._ops.get(op)
+        if handler is None:
+            raise CarrierRefused("error.generic", f"unknown operation {op!r}")
+        return await handler(**args)
+
+    def _get(self, sid: str) -> CarrierCall:
+        call = self.calls.get(sid)
+        if call is None or call.ended:
+            raise CarrierRefused("call.error.gone", f"call {sid} is not in progress")
+        return call
+
+    def _new(self, sid: str, mode: str, direction: str) -> CarrierCall:
+        if sid in self.calls:
+            raise CarrierRefused("error.generic", f"call {sid} exists already")
+        key = f"{datetime.now(UTC):%Y/%m}/{sid}.mp3"
+        call = self.calls[sid] = CarrierCall(sid, mode, direction, key)
+        return call
+
+    def _ring(self, call: CarrierCall, timeout: float) -> None:
+        loop = asyncio.get_running_loop()
+        call.timers.append(
+            loop.call_later(timeout, lambda: asyncio.create_task(self._ring_timeout(call.sid)))
+        )
+
+    async def _ring_timeout(self, sid: str) -> None:
+        call = self.calls.get(sid)
+        if call is not None and not call.answered and not call.ended:
+            await self._end(call, "no-answer", reason="reason.no_answer", by="system")
+
+    # Operations (the app's requests) -------------------------------------------------------------------
+    async def dial(self, sid: str, mode: str, sdp: str, ring_timeout: float = 30) -> dict[str, Any]:
+        """An agent's outbound call: `echo` answers by itself, `bridge` rings until the phone answers."""
+        if mode not in ("bridge", "echo"):
+            raise CarrierRefused("error.generic", f"unknown mode {mode!r}")
+        call = self._new(sid, mode, "outbound")
+        try:
+            answer = await self.engine.add_leg(sid, "agent", sdp)
+        except Exception:
+            self.calls.pop(sid, None)
+            raise
+        self.engine.play(sid, "agent", "ringback")
+        self.notifier.status(sid, "ringing", leg="customer")
+        if mode == "echo":
+            call.timers.append(asyncio.create_task(self._answer_echo(call)))
+        else:
+            self._ring(call, ring_timeout)
+        return {"sdp": answer}
+
+    async def _answer_echo(self, call: CarrierCall) -> None:
+        await asyncio.sleep(ECHO_ANSWER_DELAY)
+        if call.ended:
+            return
+        call.answered = True
+        self.engine.play(call.sid, "agent", None)
+        self.engine.connect(call.sid, "echo")
+        self.notifier.status(call.sid, "in-progress", leg="customer")
+
+    async def inbound(self, sid: str, sdp: str, ring_timeout: float = 30) -> dict[str, Any]:
+        """A simulated phone calls the company: it hears ringback until an agent answers."""
+        call = self._new(sid, "bridge", "inbound")
+        try:
+            answer = await self.engine.add_leg(sid, "customer", sdp)
+        except Exception:
+            self.calls.pop(sid, None)
+            raise
+        self.engine.play(sid, "customer", "ringback")
+        self.notifier.status(sid, "ringing", leg="customer")
+        self._ring(call, ring_timeout)
+        return {"sdp": answer}
+
+    async def answer(self, sid: str, role: str, sdp: str) -> dict[str, Any]:
+        """The called side picks up: its leg joins and the two are bridged."""
+        call = self._get(sid)
+        if call.answered or call.mode != "bridge":
+            raise CarrierRefused("call.error.already_answered", f"call {sid} was answered already")
+        expected = "customer" if call.direction == "outbound" else "agent"
+        if role != expected:
+            raise CarrierRefused("error.generic", f"the {role} cannot answer call {sid}")
+        answer = await self.engine.add_leg(sid, role, sdp)  # type: ignore[arg-type]
+        self._cancel_timers(call)
+        call.answered = True
+        self.engine.play(sid, "agent", None)
+        self.engine.play(sid, "customer", None)
+        self.engine.connect(sid, "bridge")
+        self.notifier.status(sid, "in-progress", leg="customer")
+        return {"sdp": answer}
+
+    async def reject(self, sid: str, status: str = "busy") -> None:
+        """The called phone declines (outbound → busy)."""
+        call = self._get(sid)
+        if call.answered:
+            raise CarrierRefused("call.error.already_answered", f"call {sid} was answered already")
+        await self._end(call, status, reason="reason.rejected", by="customer")
+
+    async def hangup(self, sid: str, by: str) -> None:
+        """Either side hangs up; before an answer that cancels the call."""
+        call = self.calls.get(sid)
+        if call is None or call.ended:
+            return  # already over: hanging up twice is fine
+        if call.answered:
+            await self._end(call, "completed", reason=f"reason.hangup_{by}", by=by)
+        else:
+            await self._end(call, "canceled", reason=f"reason.hangup_{by}", by=by)
+
+    async def hold(self, sid: str, on: bool) -> None:
+        call = self._get(sid)
+        if not call.answered:
+            raise CarrierRefused("call.error.not_answered", f"call {sid} is not answered yet")
+        call.on_hold = on
+        self.engine.set_hold(sid, on)
+
+    async def stats(self) -> dict[str, Any]:
+        return {"calls": len(self.calls), "engine": self.engine.stats(), "callbacks_sent": self.notifier.sent}
+
+    # Events from the media engine ----------------------------------------------------------------------
+    async def on_leg_ended(self, sid: str, role: str, reason: str) -> None:
+        """A browser vanished (watchdog or connection state): the whole call ends."""
+        call = self.calls.get(sid)
+        if call is None or call.ended:
+            return
+        logger.info("call %s: %s leg ended by itself (%s)", sid, role, reason)
+        status = "completed" if call.answered else "canceled"
+        await self._end(call, status, reason=f"reason.lost_{role}", by="system")
+
+    # Ending -------------------------------------------------------------------------------------------
+    def _cancel_timers(self, call: CarrierCall) -> None:
+        for timer in call.timers:
+            timer.cancel()
+        call.timers.clear()
+
+    async def _end(self, call: CarrierCall, status: str, *, reason: str, by: str) -> None:
+        call.ended = True
+        self._cancel_timers(call)
+        self.notifier.status(call.sid, status, leg="customer", reason=reason, by=by)
+        try:
+            result = await self.engine.end_call(call.sid)
+        finally:
+            self.calls.pop(call.sid, None)
+        self._report_recording(call, result)
+
+    def _report_recording(self, call: CarrierCall, result: RecordingResult | RecordingFailure | None) -> None:
+        if not call.answered:
+            if isinstance(result, RecordingResult):
+                result.path.unlink(missing_ok=True)  # nothing was said: no recording
+            return
+        if isinstance(result, RecordingResult):
+            self.notifier.recording(
+                call.sid,
+                status="ready",
+                key=call.key,
+                size=result.size,
+                duration=result.duration,
+                channels=result.channels,
+            )
+        else:
+            reason = result.reason if isinstance(result, RecordingFailure) else "no audio was received"
+            self.notifier.recording(call.sid, status="failed", reason=reason)
+
+    async def shutdown(self) -> None:
+        """End every call cleanly (callbacks sent, recordings finalised)."""
+        for call in list(self.calls.values()):
+            if not call.ended:
+                with contextlib.suppress(Exception):
+                    await self._end(
+                        call,
+                        "completed" if call.answered else "canceled",
+                        reason="reason.shutdown",
+                        by="system",
+                    )

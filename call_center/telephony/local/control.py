@@ -1,0 +1,383 @@
+"""The app's side of the local provider: routing calls to phones and agents, driving the media server,
+and applying its callbacks through the one call state machine."""
+
+from __future__ import annotations
+
+import logging
+import re
+import secrets
+from dataclasses import dataclass
+from datetime import datetime
+from typing import Any
+
+from sqlalchemy import and_, or_
+from sqlmodel import Session, col, select
+
+from call_center.core.config import get_settings
+from call_center.models import Agent, Call, CallStatus, Direction, Recording, RecordingStatus
+from call_center.services import calls, numbers, presence, recordings
+from call_center.services.calls import ProviderEvent
+from call_center.services.errors import Conflict, DomainError, Forbidden, InvalidInput, NotFound
+from call_center.services.events import queue_event
+from call_center.telephony.local.protocol import CarrierClient, CarrierError
+
+logger = logging.getLogger(__name__)
+
+PROVIDER = "local"
+AGENTS_TOPIC = "device.agents"  # every agent softphone listens here (offers and cancels of inbound calls)
+_DIGITS = re.compile(r"^[0-9*#]{1,32}$")
+
+
+class CallFailed(DomainError):
+    """The call could not be placed; the Call row records why."""
+
+    status = 409
+
+    def __init__(self, code: str, detail: str, call_sid: str):
+        super().__init__(code, detail)
+        self.call_sid = call_sid
+
+
+@dataclass(frozen=True)
+class Device:
+    """Who is acting: an agent's softphone or a simulated customer phone (used by a logged-in tester)."""
+
+    identity: str
+    agent: Agent
+    number: str | None = None  # set for simulated phones
+
+    @property
+    def is_phone(self) -> bool:
+        return self.number is not None
+
+
+def phone_identity(number: str) -> str:
+    return "phone_" + number.lstrip("+")
+
+
+def device_topic(identity: str) -> str:
+    return f"device.{identity}"
+
+
+def new_sid() -> str:
+    return "LC" + secrets.token_hex(16)
+
+
+def phone_device(agent: Agent, raw_number: str) -> Device:
+    settings = get_settings()
+    try:
+        number = numbers.to_e164(raw_number, settings.DEFAULT_REGION)
+    except InvalidInput:
+        raise InvalidInput("phone.error.number", f"{raw_number!r} is not a valid phone number") from None
+    return Device(identity=phone_identity(number), agent=agent, number=number)
+
+
+def agent_device(agent: Agent) -> Device:
+    return Device(identity=agent.identity, agent=agent)
+
+
+def client() -> CarrierClient:
+    return CarrierClient(get_settings())
+
+
+def _fail(db: Session, sid: str, status: str, code: str, reason: str) -> CallFailed:
+    # The i18n key is what the call keeps as its reason: the history shows it in the viewer's language.
+    calls.apply_event(db, ProviderEvent(PROVIDER, sid, status, leg=None, reason=code, dedupe=f"{sid}:{code}"))
+    logger.info("call %s failed: %s", sid, reason)
+    return CallFailed(code, reason, sid)
+
+
+# Placing calls -------------------------------------------------------------------------------------------
+
+
+def place_call(db: Session, agent: Agent, to: str, sdp: str) -> dict[str, Any]:
+    """An agent calls a number: the echo line, or a simulated phone if one is registered with that number."""
+    settings = get_settings()
+    dest = numbers.destination(to, settings)
+    numbers.check_rate(db, agent.id or 0, settings.CALLS_PER_MINUTE)
+    sid = new_sid()
+    call = calls.create_call(
+        db,
+        provider=PROVIDER,
+        call_sid=sid,
+        direction=Direction.OUTBOUND,
+        from_number=settings.COMPANY_NUMBER,
+        to_number=dest.e164,
+        customer_number=dest.e164,
+        agent_id=agent.id,
+    )
+    db.commit()
+    if not dest.is_echo and not presence.is_online(db, phone_identity(dest.e164)):
+        raise _fail(db, sid, CallStatus.FAILED, "call.error.unreachable", "the number is not reachable")
+    mode = "echo" if dest.is_echo else "bridge"
+    try:
+        reply = client().request(
+            "dial", sid=sid, mode=mode, sdp=sdp, ring_timeout=settings.RING_TIMEOUT_SECONDS
+        )
+    except CarrierError as exc:
+        raise _fail(db, sid, CallStatus.FAILED, exc.code, exc.message) from None
+    if mode == "bridge":
+        offer = {
+            "type": "incoming",
+            "call_sid": sid,
+            "from": settings.COMPANY_NUMBER,
+            "caller_name": agent.name,
+        }
+        queue_event(db, device_topic(phone_identity(dest.e164)), offer)
+        db.commit()
+    logger.info("call %s: agent %s dialled %s (%s)", sid, agent.id, dest.e164, mode)
+    return {
+        "call_sid": sid,
+        "call_id": call.id,
+        "sdp": reply["sdp"],
+        "to": dest.e164,
+        "display": dest.display,
+    }
+
+
+def phone_calls_company(db: Session, device: Device, sdp: str) -> dict[str, Any]:
+    """A simulated phone dials the company number: every available agent's softphone rings."""
+    settings = get_settings()
+    assert device.number is not None
+    sid = new_sid()
+    call = calls.create_call(
+        db,
+        provider=PROVIDER,
+        call_sid=sid,
+        direction=Direction.INBOUND,
+        from_number=device.number,
+        to_number=settings.COMPANY_NUMBER,
+        customer_number=device.number,
+    )
+    db.commit()
+    agents = presence.available_agents(db)
+    if not agents:
+        raise _fail(db, sid, CallStatus.NO_ANSWER, "call.error.no_agents", "no agent is available")
+    try:
+        reply = client().request("inbound", sid=sid, sdp=sdp, ring_timeout=settings.RING_TIMEOUT_SECONDS)
+    except CarrierError as exc:
+        raise _fail(db, sid, CallStatus.FAILED, exc.code, exc.message) from None
+    contact = calls.contact_for(db, device.number)
+    offer = {
+        "type": "incoming",
+        "call_sid": sid,
+        "from": device.number,
+        "caller_name": contact.name if contact else None,
+        "agents": [a.identity for a in agents],
+    }
+    queue_event(db, AGENTS_TOPIC, offer)
+    db.commit()
+    logger.info("call %s: %s calls the company; ringing %d agent(s)", sid, device.number, len(agents))
+    return {"call_sid": sid, "call_id": call.id, "sdp": reply["sdp"]}
+
+
+# Acting on a call ----------------------------------------------------------------------------------------
+
+
+def _call(db: Session, sid: str) -> Call:
+    call = calls.find_call(db, PROVIDER, sid)
+    if call is None:
+        raise NotFound("error.not_found", f"no call {sid}")
+    return call
+
+
+def _role(call: Call, device: Device) -> str:
+    """Which side of `call` the device is, or Forbidden."""
+    if device.is_phone:
+        if call.customer_number == device.number:
+            return "customer"
+    elif call.agent_id == device.agent.id:
+        return "agent"
+    raise Forbidden("error.forbidden", "this device is not part of that call")
+
+
+def answer(db: Session, device: Device, sid: str, sdp: str) -> dict[str, Any]:
+    """The called side picks up: a phone answering an agent, or the first agent to accept an inbound call."""
+    call = _call(db, sid)
+    if call.status in CallStatus.TERMINAL:
+        raise Conflict("call.error.gone", "the call has ended")
+    if device.is_phone:
+        role = _role(call, device)
+    else:
+        if call.direction != Direction.INBOUND:
+            raise Forbidden("error.forbidden", "agents answer inbound calls only")
+        if not calls.claim_call(db, call.id or 0, device.agent.id or 0):
+            raise Conflict("call.error.taken", "another agent answered first")
+        db.commit()
+        role = "agent"
+    try:
+        reply = client().request("answer", sid=sid, role=role, sdp=sdp)
+    except CarrierError as exc:
+        raise Conflict(exc.code, exc.message) from None
+    if role == "agent":
+        queue_event(
+            db,
+            AGENTS_TOPIC,
+            {"type": "cancel", "call_sid": sid, "reason": "answered-elsewhere", "by": device.identity},
+        )
+        db.commit()
+    return {"call_sid": sid, "sdp": reply["sdp"]}
+
+
+def reject(db: Session, device: Device, sid: str) -> None:
+    """A phone declines a call (busy). An agent declining an offer only stops their own ringing."""
+    call = _call(db, sid)
+    if device.is_phone:
+        _role(call, device)
+        client().request("reject", sid=sid, status="busy")
+
+
+def hangup(db: Session, device: Device, sid: str) -> None:
+    call = _call(db, sid)
+    role = _role(call, device)
+    if call.status in CallStatus.TERMINAL:
+        return
+    try:
+        client().request("hangup", sid=sid, by=role)
+    except CarrierError as exc:
+        # The media server lost the call (e.g. it restarted): end it here so nothing stays "in progress".
+        logger.warning(
+            "call %s: hang-up not possible on the media server (%s); ending it here", sid, exc.message
+        )
+        calls.apply_event(
+            db, ProviderEvent(PROVIDER, sid, "completed", leg=None, reason="reason.media_restarted")
+        )
+
+
+def hold(db: Session, device: Device, sid: str, on: bool) -> None:
+    call = _call(db, sid)
+    if _role(call, device) != "agent":
+        raise Forbidden("error.forbidden", "only the agent can hold a call")
+    try:
+        client().request("hold", sid=sid, on=on)
+    except CarrierError as exc:
+        raise Conflict(exc.code, exc.message) from None
+    signal(db, call, {"type": "hold", "on": on})
+    db.commit()
+
+
+def send_digits(db: Session, device: Device, sid: str, digits: str) -> None:
+    """DTMF from one side reaches the other side's phone."""
+    if not _DIGITS.match(digits or ""):
+        raise InvalidInput("call.error.digits", "DTMF digits are 0-9, * and #")
+    call = _call(db, sid)
+    role = _role(call, device)
+    target = phone_identity(call.customer_number) if role == "agent" else _agent_identity(db, call)
+    if target:
+        queue_event(
+            db, device_topic(target), {"type": "dtmf", "call_sid": sid, "digits": digits, "from": role}
+        )
+        db.commit()
+
+
+def _agent_identity(db: Session, call: Call) -> str | None:
+    agent = db.get(Agent, call.agent_id) if call.agent_id else None
+    return agent.identity if agent else None
+
+
+def signal(db: Session, call: Call, message: dict[str, Any]) -> None:
+    """Tell both ends of `call` (and, for unanswered inbound calls, every ringing agent) about it."""
+    body = {"call_sid": call.provider_call_sid, **message}
+    if identity := _agent_identity(db, call):
+        queue_event(db, device_topic(identity), body)
+    if call.direction == Direction.INBOUND and call.agent_id is None:
+        queue_event(db, AGENTS_TOPIC, body)
+    if call.customer_number.startswith("+"):
+        queue_event(db, device_topic(phone_identity(call.customer_number)), body)
+
+
+def current_state(db: Session, device: Device) -> list[dict[str, Any]]:
+    """Messages that bring a (re)connecting device up to date: calls offered to it, and its calls' status."""
+    active = (CallStatus.INITIATED, CallStatus.RINGING, CallStatus.IN_PROGRESS)
+    query = select(Call).where(Call.provider == PROVIDER, col(Call.status).in_(active))
+    if device.is_phone:
+        query = query.where(Call.customer_number == device.number)
+    else:
+        mine = col(Call.agent_id) == device.agent.id
+        offered = and_(col(Call.direction) == Direction.INBOUND, col(Call.agent_id).is_(None))
+        query = query.where(or_(mine, offered))
+    messages: list[dict[str, Any]] = []
+    for call in db.exec(query):
+        sid = call.provider_call_sid
+        offer_to_me = call.status == CallStatus.RINGING and (
+            (device.is_phone and call.direction == Direction.OUTBOUND)
+            or (not device.is_phone and call.direction == Direction.INBOUND and call.agent_id is None)
+        )
+        if offer_to_me:
+            caller = (
+                call.from_number if call.direction == Direction.INBOUND else get_settings().COMPANY_NUMBER
+            )
+            messages.append({"type": "incoming", "call_sid": sid, "from": caller, "caller_name": None})
+        messages.append(
+            {"type": "status", "call_sid": sid, "status": call.status, "reason": None, "by": None}
+        )
+    return messages
+
+
+# Callbacks from the media server -------------------------------------------------------------------------
+
+
+def handle_callback(db: Session, body: dict[str, Any]) -> None:
+    """Apply one signed callback: a status change or a finished recording."""
+    kind, sid = body.get("type"), str(body.get("sid", ""))
+    if kind == "status":
+        _apply_status(db, sid, body)
+    elif kind == "recording":
+        _apply_recording(db, sid, body)
+    else:
+        raise InvalidInput("error.generic", f"unknown callback type {kind!r}")
+
+
+def _apply_status(db: Session, sid: str, body: dict[str, Any]) -> None:
+    at = datetime.fromisoformat(body["at"]) if body.get("at") else None
+    event = ProviderEvent(
+        PROVIDER,
+        sid,
+        str(body.get("status")),
+        leg=body.get("leg"),
+        at=at,
+        reason=body.get("reason"),
+        hangup_by=body.get("hangup_by"),
+        raw=body,
+        dedupe=str(body.get("event_id") or ""),
+    )
+    result = calls.apply_event(db, event)
+    call = result.call
+    if call is None or result.duplicate:
+        return
+    if event.status == CallStatus.IN_PROGRESS and not recordings.recordings_for_call(db, call.id or 0):
+        recordings.start_recording(db, call)
+    signal(
+        db,
+        call,
+        {"type": "status", "status": call.status, "reason": call.hangup_reason, "by": call.hangup_by},
+    )
+    db.commit()
+
+
+def _apply_recording(db: Session, sid: str, body: dict[str, Any]) -> None:
+    call = calls.find_call(db, PROVIDER, sid)
+    if call is None:
+        raise NotFound("error.not_found", f"no call {sid}")
+    recording = db.exec(
+        select(Recording)
+        .where(Recording.call_id == call.id, Recording.status == RecordingStatus.PROCESSING)
+        .order_by(col(Recording.id).desc())
+    ).first() or recordings.start_recording(db, call)
+    if body.get("status") == "ready":
+        key = str(body["key"])
+        store = recordings.get_store()
+        if not store.exists(key):
+            recordings.mark_failed(db, recording, f"the media server's file {key} is missing")
+        else:
+            recordings.mark_ready(
+                db,
+                recording,
+                key=key,
+                size=store.size(key),
+                duration=body.get("duration"),
+                channels=body.get("channels"),
+            )
+    else:
+        recordings.mark_failed(db, recording, str(body.get("reason") or "recording failed"))
+    db.commit()

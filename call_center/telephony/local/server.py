@@ -1,0 +1,136 @@
+"""The local media server process (`python -m call_center media`): control socket, carrier, media engine.
+
+Media runs in its own process so web work can never stall it (and it gets its own core); `serve` starts it
+next to the app and stops it first, so calls end cleanly and their callbacks still reach the app.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import hmac
+import json
+import logging
+import signal
+from datetime import UTC, datetime
+from typing import Any
+
+from call_center.core.config import Settings
+from call_center.telephony.local.carrier import Carrier, CarrierRefused
+from call_center.telephony.local.media import MediaEngine, RecordingResult
+from call_center.telephony.local.notifier import Notifier
+from call_center.telephony.local.protocol import MAX_MESSAGE, control_token, encode
+from call_center.telephony.local.recorder import recover_orphans
+
+logger = logging.getLogger(__name__)
+
+WATCHDOG_SECONDS = 3.0
+
+
+def callback_url(settings: Settings) -> str:
+    host = "127.0.0.1" if settings.HOST in ("0.0.0.0", "::", "localhost") else settings.HOST
+    return f"http://{host}:{settings.PORT}/api/local/webhook"
+
+
+class ControlServer:
+    """Accepts one JSON request per connection, checks its token, runs it on the carrier."""
+
+    def __init__(self, carrier: Carrier, token: str):
+        self.carrier = carrier
+        self.token = token
+
+    async def handle(self, reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
+        try:
+            line = await asyncio.wait_for(reader.readline(), timeout=10)
+            reply = await self._reply(line)
+            writer.write(encode(reply))
+            await writer.drain()
+        except (TimeoutError, ConnectionError):
+            pass
+        finally:
+            writer.close()
+            with contextlib.suppress(Exception):
+                await writer.wait_closed()
+
+    async def _reply(self, line: bytes) -> dict[str, Any]:
+        try:
+            request = json.loads(line) if len(line) <= MAX_MESSAGE else None
+        except ValueError:
+            request = None
+        if not isinstance(request, dict) or not isinstance(request.get("args", {}), dict):
+            return {"ok": False, "code": "error.generic", "message": "malformed request"}
+        if not hmac.compare_digest(str(request.get("token", "")), self.token):
+            return {"ok": False, "code": "error.forbidden", "message": "bad control token"}
+        try:
+            result = await self.carrier.handle(str(request.get("op")), request.get("args", {}))
+        except CarrierRefused as exc:
+            return {"ok": False, "code": exc.code, "message": exc.message}
+        except Exception as exc:  # report, never kill the server
+            logger.exception("media request %s failed", request.get("op"))
+            return {"ok": False, "code": "call.error.media", "message": f"media error: {exc}"}
+        return {"ok": True, "result": result}
+
+
+async def recover(settings: Settings, notifier: Notifier) -> None:
+    """Finalise recordings a crash left behind and tell the app those calls are over."""
+    legs_dir = settings.recordings_dir / "legs"
+    month = f"{datetime.now(UTC):%Y/%m}"
+
+    def path_for(sid: str) -> Any:
+        return settings.recordings_dir / month / f"{sid}.mp3"
+
+    results = await asyncio.to_thread(recover_orphans, legs_dir, path_for)
+    for sid, result in results:
+        logger.info("recovered the recording of call %s left by a crash", sid)
+        notifier.status(sid, "completed", leg="customer", reason="reason.media_restarted", by="system")
+        if isinstance(result, RecordingResult):
+            key = str(result.path.relative_to(settings.recordings_dir))
+            notifier.recording(
+                sid,
+                status="ready",
+                key=key,
+                size=result.size,
+                duration=result.duration,
+                channels=result.channels,
+            )
+        else:
+            notifier.recording(sid, status="failed", reason=result.reason)
+
+
+async def run(settings: Settings) -> None:
+    notifier = Notifier(callback_url(settings), settings.secret_key())
+    notifier.start()
+    carrier_ref: list[Carrier] = []
+
+    async def leg_ended(sid: str, role: str, reason: str) -> None:
+        await carrier_ref[0].on_leg_ended(sid, role, reason)
+
+    engine = MediaEngine(
+        legs_dir=settings.recordings_dir / "legs",
+        media_hosts=settings.MEDIA_HOST,
+        on_leg_ended=leg_ended,
+        inactivity_timeout=WATCHDOG_SECONDS,
+    )
+    carrier = Carrier(engine, notifier, settings.recordings_dir)
+    carrier_ref.append(carrier)
+    await recover(settings, notifier)
+    control = ControlServer(carrier, control_token(settings))
+    server = await asyncio.start_server(control.handle, "127.0.0.1", settings.media_control_port)
+    logger.info(
+        "local media server listening on 127.0.0.1:%s (media hosts %s)",
+        settings.media_control_port,
+        settings.MEDIA_HOST,
+    )
+
+    stop = asyncio.Event()
+    loop = asyncio.get_running_loop()
+    for signum in (signal.SIGTERM, signal.SIGINT):
+        loop.add_signal_handler(signum, stop.set)
+    await stop.wait()
+    logger.info("local media server stopping: ending %d call(s)", len(carrier.calls))
+    server.close()
+    await carrier.shutdown()
+    await engine.close()
+    if not await notifier.drain(10):
+        logger.error("%d callback(s) could not be delivered before shutdown", notifier.pending)
+    await notifier.close()
