@@ -6,15 +6,19 @@ import reflex as rx
 
 from call_center.api.app import PageGuard, app_lifespan, create_api
 from call_center.components.frame import app_frame
+from call_center.components.history import history_body
 from call_center.core.config import get_settings
 from call_center.core.logging import setup_logging
 from call_center.models import TABLES
 from call_center.pages.call_center import call_center_body
+from call_center.pages.contacts import contacts_body
 from call_center.pages.login import LoginState, login_page
 from call_center.pages.phone import phone_body
-from call_center.pages.placeholders import empty_body
 from call_center.pages.settings import settings_body
 from call_center.state.agents_admin import AgentsAdminState
+from call_center.state.api_keys_admin import ApiKeysState
+from call_center.state.contacts import ContactsState
+from call_center.state.history import HistoryState
 from call_center.state.phone import PhoneState
 from call_center.state.session import SessionState
 from call_center.state.softphone import SoftphoneState
@@ -40,7 +44,7 @@ app.add_page(
     app_frame("page.call_center.title", call_center_body),
     route="/call-center",
     title="AlMasar",
-    on_load=[SessionState.check_session, SoftphoneState.load],
+    on_load=[SessionState.check_session, SoftphoneState.load, HistoryState.load],
 )
 if get_settings().TELEPHONY_PROVIDER == "local":
     app.add_page(
@@ -50,21 +54,21 @@ if get_settings().TELEPHONY_PROVIDER == "local":
         on_load=[SessionState.check_session, PhoneState.load],
     )
 app.add_page(
-    app_frame("page.history.title", empty_body),
+    app_frame("page.history.title", history_body),
     route="/history",
     title="AlMasar",
-    on_load=SessionState.check_session,
+    on_load=[SessionState.check_session, HistoryState.load],
 )
 app.add_page(
-    app_frame("page.contacts.title", empty_body),
+    app_frame("page.contacts.title", contacts_body),
     route="/contacts",
     title="AlMasar",
-    on_load=SessionState.check_session,
+    on_load=[SessionState.check_session, ContactsState.load],
 )
 app.add_page(
     app_frame("page.settings.title", settings_body),
     route="/settings",
     title="AlMasar",
-    on_load=[SessionState.check_session, AgentsAdminState.load],
+    on_load=[SessionState.check_session, AgentsAdminState.load, ApiKeysState.load],
 )
 app.add_page(lambda: rx.fragment(), route="/", title="AlMasar", on_load=rx.redirect("/call-center"))

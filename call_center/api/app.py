@@ -15,7 +15,7 @@ from fastapi import FastAPI, Request
 from fastapi.responses import JSONResponse
 from starlette.types import ASGIApp, Receive, Scope, Send
 
-from call_center.api.routes import auth, calls, health, local, twilio
+from call_center.api.routes import auth, calls, health, local, recordings, twilio
 from call_center.core.db import session_scope
 from call_center.core.security import SESSION_COOKIE
 from call_center.services import agents, presence
@@ -34,7 +34,7 @@ def create_api() -> FastAPI:
     api = FastAPI(
         title="AlMasar call center API", docs_url=None, redoc_url=None, openapi_url="/api/openapi.json"
     )
-    for module in (health, auth, calls, local, twilio):
+    for module in (health, auth, calls, recordings, local, twilio):
         api.include_router(module.router)
 
     @api.exception_handler(DomainError)

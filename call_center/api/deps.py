@@ -11,7 +11,7 @@ from sqlmodel import Session
 from call_center.core.db import session_scope
 from call_center.core.security import SESSION_COOKIE
 from call_center.models import Agent, Role
-from call_center.services import agents
+from call_center.services import agents, api_keys
 
 
 def get_db() -> Iterator[Session]:
@@ -45,6 +45,31 @@ def current_agent(request: Request) -> Agent:
 
 
 CurrentAgent = Annotated[Agent, Depends(current_agent)]
+
+
+def reader(request: Request) -> Agent:
+    """For the read-only integration API: an agent session, or `Authorization: Bearer <API key>`."""
+    if request.cookies.get(SESSION_COOKIE):
+        return current_agent(request)
+    scheme, _, secret = request.headers.get("authorization", "").partition(" ")
+    if scheme.lower() == "bearer" and secret:
+        with session_scope() as db:
+            agent = api_keys.agent_for_key(db, secret.strip())
+            if agent is not None:
+                db.flush()
+                db.expunge(agent)
+                return agent
+    raise HTTPException(
+        status_code=401,
+        detail={
+            "code": "unauthorized",
+            "message": "Log in, or send an API key as 'Authorization: Bearer ...'.",
+        },
+        headers={"WWW-Authenticate": "Bearer"},
+    )
+
+
+Reader = Annotated[Agent, Depends(reader)]
 
 
 def admin_agent(agent: CurrentAgent) -> Agent:

@@ -55,6 +55,63 @@ def _number_feedback() -> rx.Component:
     )
 
 
+def _contact_search() -> rx.Component:
+    return rx.el.div(
+        rx.el.label(T["dial.contacts"], html_for="dial-contact-search", class_name="field-label"),
+        rx.el.input(
+            id="dial-contact-search",
+            value=S.contact_query,
+            on_change=S.search_contacts,
+            type="search",
+            auto_complete="off",
+            class_name="input",
+        ),
+        rx.cond(
+            S.contact_results.length() > 0,  # type: ignore[attr-defined]
+            rx.el.ul(
+                rx.foreach(
+                    S.contact_results,
+                    lambda c: rx.el.li(
+                        rx.el.button(
+                            rx.el.span(c["name"], class_name="cell-title"),
+                            rx.el.span(c["display"], class_name="num muted"),
+                            on_click=S.choose_contact(c["phone"]),
+                            class_name="suggestion",
+                            type="button",
+                        )
+                    ),
+                ),
+                class_name="suggestions",
+                aria_label=T["dial.contacts"],
+            ),
+        ),
+        class_name="field",
+    )
+
+
+def _recent() -> rx.Component:
+    return rx.cond(
+        S.recent.length() > 0,  # type: ignore[attr-defined]
+        rx.el.div(
+            rx.el.span(T["dial.recent"], class_name="field-label"),
+            rx.el.div(
+                rx.foreach(
+                    S.recent,
+                    lambda r: rx.el.button(
+                        rx.cond(r["name"] != "", r["name"], r["display"]),
+                        on_click=S.pick_number(r["number"]),
+                        title=r["display"],
+                        class_name="chip",
+                        type="button",
+                    ),
+                ),
+                class_name="chips",
+            ),
+            class_name="field",
+        ),
+    )
+
+
 def _dialer() -> rx.Component:
     return rx.el.div(
         field(
@@ -106,6 +163,8 @@ def _dialer() -> rx.Component:
                 class_name="muted small",
             ),
         ),
+        _contact_search(),
+        _recent(),
         class_name="dialer",
     )
 

@@ -15,6 +15,7 @@ import secrets
 from pathlib import Path
 from typing import Annotated, Literal
 from urllib.parse import urlsplit
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 import phonenumbers
 from pydantic import Field, SecretStr, ValidationError, field_validator
@@ -71,6 +72,7 @@ HELP: dict[str, str] = {
     "TWILIO_CALLER_ID": "a Twilio number or verified caller ID in E.164, e.g. TWILIO_CALLER_ID=+201001234567",
     "TWILIO_TOKEN_TTL_SECONDS": "lifetime of browser tokens in seconds, 300 to 86400",
     "LOG_LEVEL": "one of DEBUG, INFO, WARNING, ERROR",
+    "TIMEZONE": "an IANA time zone for times shown and file names, e.g. TIMEZONE=Africa/Cairo",
 }
 
 TWILIO_PATTERNS = {
@@ -145,6 +147,7 @@ class Settings(BaseSettings):
     TWILIO_CALLER_ID: str | None = None
     TWILIO_TOKEN_TTL_SECONDS: int = Field(3600, ge=300, le=86400)
     TWILIO_DELETE_AFTER_DOWNLOAD: bool = False
+    TIMEZONE: str = "Africa/Cairo"
     LOG_LEVEL: Literal["DEBUG", "INFO", "WARNING", "ERROR"] = "INFO"
     DEBUG_MEDIA: bool = False
 
@@ -193,6 +196,10 @@ class Settings(BaseSettings):
     @property
     def media_control_port(self) -> int:
         return self.MEDIA_CONTROL_PORT or self.PORT + 101
+
+    @property
+    def zone(self) -> ZoneInfo:
+        return ZoneInfo(self.TIMEZONE)
 
     @property
     def allowed_countries(self) -> set[str]:
@@ -276,6 +283,11 @@ def _check(settings: Settings) -> dict[str, str]:
             raise ValueError
     except (phonenumbers.NumberParseException, ValueError):
         problems["COMPANY_NUMBER"] = f"{settings.COMPANY_NUMBER!r} is not an E.164 number"
+
+    try:
+        ZoneInfo(settings.TIMEZONE)
+    except (ZoneInfoNotFoundError, ValueError):
+        problems["TIMEZONE"] = f"{settings.TIMEZONE!r} is not a known time zone"
 
     if settings.TELEPHONY_PROVIDER == "twilio":
         problems.update(_check_twilio(settings))

@@ -5,7 +5,13 @@ from call_center.models.api_key import ApiKey
 from call_center.models.call import Call, CallEvent, CallPublic, CallsPublic, CallStatus, Direction
 from call_center.models.contact import Contact
 from call_center.models.presence import DevicePresence
-from call_center.models.recording import Recording, RecordingJob, RecordingStatus
+from call_center.models.recording import (
+    Recording,
+    RecordingJob,
+    RecordingPublic,
+    RecordingsPublic,
+    RecordingStatus,
+)
 
 TABLES = (
     Agent,
@@ -38,6 +44,8 @@ __all__ = [
     "LoginAttempt",
     "Recording",
     "RecordingJob",
+    "RecordingPublic",
+    "RecordingsPublic",
     "RecordingStatus",
     "Role",
 ]

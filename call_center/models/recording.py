@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from datetime import datetime
 
+from pydantic import BaseModel
 from sqlmodel import Field, SQLModel
 
 from call_center.models.base import created_field, time_field
@@ -50,3 +51,25 @@ class RecordingJob(SQLModel, table=True):
     last_error: str | None = Field(default=None, max_length=500)
     created_at: datetime = created_field()
     updated_at: datetime = created_field()
+
+
+class RecordingPublic(BaseModel):
+    """A recording as the integration API shows it; `url` is ours (signed, short-lived), never the provider's."""
+
+    id: int
+    sid: str | None
+    call_id: int
+    call_sid: str | None
+    status: str
+    reason: str | None
+    duration: float | None
+    channels: int | None
+    size_bytes: int | None
+    date_created: datetime
+    url: str | None
+    download_url: str | None
+
+
+class RecordingsPublic(BaseModel):
+    data: list[RecordingPublic]
+    count: int

@@ -9,6 +9,7 @@ import reflex as rx
 from call_center.components.ui import T, alert, button, card, field, text_input
 from call_center.models import Role
 from call_center.state.agents_admin import AgentsAdminState
+from call_center.state.api_keys_admin import ApiKeysState
 from call_center.state.session import SessionState
 
 
@@ -162,5 +163,84 @@ def _agents_section() -> rx.Component:
     )
 
 
+def _key_row(row: Any) -> rx.Component:
+    return rx.el.tr(
+        rx.el.td(row["name"]),
+        rx.el.td(rx.el.code(row["prefix"], "…"), dir="ltr", class_name="cell-start"),
+        rx.el.td(row["created"], class_name="num"),
+        rx.el.td(rx.cond(row["last_used"] != "", row["last_used"], T["apikeys.never"]), class_name="num"),
+        rx.el.td(
+            rx.cond(
+                row["revoked"],
+                rx.el.span(T["apikeys.revoked"], class_name="badge badge-muted"),
+                button(
+                    T["apikeys.revoke"],
+                    variant="danger-ghost",
+                    on_click=ApiKeysState.revoke(row["id"]),
+                    aria_label=T["apikeys.revoke"] + " " + row["name"].to(str),
+                    type="button",
+                ),
+            )
+        ),
+    )
+
+
+def _api_keys_section() -> rx.Component:
+    return rx.el.div(
+        rx.el.h2(T["apikeys.title"], class_name="section-title"),
+        rx.el.p(T["apikeys.intro"], class_name="muted small"),
+        rx.cond(ApiKeysState.error != "", alert(T[ApiKeysState.error])),
+        rx.cond(
+            ApiKeysState.new_key != "",
+            alert(
+                T["apikeys.shown_once"],
+                " ",
+                rx.el.code(ApiKeysState.new_key, id="new-api-key", dir="ltr"),
+                kind="warn",
+            ),
+        ),
+        rx.el.form(
+            rx.el.label(T["apikeys.name"], html_for="api-key-name", class_name="sr-only"),
+            rx.el.input(
+                id="api-key-name",
+                name="name",
+                placeholder=T["apikeys.name"],
+                class_name="input",
+                required=True,
+            ),
+            button(rx.icon("key-round", size=16), T["apikeys.create"], type="submit"),
+            on_submit=ApiKeysState.create,
+            reset_on_submit=True,
+            class_name="dial-row search-form",
+        ),
+        card(
+            rx.cond(
+                ApiKeysState.keys.length() > 0,  # type: ignore[attr-defined]
+                rx.el.table(
+                    rx.el.thead(
+                        rx.el.tr(
+                            rx.el.th(T["apikeys.name"]),
+                            rx.el.th("ID"),
+                            rx.el.th(T["apikeys.created"]),
+                            rx.el.th(T["apikeys.last_used"]),
+                            rx.el.th(T["agents.actions"]),
+                        )
+                    ),
+                    rx.el.tbody(rx.foreach(ApiKeysState.keys, _key_row)),
+                    class_name="table",
+                    aria_label=T["apikeys.title"],
+                ),
+                rx.el.p(T["apikeys.empty"], class_name="muted empty"),
+            ),
+            class_name="table-card",
+        ),
+        class_name="settings-section",
+    )
+
+
 def settings_body() -> rx.Component:
-    return rx.cond(SessionState.is_admin, _agents_section(), alert(T["page.forbidden"], kind="info"))
+    return rx.cond(
+        SessionState.is_admin,
+        rx.el.div(_agents_section(), _api_keys_section(), class_name="settings"),
+        alert(T["page.forbidden"], kind="info"),
+    )

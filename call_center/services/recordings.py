@@ -9,10 +9,14 @@ import tempfile
 from pathlib import Path
 from typing import BinaryIO
 
+from urllib.parse import urlencode
+
+from sqlalchemy import func, or_
 from sqlmodel import Session, col, select
 
+from call_center.core import security
 from call_center.core.config import get_settings
-from call_center.models import Call, Recording, RecordingStatus
+from call_center.models import Agent, Call, Recording, RecordingPublic, RecordingStatus, Role
 from call_center.models.base import utcnow
 from call_center.services.calls import publish_call
 from call_center.services.errors import InvalidInput, NotFound
@@ -158,6 +162,80 @@ def _publish(db: Session, recording: Recording) -> None:
     call = db.get(Call, recording.call_id)
     if call is not None:
         publish_call(db, call)
+
+
+# Delivery ---------------------------------------------------------------------------------------------
+
+SIGN_PURPOSE = "recording"
+SIGNED_TTL = 3600
+
+
+def media_path(recording_id: int) -> str:
+    return f"/api/recordings/{recording_id}.mp3"
+
+
+def signed_path(recording_id: int, *, download: bool = False, ttl: int = SIGNED_TTL) -> str:
+    """A link to the MP3 that works without a session until it expires (for integrations)."""
+    expires, signature = security.sign(SIGN_PURPOSE, str(recording_id), ttl)
+    query = urlencode({"expires": expires, "sig": signature, **({"download": 1} if download else {})})
+    return f"{media_path(recording_id)}?{query}"
+
+
+def signature_ok(recording_id: int, expires: int | None, signature: str | None) -> bool:
+    if expires is None or not signature:
+        return False
+    return security.verify_signed(SIGN_PURPOSE, str(recording_id), expires, signature)
+
+
+def can_view(viewer: Agent, call: Call) -> bool:
+    """Admins hear every call; agents their own."""
+    return viewer.role == Role.ADMIN or (call.agent_id is not None and call.agent_id == viewer.id)
+
+
+def download_name(call: Call) -> str:
+    """A meaningful file name: call-2026-11-23-1405-+201001234567.mp3 (local time of the call's start)."""
+    local = call.created_at.astimezone(get_settings().zone)
+    number = re.sub(r"[^0-9+]", "", call.customer_number) or "unknown"
+    return f"call-{local:%Y-%m-%d-%H%M}-{number}.mp3"
+
+
+def to_public(recording: Recording, call: Call, base_url: str) -> RecordingPublic:
+    ready = recording.status == RecordingStatus.READY and recording.id is not None
+    return RecordingPublic(
+        id=recording.id or 0,
+        sid=recording.provider_recording_sid,
+        call_id=recording.call_id,
+        call_sid=call.provider_call_sid,
+        status=recording.status,
+        reason=recording.reason,
+        duration=recording.duration_seconds,
+        channels=recording.channels,
+        size_bytes=recording.size_bytes,
+        date_created=recording.created_at,
+        url=base_url + signed_path(recording.id or 0) if ready else None,
+        download_url=base_url + signed_path(recording.id or 0, download=True) if ready else None,
+    )
+
+
+def list_recordings(
+    db: Session, viewer: Agent, *, limit: int = 50, page: int = 1, call_sid: str | None = None
+) -> tuple[list[RecordingPublic], int]:
+    """Recordings the viewer may hear, newest first (optionally of one call, by the provider's call id)."""
+    query = select(Recording, Call).join(Call, col(Recording.call_id) == col(Call.id))
+    if viewer.role != Role.ADMIN:
+        query = query.where(col(Call.agent_id) == viewer.id)
+    if call_sid:
+        query = query.where(
+            or_(col(Call.provider_call_sid) == call_sid, col(Call.child_call_sid) == call_sid)
+        )
+    total = int(db.exec(select(func.count()).select_from(query.subquery())).one())
+    rows = db.exec(
+        query.order_by(col(Recording.created_at).desc(), col(Recording.id).desc())
+        .offset((page - 1) * limit)
+        .limit(limit)
+    ).all()
+    base = get_settings().public_base_url
+    return [to_public(recording, call, base) for recording, call in rows], total
 
 
 def recordings_for_call(db: Session, call_id: int) -> list[Recording]:

@@ -17,7 +17,7 @@ from sqlmodel import col, select
 from call_center.core.config import get_settings
 from call_center.core.db import session_scope
 from call_center.models import Call, Contact, Direction
-from call_center.services import numbers
+from call_center.services import contacts, numbers
 from call_center.services.errors import DomainError
 from call_center.state.session import SessionState
 
@@ -143,6 +143,34 @@ class SoftphoneState(SessionState):
     def pick_number(self, value: str):
         self.number = value
         self._validate()
+
+    @rx.event
+    def search_contacts(self, value: str):
+        self.contact_query = value[:60]
+        if len(self.contact_query.strip()) < 2:
+            self.contact_results = []
+            return
+        region = get_settings().DEFAULT_REGION
+        with session_scope() as db:
+            found, _ = contacts.search(db, self.contact_query, limit=6)
+        self.contact_results = [
+            {"name": c.name, "phone": c.phone, "display": numbers.display(c.phone, region)} for c in found
+        ]
+
+    @rx.event
+    def choose_contact(self, phone: str):
+        self.contact_query, self.contact_results = "", []
+        self.number = phone
+        self._validate()
+
+    @rx.event
+    def call_number(self, value: str):
+        """Click-to-call (history, contacts): dial at once, and show the call on the call-center page."""
+        self.number = value
+        spec = self.dial()
+        if spec is None:
+            return rx.redirect("/call-center")
+        return [spec, rx.redirect("/call-center")]
 
     @rx.event
     def press_key(self, key: str):

@@ -10,6 +10,7 @@ from pathlib import Path
 import pytest
 from playwright.sync_api import Browser, BrowserContext, Page, Playwright, expect, sync_playwright
 
+from tests.support.audio import speech_wav
 from tests.support.browser import CHROMIUM, chromium_args
 from tests.support.server import ADMIN_EMAIL, ADMIN_PASSWORD, RunningApp, start_app
 
@@ -78,6 +79,24 @@ def pytest_runtest_makereport(item: pytest.Item, call: pytest.CallInfo) -> Itera
                 page.screenshot(path=str(ARTIFACTS / f"{name}-{index}.png"), full_page=True)
     if report.when == "teardown":
         _pages[:] = [p for p in _pages if p[0] != item.nodeid]
+
+
+@pytest.fixture(scope="session")
+def voices(tmp_path_factory: pytest.TempPathFactory) -> dict[str, Path]:
+    folder = tmp_path_factory.mktemp("voices")
+    return {
+        "agent": speech_wav(
+            folder / "agent.wav",
+            "Hello, this is Sara from Al Masar. How can I help you today? Please tell me your order number.",
+        ),
+        "customer": speech_wav(
+            folder / "customer.wav",
+            "Good morning. My order number is four five six. The delivery did not arrive yesterday at all.",
+            voice="en+f3",
+            pitch=75,
+            speed=135,
+        ),
+    }
 
 
 def log_in(

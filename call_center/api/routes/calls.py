@@ -1,14 +1,15 @@
-"""The old system's call routes: the history as JSON and the browser's telephony token."""
+"""The old system's call routes: the history and recordings as JSON (for the CRM), and the browser's token."""
 
 from __future__ import annotations
 
+from datetime import datetime
 from typing import Annotated, Any
 
 from fastapi import APIRouter, HTTPException, Query
 
-from call_center.api.deps import CurrentAgent, SessionDep
-from call_center.models import CallsPublic
-from call_center.services import history
+from call_center.api.deps import CurrentAgent, Reader, SessionDep
+from call_center.models import CallsPublic, CallStatus, RecordingsPublic
+from call_center.services import history, recordings
 from call_center.telephony import get_provider
 from call_center.telephony.base import ProviderError
 
@@ -17,14 +18,60 @@ router = APIRouter(prefix="/api/calls", tags=["calls"])
 
 @router.get("", response_model=CallsPublic)
 def list_calls(
-    agent: CurrentAgent,
+    viewer: Reader,
     db: SessionDep,
     page: Annotated[int, Query(ge=1)] = 1,
     page_size: Annotated[int, Query(ge=1, le=history.MAX_PAGE_SIZE)] = 50,
+    direction: Annotated[str | None, Query(pattern="^(inbound|outbound)$")] = None,
+    status: Annotated[str | None, Query(max_length=16)] = None,
+    agent_id: Annotated[int | None, Query()] = None,
+    since: Annotated[datetime | None, Query(description="ISO 8601 with a time zone")] = None,
+    until: Annotated[datetime | None, Query()] = None,
+    has_recording: Annotated[bool | None, Query()] = None,
+    q: Annotated[str | None, Query(max_length=60, description="number or contact name")] = None,
+    mine: Annotated[bool, Query()] = False,
 ) -> CallsPublic:
-    """Calls the agent may see, newest first."""
-    rows, count = history.list_calls(db, agent, page=page, page_size=page_size)
+    """Calls the caller may see, newest first, paginated on the server."""
+    if status is not None and status not in CallStatus.ALL:
+        raise HTTPException(
+            422, {"code": "error.generic", "message": f"status must be one of {CallStatus.ALL}"}
+        )
+    for value in (since, until):
+        if value is not None and value.tzinfo is None:
+            raise HTTPException(
+                422, {"code": "error.generic", "message": "times need a time zone, e.g. +02:00"}
+            )
+    flt = history.CallFilter(
+        agent_id=agent_id,
+        mine_only=mine,
+        direction=direction,
+        status=status,
+        since=since,
+        until=until,
+        has_recording=has_recording,
+        search=q,
+    )
+    rows, count = history.list_calls(db, viewer, flt, page=page, page_size=page_size)
     return CallsPublic(data=rows, count=count)
+
+
+@router.get("/recordings", response_model=RecordingsPublic)
+def list_recordings(
+    viewer: Reader,
+    db: SessionDep,
+    limit: Annotated[int, Query(ge=1, le=200)] = 50,
+    page: Annotated[int, Query(ge=1)] = 1,
+) -> RecordingsPublic:
+    """Recordings, newest first; each `url` is a signed link to our MP3 (valid for an hour)."""
+    rows, count = recordings.list_recordings(db, viewer, limit=limit, page=page)
+    return RecordingsPublic(data=rows, count=count)
+
+
+@router.get("/recordings/{call_sid}", response_model=RecordingsPublic)
+def call_recordings(call_sid: str, viewer: Reader, db: SessionDep) -> RecordingsPublic:
+    """The recordings of one call, by the provider's call id (Twilio CallSid or local LC...)."""
+    rows, count = recordings.list_recordings(db, viewer, limit=200, call_sid=call_sid)
+    return RecordingsPublic(data=rows, count=count)
 
 
 @router.get("/token")

@@ -1,0 +1,308 @@
+"""The call history table (its page) and the compact panel of latest calls (call-center page)."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import reflex as rx
+
+from call_center.components.ui import T, button, card, empty_state
+from call_center.models import CallStatus
+from call_center.state.history import HistoryState
+from call_center.state.softphone import SoftphoneState
+
+H = HistoryState
+
+
+def _select(label_key: str, name: str, value: Any, options: list[tuple[str, Any]]) -> rx.Component:
+    id_ = f"filter-{name}"
+    return rx.el.div(
+        rx.el.label(T[label_key], html_for=id_, class_name="field-label"),
+        rx.el.select(
+            rx.el.option(T["history.all"], value=""),
+            *[rx.el.option(label, value=val) for val, label in options],
+            id=id_,
+            value=value,
+            on_change=lambda v: H.set_filter(name, v),
+            class_name="select",
+        ),
+        class_name="field",
+    )
+
+
+def _date(label_key: str, name: str, value: Any) -> rx.Component:
+    id_ = f"filter-{name}"
+    return rx.el.div(
+        rx.el.label(T[label_key], html_for=id_, class_name="field-label"),
+        rx.el.input(
+            id=id_,
+            type="date",
+            value=value,
+            on_change=lambda v: H.set_filter(name, v),
+            class_name="input",
+            dir="ltr",
+        ),
+        class_name="field",
+    )
+
+
+def _filters() -> rx.Component:
+    statuses = [(s, T["status." + s]) for s in CallStatus.ALL if s != CallStatus.QUEUED]
+    return card(
+        rx.el.form(
+            rx.el.div(
+                rx.el.label(T["history.search"], html_for="filter-query", class_name="field-label"),
+                rx.el.div(
+                    rx.el.input(
+                        id="filter-query",
+                        name="q",
+                        default_value=H.f_query,
+                        type="search",
+                        class_name="input",
+                    ),
+                    button(rx.icon("search", size=16), T["history.search_button"], type="submit"),
+                    class_name="dial-row",
+                ),
+                class_name="field filter-search",
+            ),
+            on_submit=H.search,
+            class_name="filters-search",
+        ),
+        rx.el.div(
+            _date("history.from", "f_from", H.f_from),
+            _date("history.to", "f_to", H.f_to),
+            _select(
+                "history.direction",
+                "f_direction",
+                H.f_direction,
+                [
+                    ("inbound", T["direction.inbound"]),
+                    ("outbound", T["direction.outbound"]),
+                ],
+            ),
+            _select("history.status", "f_status", H.f_status, statuses),
+            rx.cond(
+                SoftphoneState.is_admin,
+                rx.el.div(
+                    rx.el.label(T["history.agent"], html_for="filter-f_agent", class_name="field-label"),
+                    rx.el.select(
+                        rx.el.option(T["history.all"], value=""),
+                        rx.foreach(H.agent_options, lambda a: rx.el.option(a["name"], value=a["id"])),
+                        id="filter-f_agent",
+                        value=H.f_agent,
+                        on_change=lambda v: H.set_filter("f_agent", v),
+                        class_name="select",
+                    ),
+                    class_name="field",
+                ),
+            ),
+            _select(
+                "history.recording",
+                "f_recording",
+                H.f_recording,
+                [
+                    ("yes", T["history.with_recording"]),
+                    ("no", T["history.without_recording"]),
+                ],
+            ),
+            class_name="filters-grid",
+        ),
+        rx.cond(
+            H.has_filters,
+            button(
+                rx.icon("x", size=14),
+                T["history.clear"],
+                variant="ghost",
+                on_click=H.clear_filters,
+                type="button",
+            ),
+        ),
+        class_name="filters",
+    )
+
+
+def _customer(row: Any) -> rx.Component:
+    return rx.el.div(
+        rx.cond(row["customer"] != "", rx.el.div(row["customer"], class_name="cell-title")),
+        rx.el.div(row["number_display"], class_name="num muted"),
+    )
+
+
+def _recording(row: Any) -> rx.Component:
+    return rx.match(
+        row["recording_status"],
+        (
+            "ready",
+            rx.el.div(
+                rx.el.audio(
+                    src=row["recording_url"],
+                    controls=True,
+                    preload="none",
+                    class_name="player",
+                    aria_label=T["history.play"],
+                ),
+                rx.el.a(
+                    rx.icon("download", size=16),
+                    href=row["download_url"],
+                    download=True,
+                    reload_document=True,  # a file download, not a page: keep React Router out of it
+                    class_name="btn btn-ghost icon-btn",
+                    aria_label=T["history.download"],
+                    title=T["history.download"],
+                ),
+                class_name="recording-cell",
+            ),
+        ),
+        ("processing", rx.el.span(T["recording.processing"], class_name="badge badge-info")),
+        ("failed", rx.el.span(T["recording.failed"], class_name="badge badge-danger")),
+        rx.el.span("—", class_name="muted"),
+    )
+
+
+def _status(row: Any) -> rx.Component:
+    return rx.el.div(
+        rx.el.span(T["status." + row["status"].to(str)], class_name="badge " + row["status_class"].to(str)),
+        rx.cond(row["reason_key"] != "", rx.el.div(T[row["reason_key"].to(str)], class_name="muted small")),
+        rx.cond(row["reason_text"] != "", rx.el.div(row["reason_text"], class_name="muted small")),
+    )
+
+
+def _direction(row: Any) -> rx.Component:
+    return rx.el.span(
+        rx.cond(
+            row["direction"] == "inbound",
+            rx.icon("phone-incoming", size=16),
+            rx.icon("phone-outgoing", size=16),
+        ),
+        rx.el.span(T["direction." + row["direction"].to(str)]),
+        class_name="direction " + row["direction"].to(str),
+    )
+
+
+def _row(row: Any) -> rx.Component:
+    return rx.el.tr(
+        rx.el.td(_direction(row)),
+        rx.el.td(_customer(row)),
+        rx.cond(SoftphoneState.is_admin, rx.el.td(row["agent"])),
+        rx.el.td(_status(row)),
+        rx.el.td(row["started"], class_name="num"),
+        rx.el.td(row["duration"], class_name="num"),
+        rx.el.td(_recording(row)),
+        rx.el.td(
+            rx.el.button(
+                rx.icon("phone-forwarded", size=16),
+                on_click=SoftphoneState.call_number(row["number"]),
+                disabled=SoftphoneState.in_call,
+                type="button",
+                class_name="btn btn-ghost icon-btn",
+                aria_label=T["history.call_back"] + " " + row["number_display"].to(str),
+                title=T["history.call_back"],
+            )
+        ),
+        data_call_id=row["id"],
+    )
+
+
+def _pager() -> rx.Component:
+    return rx.el.div(
+        rx.el.span(H.total, " ", T["history.calls"], class_name="muted"),
+        rx.el.div(
+            button(
+                T["history.previous"],
+                variant="ghost",
+                on_click=H.go_page(H.page - 1),
+                disabled=H.page <= 1,
+                type="button",
+            ),
+            rx.el.span(
+                T["history.page"],
+                " ",
+                rx.el.span(H.page, class_name="num"),
+                " ",
+                T["history.of"],
+                " ",
+                rx.el.span(H.total_pages, class_name="num"),
+            ),
+            button(
+                T["history.next"],
+                variant="ghost",
+                on_click=H.go_page(H.page + 1),
+                disabled=H.page >= H.total_pages,
+                type="button",
+            ),
+            class_name="pager-buttons",
+        ),
+        class_name="pager",
+    )
+
+
+def history_table() -> rx.Component:
+    headers = [
+        rx.el.th(T["history.direction"]),
+        rx.el.th(T["history.customer"]),
+        rx.cond(SoftphoneState.is_admin, rx.el.th(T["history.agent"])),
+        rx.el.th(T["history.status"]),
+        rx.el.th(T["history.started"]),
+        rx.el.th(T["history.duration"]),
+        rx.el.th(T["history.recording"]),
+        rx.el.th(rx.el.span(T["history.call_back"], class_name="sr-only")),
+    ]
+    return card(
+        rx.cond(
+            H.rows.length() > 0,  # type: ignore[attr-defined]
+            rx.el.table(
+                rx.el.thead(rx.el.tr(*headers)),
+                rx.el.tbody(rx.foreach(H.rows, _row)),
+                class_name="table",
+                aria_label=T["nav.history"],
+            ),
+            empty_state(rx.cond(H.has_filters, T["history.empty_filtered"], T["history.empty"])),
+        ),
+        _pager(),
+        class_name="table-card",
+    )
+
+
+def history_body() -> rx.Component:
+    return rx.el.div(
+        _filters(),
+        rx.el.div(
+            rx.el.span(class_name="live-dot", aria_hidden="true"),
+            T["history.live"],
+            class_name="live muted small",
+        ),
+        history_table(),
+        class_name="history",
+    )
+
+
+def _panel_item(row: Any) -> rx.Component:
+    return rx.el.li(
+        _direction(row),
+        _customer(row),
+        rx.el.span(T["status." + row["status"].to(str)], class_name="badge " + row["status_class"].to(str)),
+        rx.el.span(row["duration"], class_name="num muted"),
+        _recording(row),
+        data_call_id=row["id"],
+        class_name="panel-item",
+    )
+
+
+def history_panel() -> rx.Component:
+    return card(
+        rx.el.div(
+            rx.el.h2(T["history.recent"], class_name="card-title"),
+            rx.el.a(T["history.see_all"], href="/history", class_name="link-btn"),
+            class_name="card-head",
+        ),
+        rx.cond(
+            H.recent_rows.length() > 0,  # type: ignore[attr-defined]
+            rx.el.ul(
+                rx.foreach(H.recent_rows, _panel_item),
+                class_name="panel-list",
+                aria_label=T["history.recent"],
+            ),
+            empty_state(T["history.empty"]),
+        ),
+        class_name="history-panel",
+    )

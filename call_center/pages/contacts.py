@@ -1,0 +1,154 @@
+"""Contacts: search, add, edit, delete, click-to-call."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import reflex as rx
+
+from call_center.components.ui import T, alert, button, card, empty_state, field, text_input
+from call_center.state.contacts import ContactsState
+from call_center.state.softphone import SoftphoneState
+
+C = ContactsState
+
+
+def _form() -> rx.Component:
+    return card(
+        rx.el.h2(
+            rx.cond(C.editing_id == 0, T["contacts.add"], T["contacts.edit_title"]), class_name="card-title"
+        ),
+        rx.cond(C.form_error != "", alert(T[C.form_error])),
+        rx.el.form(
+            rx.el.div(
+                field(
+                    T["contacts.name"],
+                    text_input("contact-name", name="name", default_value=C.form_name, required=True),
+                    html_for="contact-name",
+                ),
+                field(
+                    T["contacts.phone"],
+                    text_input(
+                        "contact-phone",
+                        name="phone",
+                        default_value=C.form_phone,
+                        required=True,
+                        type="tel",
+                        dir="ltr",
+                    ),
+                    html_for="contact-phone",
+                ),
+                class_name="form-grid",
+            ),
+            field(
+                T["contacts.notes"],
+                rx.el.textarea(
+                    id="contact-notes", name="notes", default_value=C.form_notes, rows=3, class_name="input"
+                ),
+                html_for="contact-notes",
+            ),
+            rx.el.div(
+                button(T["agents.save"], type="submit"),
+                button(T["agents.cancel"], variant="ghost", type="button", on_click=C.close_form),
+                class_name="form-actions",
+            ),
+            on_submit=C.save,
+            key=C.editing_id,
+            class_name="form",
+        ),
+    )
+
+
+def _row(row: Any) -> rx.Component:
+    name = row["name"].to(str)
+    return rx.el.tr(
+        rx.el.td(rx.el.span(row["name"], class_name="cell-title")),
+        rx.el.td(row["display"], class_name="num"),
+        rx.el.td(rx.el.span(row["notes"], class_name="notes muted")),
+        rx.el.td(
+            rx.cond(
+                C.confirm_delete == row["id"],
+                rx.el.div(
+                    rx.el.span(T["contacts.confirm_delete"], class_name="small"),
+                    button(T["contacts.delete"], variant="danger", on_click=C.delete, type="button"),
+                    button(T["agents.cancel"], variant="ghost", on_click=C.cancel_delete, type="button"),
+                    class_name="row-actions",
+                ),
+                rx.el.div(
+                    button(
+                        rx.icon("phone", size=14),
+                        T["contacts.call"],
+                        variant="success",
+                        on_click=SoftphoneState.call_number(row["phone"]),
+                        disabled=SoftphoneState.in_call,
+                        aria_label=T["contacts.call"] + " " + name,
+                        type="button",
+                    ),
+                    button(
+                        T["contacts.edit"],
+                        variant="ghost",
+                        on_click=C.open_edit(row["id"]),
+                        aria_label=T["contacts.edit"] + " " + name,
+                        type="button",
+                    ),
+                    button(
+                        T["contacts.delete"],
+                        variant="danger-ghost",
+                        on_click=C.ask_delete(row["id"]),
+                        aria_label=T["contacts.delete"] + " " + name,
+                        type="button",
+                    ),
+                    class_name="row-actions",
+                ),
+            )
+        ),
+    )
+
+
+def contacts_body() -> rx.Component:
+    return rx.el.div(
+        rx.el.div(
+            rx.el.form(
+                rx.el.label(T["contacts.search"], html_for="contacts-q", class_name="sr-only"),
+                rx.el.input(
+                    id="contacts-q",
+                    name="q",
+                    type="search",
+                    default_value=C.query,
+                    placeholder=T["contacts.search"],
+                    class_name="input",
+                ),
+                button(
+                    rx.icon("search", size=16), T["history.search_button"], variant="ghost", type="submit"
+                ),
+                on_submit=C.search,
+                class_name="dial-row search-form",
+            ),
+            button(rx.icon("user-plus", size=16), T["contacts.add"], on_click=C.open_new, type="button"),
+            class_name="section-header",
+        ),
+        rx.cond(C.notice != "", alert(T[C.notice], kind="info")),
+        rx.cond(C.form_open, _form()),
+        card(
+            rx.cond(
+                C.rows.length() > 0,  # type: ignore[attr-defined]
+                rx.el.table(
+                    rx.el.thead(
+                        rx.el.tr(
+                            rx.el.th(T["contacts.name"]),
+                            rx.el.th(T["contacts.phone"]),
+                            rx.el.th(T["contacts.notes"]),
+                            rx.el.th(T["agents.actions"]),
+                        )
+                    ),
+                    rx.el.tbody(rx.foreach(C.rows, _row)),
+                    class_name="table",
+                    aria_label=T["nav.contacts"],
+                ),
+                empty_state(T["contacts.empty"]),
+            ),
+            rx.el.div(rx.el.span(C.total, " ", T["contacts.count"], class_name="muted"), class_name="pager"),
+            class_name="table-card",
+        ),
+        class_name="history",
+    )

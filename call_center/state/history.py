@@ -1,0 +1,274 @@
+"""The call history (its page, and the panel on the call-center page), kept live by the event bus.
+
+Each open page runs one background task subscribed to `call.updated`: a new call, a status change or a
+recording becoming ready is applied to the rows in place. A reload every RECONCILE_SECONDS is only a safety
+net (e.g. for events published while Redis was unreachable).
+"""
+
+from __future__ import annotations
+
+import contextlib
+import logging
+import time
+import uuid
+from datetime import datetime, timedelta
+from typing import Any
+
+import reflex as rx
+
+from call_center.core.config import get_settings
+from call_center.core.db import session_scope
+from call_center.core.i18n import STRINGS
+from call_center.models import CallPublic, CallStatus, Direction, RecordingStatus, Role
+from call_center.services import agents, history, numbers, recordings
+from call_center.services.events import get_bus
+from call_center.state.session import SessionState
+
+logger = logging.getLogger(__name__)
+
+PAGE_SIZE = 25
+PANEL_SIZE = 8
+RECONCILE_SECONDS = 60.0
+GRACE_SECONDS = 30.0  # how long a page may be disconnected before its live task stops
+
+STATUS_CLASS = {
+    CallStatus.COMPLETED: "badge-ok",
+    CallStatus.IN_PROGRESS: "badge-info",
+    CallStatus.RINGING: "badge-info",
+    CallStatus.INITIATED: "badge-info",
+    CallStatus.QUEUED: "badge-info",
+    CallStatus.BUSY: "badge-warn",
+    CallStatus.NO_ANSWER: "badge-warn",
+    CallStatus.CANCELED: "badge-muted",
+    CallStatus.FAILED: "badge-danger",
+}
+
+
+def _duration(seconds: int | None) -> str:
+    if seconds is None:
+        return ""
+    minutes, secs = divmod(int(seconds), 60)
+    hours, minutes = divmod(minutes, 60)
+    return f"{hours}:{minutes:02d}:{secs:02d}" if hours else f"{minutes:02d}:{secs:02d}"
+
+
+def row_for(call: CallPublic) -> dict[str, Any]:
+    """A history row: display strings, i18n keys for labels, and our recording links."""
+    settings = get_settings()
+    local = call.created_at.astimezone(settings.zone)
+    reason = call.hangup_reason or ""
+    ready = call.recording_status == RecordingStatus.READY and call.recording_id
+    row: dict[str, Any] = {
+        "id": call.id,
+        "direction": call.direction,
+        "customer": call.customer_name or "",
+        "number": call.customer_number,
+        "number_display": numbers.display(call.customer_number, settings.DEFAULT_REGION),
+        "agent": call.agent_name or "",
+        "status": call.status,
+        "status_class": STATUS_CLASS.get(call.status, "badge-muted"),
+        "started": f"{local:%Y-%m-%d %H:%M}",
+        "started_ts": call.created_at.timestamp(),
+        "duration": _duration(call.duration_seconds),
+        "reason_key": reason if reason in STRINGS else "",
+        "reason_text": "" if reason in STRINGS else reason,
+        "recording_status": call.recording_status or "",
+        "recording_url": recordings.media_path(call.recording_id) if ready and call.recording_id else "",
+        "download_url": f"{recordings.media_path(call.recording_id)}?download=1"
+        if ready and call.recording_id
+        else "",
+        "agent_id": call.agent_id or 0,
+    }
+    return row
+
+
+def _day(value: str, zone: Any, *, end: bool = False) -> datetime | None:
+    try:
+        day = datetime.strptime(value, "%Y-%m-%d").replace(tzinfo=zone)
+    except ValueError:
+        return None
+    return day + timedelta(days=1) if end else day
+
+
+class HistoryState(SessionState):
+    rows: list[dict[str, Any]] = []
+    recent_rows: list[dict[str, Any]] = []
+    page: int = 1
+    total: int = 0
+    f_from: str = ""
+    f_to: str = ""
+    f_direction: str = ""
+    f_status: str = ""
+    f_agent: str = ""
+    f_recording: str = ""
+    f_query: str = ""
+    agent_options: list[dict[str, str]] = []
+    live_id: str = ""
+    last_live_ms: int = 0
+
+    @rx.var
+    def total_pages(self) -> int:
+        return max(1, (self.total + PAGE_SIZE - 1) // PAGE_SIZE)
+
+    @rx.var
+    def has_filters(self) -> bool:
+        return any(
+            (
+                self.f_from,
+                self.f_to,
+                self.f_direction,
+                self.f_status,
+                self.f_agent,
+                self.f_recording,
+                self.f_query,
+            )
+        )
+
+    # Loading -------------------------------------------------------------------------------------------
+    def _filter(self) -> history.CallFilter:
+        zone = get_settings().zone
+        return history.CallFilter(
+            agent_id=int(self.f_agent) if self.f_agent.isdigit() else None,
+            direction=self.f_direction if self.f_direction in Direction.ALL else None,
+            status=self.f_status if self.f_status in CallStatus.ALL else None,
+            since=_day(self.f_from, zone),
+            until=_day(self.f_to, zone, end=True),
+            has_recording={"yes": True, "no": False}.get(self.f_recording),
+            search=self.f_query.strip() or None,
+        )
+
+    def _reload(self) -> None:
+        viewer = self._current_agent()
+        if viewer is None:
+            return
+        with session_scope() as db:
+            calls, self.total = history.list_calls(
+                db, viewer, self._filter(), page=self.page, page_size=PAGE_SIZE
+            )
+            recent, _ = history.list_calls(db, viewer, page=1, page_size=PANEL_SIZE)
+            if viewer.role == Role.ADMIN and not self.agent_options:
+                self.agent_options = [{"id": str(a.id), "name": a.name} for a in agents.list_agents(db)]
+        self.rows = [row_for(c) for c in calls]
+        self.recent_rows = [row_for(c) for c in recent]
+
+    @rx.event
+    def load(self):
+        self._reload()
+        return HistoryState.live
+
+    @rx.event
+    def set_filter(self, name: str, value: str):
+        if name not in ("f_from", "f_to", "f_direction", "f_status", "f_agent", "f_recording", "f_query"):
+            return
+        setattr(self, name, str(value)[:60])
+        self.page = 1
+        self._reload()
+
+    @rx.event
+    def search(self, form: dict[str, Any]):
+        self.f_query = str(form.get("q", ""))[:60]
+        self.page = 1
+        self._reload()
+
+    @rx.event
+    def clear_filters(self):
+        self.f_from = self.f_to = self.f_direction = self.f_status = self.f_agent = self.f_recording = ""
+        self.f_query = ""
+        self.page = 1
+        self._reload()
+
+    @rx.event
+    def go_page(self, page: int):
+        self.page = min(max(1, int(page)), self.total_pages)
+        self._reload()
+
+    # Live updates ----------------------------------------------------------------------------------------
+    def _visible(self, call: CallPublic) -> bool:
+        return self.role == Role.ADMIN or call.agent_id == self.agent_id
+
+    def _matches(self, call: CallPublic) -> bool:
+        flt = self._filter()
+        checks = (
+            flt.agent_id is None or call.agent_id == flt.agent_id,
+            flt.direction is None or call.direction == flt.direction,
+            flt.status is None or call.status == flt.status,
+            flt.since is None or call.created_at >= flt.since,
+            flt.until is None or call.created_at < flt.until,
+            flt.has_recording is None or (call.recording_id is not None) == flt.has_recording,
+            flt.search is None or self._search_hit(call, flt.search),
+        )
+        return all(checks)
+
+    @staticmethod
+    def _search_hit(call: CallPublic, term: str) -> bool:
+        digits = "".join(ch for ch in term if ch.isdigit())
+        name = (call.customer_name or "").lower()
+        return term.lower() in name or bool(digits and digits in call.customer_number)
+
+    @staticmethod
+    def _upsert(
+        rows: list[dict[str, Any]], row: dict[str, Any], limit: int, insert: bool
+    ) -> tuple[list, bool]:
+        for index, existing in enumerate(rows):
+            if existing["id"] == row["id"]:
+                return rows[:index] + [row] + rows[index + 1 :], False
+        if not insert:
+            return rows, False
+        merged = sorted([row, *rows], key=lambda r: (r["started_ts"], r["id"]), reverse=True)
+        return merged[:limit], True
+
+    def _apply(self, data: dict[str, Any]) -> None:
+        call = CallPublic.model_validate(data)
+        if not self._visible(call):
+            return
+        row = row_for(call)
+        self.recent_rows, _ = self._upsert(self.recent_rows, row, PANEL_SIZE, insert=True)
+        self.rows, added = self._upsert(
+            self.rows, row, PAGE_SIZE, insert=self.page == 1 and self._matches(call)
+        )
+        if added:
+            self.total += 1
+        self.last_live_ms = int(time.time() * 1000)
+
+    @rx.event(background=True)
+    async def live(self):
+        """Follow `call.updated` until this page goes away (or a newer task for it starts)."""
+        async with self:
+            task_id = self.live_id = uuid.uuid4().hex
+            token = self.router.session.client_token
+        last_reload = time.monotonic()
+        gone_since: float | None = None
+        async with get_bus().subscribe("call.updated") as sub:
+            while True:
+                item = await sub.get(timeout=5)
+                if not await _connected(token):
+                    gone_since = gone_since or time.monotonic()
+                    if time.monotonic() - gone_since > GRACE_SECONDS:
+                        return
+                    continue
+                gone_since = None
+                reconcile = time.monotonic() - last_reload > RECONCILE_SECONDS
+                async with self:
+                    if self.live_id != task_id:
+                        return
+                    if item is not None:
+                        self._apply(item.data)
+                    if reconcile:
+                        self._reload()
+                if reconcile:
+                    last_reload = time.monotonic()
+
+
+async def _connected(token: str) -> bool:
+    """Whether the page's websocket is still connected (to any worker, when Redis is used)."""
+    from reflex.utils.prerequisites import get_and_validate_app
+
+    with contextlib.suppress(Exception):
+        namespace = get_and_validate_app().app.event_namespace
+        if namespace is None:
+            return False
+        manager = getattr(namespace, "_token_manager", None)
+        if manager is not None:
+            return bool(await manager.is_token_connected(token))
+        return token in namespace.token_to_sid
+    return True
