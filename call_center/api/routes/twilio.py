@@ -1,7 +1,106 @@
-"""Twilio's routes: TwiML for the TwiML App and phone numbers, and the signed status/recording webhooks."""
+"""Twilio's routes: TwiML for the TwiML App and phone numbers, and the signed status/recording webhooks.
+
+Every route checks X-Twilio-Signature (TwilioSigned). The database work of a request runs in one worker
+thread (never on the event loop), in a session of its own; nothing slow (no download) happens in a request.
+On SQLite, that work is serialised within the process: SQLite takes one writer at a time, and writers
+that collide wait in its busy handler's sleeps (tens of milliseconds), which is what ruins tail latency
+under a burst of callbacks. Queueing them in the process instead keeps each one to its own cost.
+"""
 
 from __future__ import annotations
 
-from fastapi import APIRouter
+import asyncio
+import logging
+import weakref
+from collections.abc import Callable
+from typing import TypeVar
 
+import anyio
+from fastapi import APIRouter, HTTPException, Response
+from sqlmodel import Session
+from twilio.twiml.voice_response import VoiceResponse
+
+from call_center.api.twilio_deps import TwilioSigned
+from call_center.core.config import get_settings
+from call_center.core.db import get_engine
+from call_center.telephony.twilio import callbacks, twiml, voice
+
+logger = logging.getLogger(__name__)
 router = APIRouter(prefix="/api/calls", tags=["twilio"])
+
+T = TypeVar("T")
+# PostgreSQL locks rows, so callbacks of different calls proceed in parallel (bounded by the pool).
+PARALLEL_WRITERS = 8
+
+
+_limiters: weakref.WeakKeyDictionary[asyncio.AbstractEventLoop, anyio.CapacityLimiter] = (
+    weakref.WeakKeyDictionary()
+)
+
+
+def _writers(sqlite: bool) -> anyio.CapacityLimiter:
+    """This event loop's limiter (a limiter belongs to the loop that waits on it)."""
+    loop = asyncio.get_running_loop()
+    limiter = _limiters.get(loop)
+    if limiter is None:
+        limiter = _limiters[loop] = anyio.CapacityLimiter(1 if sqlite else PARALLEL_WRITERS)
+    return limiter
+
+
+async def _in_session(work: Callable[[Session], T]) -> T:
+    """Run `work` with a fresh session in a worker thread (one hop), committing at the end."""
+
+    def run() -> T:
+        with Session(get_engine(), expire_on_commit=False) as db:
+            result = work(db)
+            db.commit()
+            return result
+
+    return await anyio.to_thread.run_sync(run, limiter=_writers(get_settings().is_sqlite))
+
+
+def _xml(document: VoiceResponse) -> Response:
+    return Response(content=str(document), media_type="application/xml")
+
+
+@router.post("/twiml/outbound")
+async def twiml_outbound(params: TwilioSigned) -> Response:
+    """The TwiML App's voice URL: an agent's browser is calling `To`."""
+    return _xml(await _in_session(lambda db: voice.outbound(db, params, get_settings())))
+
+
+@router.post("/twiml/inbound")
+async def twiml_inbound(params: TwilioSigned) -> Response:
+    """The company number's voice URL: a customer is calling."""
+    return _xml(await _in_session(lambda db: voice.inbound(db, params, get_settings())))
+
+
+@router.post("/twiml/inbound/after-dial")
+async def twiml_after_dial(params: TwilioSigned) -> Response:
+    """The `<Dial>` action of an incoming call: hang up, or take a voicemail if nobody answered."""
+    return _xml(await _in_session(lambda db: voice.after_dial(db, params, get_settings())))
+
+
+@router.post("/twiml/hangup")
+async def twiml_hangup(_params: TwilioSigned) -> Response:
+    """Where a voicemail `<Record>` goes when it ends."""
+    return _xml(twiml.hangup())
+
+
+@router.post("/webhook/status", status_code=204)
+async def webhook_status(params: TwilioSigned) -> Response:
+    """A call leg's status changed."""
+    try:
+        await _in_session(lambda db: callbacks.handle_status(db, params))
+    except ValueError as exc:
+        logger.warning("status callback refused: %s", exc)
+        detail = {"code": "twilio.error.callback", "message": str(exc)}
+        raise HTTPException(status_code=400, detail=detail) from None
+    return Response(status_code=204)
+
+
+@router.post("/webhook/recording", status_code=204)
+async def webhook_recording(params: TwilioSigned) -> Response:
+    """A recording is available (or failed): queue its download into our store."""
+    await _in_session(lambda db: callbacks.handle_recording(db, params))
+    return Response(status_code=204)

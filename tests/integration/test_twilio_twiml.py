@@ -1,0 +1,201 @@
+"""TwiML routes on a real database: the call is created, validated, guarded, and the XML is exact."""
+
+from __future__ import annotations
+
+import uuid
+
+import pytest
+from sqlmodel import select
+
+from call_center.models import Availability, Call, CallEvent, CallStatus, Contact, Direction
+from call_center.services import presence
+from tests.conftest import make_agent
+from tests.support.fake_twilio import (  # noqa: F401 (fixtures)
+    ACCOUNT_SID,
+    APP_SID,
+    CALLER_ID,
+    PUBLIC_URL,
+    signed_post,
+    twilio_settings,
+)
+
+HEAD = '<?xml version="1.0" encoding="UTF-8"?>'
+STATUS = f"{PUBLIC_URL}/api/calls/webhook/status"
+RECORDING = f"{PUBLIC_URL}/api/calls/webhook/recording"
+
+
+def outbound(agent_id: int, to: str, sid: str | None = None) -> dict[str, str]:
+    """What Twilio posts to the TwiML App's voice URL when a browser calls `device.connect({To})`."""
+    return {
+        "AccountSid": ACCOUNT_SID,
+        "ApplicationSid": APP_SID,
+        "ApiVersion": "2010-04-01",
+        "CallSid": sid or f"CA{uuid.uuid4().hex}",
+        "CallStatus": "ringing",
+        "Direction": "inbound",
+        "Caller": f"client:agent_{agent_id}",
+        "From": f"client:agent_{agent_id}",
+        "To": to,
+    }
+
+
+def dial_xml(number: str) -> str:
+    return (
+        HEAD + "<Response>"
+        f'<Dial answerOnBridge="true" callerId="{CALLER_ID}" record="record-from-answer-dual" '
+        f'recordingStatusCallback="{RECORDING}" recordingStatusCallbackEvent="completed absent" timeout="30">'
+        f'<Number statusCallback="{STATUS}" statusCallbackEvent="initiated ringing answered completed" '
+        f'statusCallbackMethod="POST">{number}</Number></Dial></Response>'
+    )
+
+
+@pytest.fixture
+def twilio_client(client, twilio_settings):  # noqa: F811
+    return client
+
+
+def test_outbound_normalises_the_number_and_creates_the_call(twilio_client, agent, db):
+    params = outbound(agent.id, "01001234567")
+    response = signed_post(twilio_client, "/api/calls/twiml/outbound", params)
+    assert response.status_code == 200
+    assert response.headers["content-type"].startswith("application/xml")
+    assert response.text == dial_xml("+201001234567")
+    call = db.exec(select(Call).where(Call.provider_call_sid == params["CallSid"])).one()
+    assert (call.provider, call.direction, call.agent_id) == ("twilio", Direction.OUTBOUND, agent.id)
+    assert (call.customer_number, call.to_number, call.from_number) == ("+201001234567",) * 2 + (CALLER_ID,)
+
+
+def test_a_retried_twiml_request_is_the_same_call(twilio_client, agent, db):
+    params = outbound(agent.id, "+20 100 123 4567")
+    first = signed_post(twilio_client, "/api/calls/twiml/outbound", params)
+    again = signed_post(twilio_client, "/api/calls/twiml/outbound", params)
+    assert first.text == again.text == dial_xml("+201001234567")
+    assert len(db.exec(select(Call).where(Call.provider_call_sid == params["CallSid"])).all()) == 1
+
+
+def _refused_call(db, sid: str) -> Call:
+    call = db.exec(select(Call).where(Call.provider_call_sid == sid)).one()
+    db.refresh(call)
+    return call
+
+
+def test_a_country_outside_the_allowed_list_is_refused_in_english(twilio_client, db):
+    agent = make_agent(db, email="en@example.com")
+    agent.language = "en"
+    db.add(agent)
+    db.commit()
+    params = outbound(agent.id, "+12025550143")
+    response = signed_post(twilio_client, "/api/calls/twiml/outbound", params)
+    assert response.text == (
+        HEAD
+        + '<Response><Say language="en-US">Calls to this country are not allowed.</Say><Hangup /></Response>'
+    )
+    call = _refused_call(db, params["CallSid"])
+    assert call.status == CallStatus.FAILED and call.agent_id == agent.id
+    assert call.customer_number == "+12025550143"
+    assert "calls to US are not allowed" in call.hangup_reason
+    event = db.exec(select(CallEvent).where(CallEvent.call_id == call.id)).one()
+    assert event.status == CallStatus.FAILED and "dial.error.country" in event.payload
+
+
+def test_an_invalid_number_is_refused_in_arabic(twilio_client, agent, db):
+    params = outbound(agent.id, "12")
+    response = signed_post(twilio_client, "/api/calls/twiml/outbound", params)
+    assert response.text == (
+        HEAD + '<Response><Say language="ar-XA">الرقم الذي طلبته غير صحيح. تحقق منه وحاول مرة أخرى.</Say>'
+        "<Hangup /></Response>"
+    )
+    assert _refused_call(db, params["CallSid"]).status == CallStatus.FAILED
+
+
+def test_the_per_agent_rate_limit_applies(twilio_client, agent, db, monkeypatch):
+    monkeypatch.setenv("CALLS_PER_MINUTE", "2")
+    from call_center.core.config import reset_settings
+
+    reset_settings()
+    texts = [
+        signed_post(twilio_client, "/api/calls/twiml/outbound", outbound(agent.id, "01001234567")).text
+        for _ in range(3)
+    ]
+    assert texts[:2] == [dial_xml("+201001234567")] * 2
+    assert "<Say" in texts[2] and "<Dial" not in texts[2]
+
+
+def test_only_an_active_agent_can_dial(twilio_client, agent, db):
+    agent.is_active = False
+    db.add(agent)
+    db.commit()
+    for caller in (agent.id, 9999):
+        params = outbound(caller, "01001234567")
+        response = signed_post(twilio_client, "/api/calls/twiml/outbound", params)
+        assert "<Dial" not in response.text and "<Hangup />" in response.text
+        assert db.exec(select(Call).where(Call.provider_call_sid == params["CallSid"])).first() is None
+
+
+def inbound(sid: str, caller: str = "+201001112223") -> dict[str, str]:
+    return {
+        "AccountSid": ACCOUNT_SID,
+        "CallSid": sid,
+        "CallStatus": "ringing",
+        "Direction": "inbound",
+        "From": caller,
+        "To": CALLER_ID,
+    }
+
+
+def test_inbound_rings_available_agents_with_the_contacts_name(twilio_client, agent, db):
+    agent.availability = Availability.AVAILABLE
+    db.add(agent)
+    db.add(Contact(name="شركة النور", phone="+201001112223"))
+    presence.connect(db, agent.identity, agent.id)
+    db.commit()
+    sid = f"CA{uuid.uuid4().hex}"
+    response = signed_post(twilio_client, "/api/calls/twiml/inbound", inbound(sid))
+    call = db.exec(select(Call).where(Call.provider_call_sid == sid)).one()
+    assert (call.direction, call.customer_number, call.agent_id) == (Direction.INBOUND, "+201001112223", None)
+    assert response.text == (
+        HEAD + "<Response>"
+        f'<Dial action="{PUBLIC_URL}/api/calls/twiml/inbound/after-dial" answerOnBridge="true" method="POST" '
+        f'record="record-from-answer-dual" recordingStatusCallback="{RECORDING}" '
+        'recordingStatusCallbackEvent="completed absent" timeout="30">'
+        f'<Client statusCallback="{STATUS}" statusCallbackEvent="initiated ringing answered completed" '
+        f'statusCallbackMethod="POST"><Identity>agent_{agent.id}</Identity>'
+        f'<Parameter name="callId" value="{call.id}" /><Parameter name="callerName" value="شركة النور" />'
+        "</Client></Dial></Response>"
+    )
+
+
+def test_inbound_with_nobody_available_goes_to_voicemail(twilio_client, db):
+    sid = f"CA{uuid.uuid4().hex}"
+    response = signed_post(twilio_client, "/api/calls/twiml/inbound", inbound(sid, "anonymous"))
+    assert "<Record " in response.text and f'action="{PUBLIC_URL}/api/calls/twiml/hangup"' in response.text
+    call = _refused_call(db, sid)
+    assert call.status == CallStatus.NO_ANSWER and call.customer_number == "anonymous"
+    assert call.hangup_reason == "no agent available"
+
+
+@pytest.mark.parametrize(
+    ("outcome", "status", "voicemail"),
+    [("completed", CallStatus.INITIATED, False), ("no-answer", CallStatus.NO_ANSWER, True),
+     ("busy", CallStatus.BUSY, True), ("canceled", CallStatus.CANCELED, False)],
+)  # fmt: skip
+def test_after_the_dial(twilio_client, agent, db, outcome, status, voicemail):
+    agent.availability = Availability.AVAILABLE
+    db.add(agent)
+    presence.connect(db, agent.identity, agent.id)
+    db.commit()
+    sid = f"CA{uuid.uuid4().hex}"
+    assert "<Client " in signed_post(twilio_client, "/api/calls/twiml/inbound", inbound(sid)).text
+    params = {**inbound(sid), "DialCallStatus": outcome, "CallStatus": "in-progress"}
+    response = signed_post(twilio_client, "/api/calls/twiml/inbound/after-dial", params)
+    if voicemail:
+        assert "<Record " in response.text and "<Dial" not in response.text
+    else:
+        assert response.text == HEAD + "<Response><Hangup /></Response>"
+    assert _refused_call(db, sid).status == status
+
+
+def test_hangup_route(twilio_client):
+    params = {"CallSid": "CA1", "RecordingUrl": "https://api.twilio.com/x"}
+    response = signed_post(twilio_client, "/api/calls/twiml/hangup", params)
+    assert response.text == HEAD + "<Response><Hangup /></Response>"
