@@ -355,7 +355,7 @@ class TwilioEngine {
     this.phone.emit("incoming", {
       call_sid: call.parameters.CallSid,
       from: call.parameters.From,
-      caller_name: (call.customParameters && call.customParameters.get("caller_name")) || "",
+      caller_name: (call.customParameters && call.customParameters.get("callerName")) || "",
     });
   }
   async connect(to) {

@@ -273,7 +273,10 @@ STRINGS: dict[str, tuple[str, str]] = {
     "contacts.empty": ("لا توجد جهات اتصال بعد.", "No contacts yet."),
     "contacts.count": ("جهة اتصال", "contacts"),
     "contacts.error.name": ("الاسم مطلوب.", "A name is required."),
-    "contacts.error.duplicate": ("هذا الرقم مسجل لجهة اتصال أخرى.", "That number already belongs to a contact."),
+    "contacts.error.duplicate": (
+        "هذا الرقم مسجل لجهة اتصال أخرى.",
+        "That number already belongs to a contact.",
+    ),
     # API keys
     "apikeys.title": ("مفاتيح الربط (API)", "API keys"),
     "apikeys.intro": (
@@ -288,7 +291,10 @@ STRINGS: dict[str, tuple[str, str]] = {
     "apikeys.created": ("أُنشئ", "Created"),
     "apikeys.last_used": ("آخر استخدام", "Last used"),
     "apikeys.never": ("لم يُستخدم", "Never"),
-    "apikeys.shown_once": ("انسخ المفتاح الآن؛ لن يظهر مرة أخرى:", "Copy the key now; it will not be shown again:"),
+    "apikeys.shown_once": (
+        "انسخ المفتاح الآن؛ لن يظهر مرة أخرى:",
+        "Copy the key now; it will not be shown again:",
+    ),
     "apikeys.error.name": ("اسم المفتاح مطلوب.", "A key name is required."),
     "apikeys.empty": ("لا توجد مفاتيح.", "No keys yet."),
     # Simulated phone page

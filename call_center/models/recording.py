@@ -54,7 +54,7 @@ class RecordingJob(SQLModel, table=True):
 
 
 class RecordingPublic(BaseModel):
-    """A recording as the integration API shows it; `url` is ours (signed, short-lived), never the provider's."""
+    """A recording as the integration API shows it; `url` is ours (signed, short-lived), not Twilio's."""
 
     id: int
     sid: str | None

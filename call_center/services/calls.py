@@ -17,8 +17,9 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import or_, update
-from sqlalchemy.exc import IntegrityError
+from sqlalchemy import update
+from sqlalchemy.dialects.postgresql import insert as postgresql_insert
+from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlmodel import Session, col, select
 
 from call_center.models import Agent, Call, CallEvent, CallStatus, Contact, Recording
@@ -87,13 +88,19 @@ def contact_for(db: Session, number: str) -> Contact | None:
     return db.exec(select(Contact).where(Contact.phone == number)).first()
 
 
-def find_call(db: Session, provider: str, sid: str | None) -> Call | None:
+def find_call(db: Session, provider: str, sid: str | None, *, lock: bool = False) -> Call | None:
+    """The call with this provider call id (parent or child leg).
+
+    Two indexed lookups: one query with `parent = ? OR child = ?` makes SQLite scan the whole table.
+    """
     if not sid:
         return None
-    query = select(Call).where(
-        Call.provider == provider, or_(col(Call.provider_call_sid) == sid, col(Call.child_call_sid) == sid)
-    )
-    return db.exec(query).first()
+    for column in (Call.provider_call_sid, Call.child_call_sid):
+        query = select(Call).where(Call.provider == provider, col(column) == sid)
+        found = db.exec(query.with_for_update() if lock else query).first()
+        if found is not None:
+            return found
+    return None
 
 
 def create_call(
@@ -144,45 +151,49 @@ def create_call(
 def apply_event(db: Session, event: ProviderEvent) -> ApplyResult:
     """Store the raw event, then recompute the call from all its events. Commits.
 
-    The event row is the transaction's first write: on SQLite that takes the write lock before anything is
-    read, and on PostgreSQL the call row is locked, so two concurrent events of one call never both fold
-    from a stale view.
+    The event's insert opens the write transaction (SQLite takes its write lock there; on PostgreSQL the
+    call row is locked first), and the call is refolded from what is committed inside it, so two
+    concurrent events of one call never both fold from a stale view.
     """
     status = normalise_status(event.status)
     db.commit()  # start from a fresh transaction (no stale snapshot)
-    row = CallEvent(
-        provider=event.provider,
-        provider_call_sid=event.call_sid,
-        kind="status",
-        status=status,
-        sequence=event.sequence,
-        dedupe_key=event.key(),
-        payload=json.dumps(_payload(event, status), default=str),
-        received_at=utcnow(),
-    )
-    try:
-        with db.begin_nested():
-            db.add(row)
-    except IntegrityError:
-        db.rollback()
+    call = find_call(db, event.provider, event.call_sid, lock=True)
+    values = {
+        "call_id": call.id if call else None,
+        "provider": event.provider,
+        "provider_call_sid": event.call_sid,
+        "kind": "status",
+        "status": status,
+        "sequence": event.sequence,
+        "dedupe_key": event.key(),
+        "payload": json.dumps(_payload(event, status), default=str),
+        "received_at": utcnow(),
+    }
+    if not _insert_new(db, values):
+        db.commit()
         logger.info("duplicate %s event for %s ignored", event.provider, event.call_sid)
-        return ApplyResult(find_call(db, event.provider, event.call_sid), changed=False, duplicate=True)
-
-    call = _locked_call(db, event.provider, event.call_sid)
+        return ApplyResult(call, changed=False, duplicate=True)
     if call is None:
         db.commit()  # kept as an orphan; create_call applies it
         logger.info("%s event for unknown call %s stored for later", event.provider, event.call_sid)
         return ApplyResult(None, changed=False, duplicate=False)
-    row.call_id = call.id
     if event.child_call_sid and not call.child_call_sid:
         call.child_call_sid = event.child_call_sid
-    db.add(row)
-    db.flush()
+        db.add(call)
     changed = _refold(db, call)
     if changed:
         publish_call(db, call)
     db.commit()
     return ApplyResult(call, changed=changed, duplicate=False)
+
+
+def _insert_new(db: Session, values: dict[str, Any]) -> bool:
+    """Insert the event unless its dedupe key is known (one statement, no savepoint); True if inserted."""
+    table = CallEvent.__table__  # type: ignore[attr-defined]
+    dialect = db.get_bind().dialect.name
+    insert = sqlite_insert(table) if dialect == "sqlite" else postgresql_insert(table)
+    statement = insert.values(**values).on_conflict_do_nothing(index_elements=["dedupe_key"])
+    return db.execute(statement.returning(table.c.id)).first() is not None
 
 
 def _payload(event: ProviderEvent, status: str) -> dict[str, Any]:
@@ -195,13 +206,6 @@ def _payload(event: ProviderEvent, status: str) -> dict[str, Any]:
         "hangup_by": event.hangup_by,
         "raw": event.raw,
     }
-
-
-def _locked_call(db: Session, provider: str, sid: str) -> Call | None:
-    query = select(Call).where(
-        Call.provider == provider, or_(col(Call.provider_call_sid) == sid, col(Call.child_call_sid) == sid)
-    )
-    return db.exec(query.with_for_update()).first()
 
 
 @dataclass(frozen=True)
@@ -309,11 +313,16 @@ def claim_call(db: Session, call_id: int, agent_id: int) -> bool:
 
 def publish_call(db: Session, call: Call) -> None:
     """Queue a `call.updated` event with the call as the history shows it (sent after commit)."""
-    agent = db.get(Agent, call.agent_id) if call.agent_id else None
-    agent_name = agent.name if agent else None
-    contact = db.get(Contact, call.contact_id) if call.contact_id else None
+    agent_name = (
+        db.exec(select(Agent.name).where(col(Agent.id) == call.agent_id)).first() if call.agent_id else None
+    )
+    contact_name = (
+        db.exec(select(Contact.name).where(col(Contact.id) == call.contact_id)).first()
+        if call.contact_id
+        else None
+    )
     recording = db.exec(
         select(Recording).where(Recording.call_id == call.id).order_by(col(Recording.id).desc())
     ).first()
-    public = history.to_public(call, agent_name, contact.name if contact else None, recording)
+    public = history.to_public(call, agent_name, contact_name, recording)
     queue_event(db, "call.updated", public.model_dump(mode="json"))

@@ -8,7 +8,6 @@ import re
 import tempfile
 from pathlib import Path
 from typing import BinaryIO
-
 from urllib.parse import urlencode
 
 from sqlalchemy import func, or_

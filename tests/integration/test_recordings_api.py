@@ -21,9 +21,15 @@ def _call_with_recording(
 ):
     with session_scope() as db:
         call = calls.create_call(
-            db, provider="local", call_sid="LC" + uuid.uuid4().hex, direction="outbound", from_number="+20221234567",
-            to_number="+201001234567", customer_number="+201001234567", agent_id=agent_id,
-        )  # fmt: skip
+            db,
+            provider="local",
+            call_sid="LC" + uuid.uuid4().hex,
+            direction="outbound",
+            from_number="+20221234567",
+            to_number="+201001234567",
+            customer_number="+201001234567",
+            agent_id=agent_id,
+        )
         recording = recordings.start_recording(db, call)
         if status == RecordingStatus.READY:
             key = key or recordings.recording_key(call, call.provider_call_sid or "x")
