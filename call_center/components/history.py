@@ -205,7 +205,7 @@ def _row(row: Any) -> rx.Component:
 
 def _pager() -> rx.Component:
     return rx.el.div(
-        rx.el.span(H.total, " ", T["history.calls"], class_name="muted"),
+        rx.el.span(H.total_label, " ", T["history.calls"], class_name="muted"),
         rx.el.div(
             button(
                 T["history.previous"],

@@ -42,6 +42,8 @@ class Call(SQLModel, table=True):
         Index("ix_call_agent_created", "agent_id", "created_at"),
         Index("ix_call_status_created", "status", "created_at"),
         Index("ix_call_customer_number", "customer_number"),
+        Index("ix_call_contact_created", "contact_id", "created_at"),
+        Index("ix_call_recording_created", "recording_status", "created_at"),
         {"extend_existing": True},
     )
 
@@ -64,6 +66,9 @@ class Call(SQLModel, table=True):
     duration_seconds: int | None = None
     hangup_reason: str | None = Field(default=None, max_length=255)
     hangup_by: str | None = Field(default=None, max_length=16)
+    # The latest recording, copied here so the history filters and lists without joining recordings.
+    recording_id: int | None = None
+    recording_status: str | None = Field(default=None, max_length=16)
 
 
 class CallEvent(SQLModel, table=True):

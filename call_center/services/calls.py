@@ -22,7 +22,7 @@ from sqlalchemy.dialects.postgresql import insert as postgresql_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlmodel import Session, col, select
 
-from call_center.models import Agent, Call, CallEvent, CallStatus, Contact, Recording
+from call_center.models import Agent, Call, CallEvent, CallStatus, Contact
 from call_center.models.base import utcnow
 from call_center.services import history
 from call_center.services.events import queue_event
@@ -321,8 +321,5 @@ def publish_call(db: Session, call: Call) -> None:
         if call.contact_id
         else None
     )
-    recording = db.exec(
-        select(Recording).where(Recording.call_id == call.id).order_by(col(Recording.id).desc())
-    ).first()
-    public = history.to_public(call, agent_name, contact_name, recording)
+    public = history.to_public(call, agent_name, contact_name)
     queue_event(db, "call.updated", public.model_dump(mode="json"))

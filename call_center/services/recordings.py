@@ -125,6 +125,7 @@ def start_recording(db: Session, call: Call, *, provider_recording_sid: str | No
     )
     db.add(recording)
     db.flush()
+    _mirror(db, call, recording)
     publish_call(db, call)
     return recording
 
@@ -160,7 +161,16 @@ def mark_failed(db: Session, recording: Recording, reason: str) -> Recording:
 def _publish(db: Session, recording: Recording) -> None:
     call = db.get(Call, recording.call_id)
     if call is not None:
+        _mirror(db, call, recording)
         publish_call(db, call)
+
+
+def _mirror(db: Session, call: Call, recording: Recording) -> None:
+    """Keep the call's copy of its latest recording current (the history filters on it)."""
+    if call.recording_id is None or (recording.id or 0) >= call.recording_id:
+        call.recording_id, call.recording_status = recording.id, recording.status
+        db.add(call)
+        db.flush()
 
 
 # Delivery ---------------------------------------------------------------------------------------------

@@ -111,6 +111,10 @@ class HistoryState(SessionState):
         return max(1, (self.total + PAGE_SIZE - 1) // PAGE_SIZE)
 
     @rx.var
+    def total_label(self) -> str:
+        return f"{history.COUNT_CAP:,}+" if self.total >= history.COUNT_CAP else str(self.total)
+
+    @rx.var
     def has_filters(self) -> bool:
         return any(
             (
@@ -201,9 +205,15 @@ class HistoryState(SessionState):
 
     @staticmethod
     def _search_hit(call: CallPublic, term: str) -> bool:
-        digits = "".join(ch for ch in term if ch.isdigit())
-        name = (call.customer_name or "").lower()
-        return term.lower() in name or bool(digits and digits in call.customer_number)
+        """The same rule as the database search (services.history): number prefix, or part of the name."""
+        prefix = history.number_prefix(term, get_settings().DEFAULT_REGION)
+        if prefix and call.customer_number.startswith(prefix):
+            return True
+        return (
+            term.isdigit()
+            and call.customer_number == term
+            or term.lower() in (call.customer_name or "").lower()
+        )
 
     @staticmethod
     def _upsert(

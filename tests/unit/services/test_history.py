@@ -1,0 +1,84 @@
+from __future__ import annotations
+
+import uuid
+from datetime import UTC, datetime, timedelta
+
+import pytest
+from sqlmodel import Session
+
+from call_center.core.db import get_engine
+from call_center.models import Contact
+from call_center.services import calls, history, recordings
+from call_center.services.history import CallFilter, number_prefix
+from tests.conftest import make_agent
+
+
+@pytest.mark.parametrize(
+    ("typed", "prefix"),
+    [
+        ("0100 123", "+20100123"),
+        ("01001234567", "+201001234567"),
+        ("+2010", "+2010"),
+        ("002010", "+2010"),
+        ("100123", "+20100123"),
+        ("12", None),
+        ("Ahmed", None),
+    ],
+)
+def test_typed_numbers_become_e164_prefixes(typed, prefix):
+    assert number_prefix(typed, "EG") == prefix
+
+
+@pytest.fixture
+def seeded(sqlite_db):
+    with Session(get_engine(), expire_on_commit=False) as db:
+        admin = make_agent(db, email="boss@example.com", role="admin")
+        agent = make_agent(db, email="a@example.com")
+        db.add(Contact(name="مؤسسة الأمل", phone="+201112223334"))
+        db.commit()
+        start = datetime(2026, 11, 1, tzinfo=UTC)
+        for i, number in enumerate(["+201001234567", "+201112223334", "+201001234999", "+966501234567"]):
+            call = calls.create_call(
+                db,
+                provider="local",
+                call_sid=f"LC{uuid.uuid4().hex}",
+                direction="outbound",
+                from_number="+20221234567",
+                to_number=number,
+                customer_number=number,
+                agent_id=agent.id if i % 2 == 0 else admin.id,
+            )
+            call.created_at = start + timedelta(days=i)
+            if i == 1:
+                rec = recordings.start_recording(db, call)
+                recordings.mark_ready(db, rec, key="x.mp3", size=1, duration=1.0, channels=2)
+        db.commit()
+        yield db, admin, agent
+
+
+def numbers_of(rows):
+    return [r.customer_number for r in rows]
+
+
+def test_filters_and_search(seeded):
+    db, admin, agent = seeded
+    rows, total = history.list_calls(db, admin)
+    assert total == 4 and numbers_of(rows)[0] == "+966501234567"  # newest first
+    rows, total = history.list_calls(db, agent)
+    assert total == 2  # agents see their own calls
+    assert numbers_of(history.list_calls(db, admin, CallFilter(search="0100123"))[0]) == [
+        "+201001234999",
+        "+201001234567",
+    ]
+    assert numbers_of(history.list_calls(db, admin, CallFilter(search="الأمل"))[0]) == ["+201112223334"]
+    assert numbers_of(history.list_calls(db, admin, CallFilter(has_recording=True))[0]) == ["+201112223334"]
+    assert history.list_calls(db, admin, CallFilter(has_recording=False))[1] == 3
+    since = datetime(2026, 11, 2, tzinfo=UTC)
+    assert history.list_calls(db, admin, CallFilter(since=since, until=since + timedelta(days=1)))[1] == 1
+
+
+def test_counts_stop_at_the_cap(seeded, monkeypatch):
+    db, admin, _ = seeded
+    monkeypatch.setattr(history, "COUNT_CAP", 3)
+    rows, total = history.list_calls(db, admin, page_size=10)
+    assert total == 3 and len(rows) == 4
