@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import logging
+import os
 
 from fastapi import APIRouter
 from fastapi.responses import JSONResponse
@@ -19,7 +20,7 @@ router = APIRouter(prefix="/api", tags=["health"])
 def health() -> JSONResponse:
     """200 when the database answers, 503 otherwise."""
     settings = get_settings()
-    body = {"status": "ok", "database": "ok", "provider": settings.TELEPHONY_PROVIDER}
+    body = {"status": "ok", "database": "ok", "provider": settings.TELEPHONY_PROVIDER, "worker": os.getpid()}
     try:
         with get_engine().connect() as conn:
             conn.execute(text("SELECT 1"))
