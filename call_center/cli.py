@@ -105,44 +105,56 @@ def serve(args: argparse.Namespace) -> int:
     settings.secret_key()  # generated once for local use, before any worker needs it
     migrate()
     ensure_admin(settings)
-    children: list[subprocess.Popen[bytes]] = []
-    if settings.TELEPHONY_PROVIDER == "local":
-        children.append(start_media_server())
-    command = [
-        sys.executable,
-        "-m",
-        "reflex",
-        "run",
-        "--env",
-        "prod",
-        "--single-port",
-        "--frontend-port",
-        str(settings.PORT),
-        "--backend-port",
-        str(settings.PORT),
-        "--backend-host",
-        settings.HOST,
-        "--loglevel",
-        args.loglevel,
-    ]
-    reflex = subprocess.Popen(command, cwd=ROOT, env=reflex_env(settings), start_new_session=True)
     stop = threading.Event()
+    media = MediaSupervisor(stop) if settings.TELEPHONY_PROVIDER == "local" else None
+    command = [
+        sys.executable, "-m", "reflex", "run", "--env", "prod", "--single-port",
+        "--frontend-port", str(settings.PORT), "--backend-port", str(settings.PORT),
+        "--backend-host", settings.HOST, "--loglevel", args.loglevel,
+    ]  # fmt: skip
+    reflex = subprocess.Popen(command, cwd=ROOT, env=reflex_env(settings), start_new_session=True)
     threading.Thread(target=_announce_when_up, args=(settings, started, stop), daemon=True).start()
 
-    def forward(signum: int, _frame: object) -> None:
+    def shut_down(signum: int, _frame: object) -> None:
         # The media server goes first: it ends calls and its callbacks must still reach the app.
         stop.set()
-        for child in children:
-            _stop(child, 20)
+        if media is not None:
+            media.stop()
         _stop(reflex, 20)
 
-    signal.signal(signal.SIGINT, forward)
-    signal.signal(signal.SIGTERM, forward)
+    signal.signal(signal.SIGINT, shut_down)
+    signal.signal(signal.SIGTERM, shut_down)
     code = reflex.wait()
     stop.set()
-    for child in children:
-        _stop(child, 20)
+    if media is not None:
+        media.stop()
     return code
+
+
+class MediaSupervisor:
+    """Runs the local media server and starts it again if it dies (it then finalises what it left)."""
+
+    def __init__(self, stop: threading.Event):
+        self._stop = stop
+        self._lock = threading.Lock()
+        self.process = start_media_server()
+        self.restarts = 0
+        threading.Thread(target=self._watch, daemon=True, name="media-supervisor").start()
+
+    def _watch(self) -> None:
+        while not self._stop.wait(0.5):
+            with self._lock:
+                code = self.process.poll()
+                if code is None or self._stop.is_set():
+                    continue
+                self.restarts += 1
+                print(f"[call-center] the media server exited ({code}); starting it again", flush=True)
+                time.sleep(min(5.0, 0.5 * self.restarts))
+                self.process = start_media_server()
+
+    def stop(self) -> None:
+        with self._lock:
+            _stop(self.process, 20)
 
 
 def _stop(proc: subprocess.Popen[bytes], timeout: float) -> None:

@@ -55,3 +55,20 @@ def ready_recording(app: RunningApp, call_id: int) -> dict:
     return appdb.wait_for(
         lambda: (r := appdb.recording_of(app, call_id)) and r["status"] != "processing" and r, timeout=20
     )
+
+
+def media_stats(app: RunningApp) -> dict:
+    """The running media server's own figures (pid, calls, packets per leg), over its control protocol."""
+    import hashlib
+    import hmac
+    import json
+    import socket
+
+    secret = (app.data_dir / ".secret_key").read_text().strip()
+    token = hmac.new(secret.encode(), b"local-media-control", hashlib.sha256).hexdigest()
+    port = int(app.env["MEDIA_CONTROL_PORT"])
+    with socket.create_connection(("127.0.0.1", port), timeout=5) as sock:
+        sock.sendall(json.dumps({"token": token, "op": "stats", "args": {}}).encode() + b"\n")
+        reply = json.loads(sock.makefile().readline())
+    assert reply["ok"], reply
+    return reply["result"]

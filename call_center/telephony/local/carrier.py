@@ -10,6 +10,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import logging
+import os
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
@@ -180,7 +181,12 @@ class Carrier:
         self.engine.set_hold(sid, on)
 
     async def stats(self) -> dict[str, Any]:
-        return {"calls": len(self.calls), "engine": self.engine.stats(), "callbacks_sent": self.notifier.sent}
+        return {
+            "pid": os.getpid(),
+            "calls": len(self.calls),
+            "engine": self.engine.stats(),
+            "callbacks_sent": self.notifier.sent,
+        }
 
     # Events from the media engine ----------------------------------------------------------------------
     async def on_leg_ended(self, sid: str, role: str, reason: str) -> None:
