@@ -1,0 +1,199 @@
+"""What a leg hears: pre-encoded Opus tones, and the track that sends tones or forwarded packets.
+
+Nothing here encodes per call: tones are Opus-encoded once per process, forwarded audio is never decoded.
+The track hands aiortc `av.Packet`s (its pre-encoded path: no encoder, no per-frame audio-level work).
+"""
+
+from __future__ import annotations
+
+import asyncio
+import fractions
+import functools
+import time
+from collections import deque
+from collections.abc import Callable, Sequence
+from typing import Literal
+
+import av
+import numpy as np
+from aiortc.mediastreams import MediaStreamError, MediaStreamTrack
+
+Sound = Literal["ringback", "hold"]
+RATE = 48000
+FRAME = 960  # 20 ms at 48 kHz: the frame size browsers send and the tones are cut to
+TIME_BASE = fractions.Fraction(1, RATE)
+MAX_QUEUED = 50  # 1 s of forwarded audio; more means the loop is far behind and old audio is useless
+STALL = 0.1  # a paced source this late re-anchors to the wall clock instead of bursting to catch up
+
+
+def _tone(freqs: Sequence[float], on: float, period: float, level: float) -> np.ndarray:
+    t = np.arange(int(on * RATE)) / RATE
+    wave = sum(np.sin(2 * np.pi * f * t) for f in freqs) / len(freqs)
+    ramp = min(len(t) // 2, int(0.01 * RATE))  # 10 ms fades: no clicks at the edges
+    envelope = np.ones(len(t))
+    envelope[:ramp] = envelope[-ramp:][::-1] = np.linspace(0, 1, ramp)
+    signal = np.zeros(int(period * RATE))
+    signal[: len(t)] = level * wave * envelope
+    return signal
+
+
+def ringback_signal() -> np.ndarray:
+    # 425 Hz, 1 s on / 4 s off: the ITU-T E.180 ringing tone most of Europe and the Middle East use.
+    return _tone([425.0], on=1.0, period=5.0, level=0.25)
+
+
+def hold_signal() -> np.ndarray:
+    # A soft two-note chime every 4 s, quiet enough not to annoy: "you are still connected".
+    chime = np.concatenate([_tone([523.25], 0.3, 0.3, 0.08), _tone([659.25], 0.4, 0.4, 0.08)])
+    signal = np.zeros(4 * RATE)
+    signal[: len(chime)] = chime
+    return signal
+
+
+def encode_opus(signal: np.ndarray, *, loop: bool = False, bitrate: int = 32000) -> list[bytes]:
+    """Mono 48 kHz float signal -> one Opus packet per 20 ms (length rounded down to whole frames)."""
+    encoder = av.CodecContext.create("libopus", "w")
+    encoder.sample_rate = RATE
+    encoder.layout = "mono"
+    encoder.format = "s16"
+    encoder.bit_rate = bitrate
+    encoder.time_base = TIME_BASE
+    encoder.options = {"application": "audio"}
+    pcm = (np.clip(signal, -1, 1) * 32767).astype(np.int16)
+    count = len(pcm) // FRAME
+    # For a loop, encode it twice and keep the second pass: its packets start from the state the end of the
+    # loop leaves, so repeating them has no seam, and the encoder's start-up frames are thrown away.
+    passes = 2 if loop else 1
+    packets: list[bytes] = []
+    for index in range(count * passes):
+        start = (index % count) * FRAME
+        frame = av.AudioFrame.from_ndarray(pcm[None, start : start + FRAME], format="s16", layout="mono")
+        frame.sample_rate = RATE
+        frame.pts = index * FRAME
+        packets += [bytes(p) for p in encoder.encode(frame)]
+    packets += [bytes(p) for p in encoder.encode(None)]
+    return packets[-count:] if loop else packets
+
+
+@functools.cache
+def sound_packets(name: Sound | Literal["silence"]) -> tuple[bytes, ...]:
+    """The looping packets of a sound, encoded on first use (tens of ms: call it off the event loop)."""
+    if name == "silence":
+        return tuple(encode_opus(np.zeros(10 * FRAME), loop=True)[-1:])
+    signal = ringback_signal() if name == "ringback" else hold_signal()
+    return tuple(encode_opus(signal, loop=True))
+
+
+class PacketTrack(MediaStreamTrack):
+    """An outgoing audio track fed with Opus packets: a looping sound, or packets forwarded from a leg.
+
+    Outgoing RTP timestamps (packet pts) follow the source's own timestamps while one source lasts; on
+    every change of source they are re-anchored to the wall clock, so the receiver's jitter buffer sees
+    time advance as it really did (tone -> conversation -> hold tone ...).
+    """
+
+    kind = "audio"
+
+    def __init__(self, clock: Callable[[], float] = time.monotonic) -> None:
+        super().__init__()
+        self._clock = clock
+        self._queue: deque[tuple[float, int, int, bytes]] = deque(maxlen=MAX_QUEUED)
+        self._waiter: asyncio.Future[None] | None = None
+        self._looped: Sequence[bytes] | None = None
+        self._index = 0
+        self._due = 0.0
+        self._anchor = 0  # pts of the next looped packet
+        self._delay = 0.0
+        self._start: float | None = None
+        self._source: int | None = None  # which forwarded stream the pts offset belongs to
+        self._offset = 0
+        self._pts = -FRAME
+        self.packets_sent = 0
+        self.tap: Callable[[int, bytes], None] | None = None  # sees every forwarded packet sent (echo line)
+
+    def play(self, packets: Sequence[bytes]) -> None:
+        """Loop these packets at 50 per second (a tone, or silence)."""
+        if self._looped is packets:
+            return
+        self._looped, self._index, self._due = packets, 0, 0.0
+        self._queue.clear()
+        self._wake()
+
+    def forward(self, delay: float = 0.0) -> None:
+        """Send what `push` is given, each packet `delay` seconds after it arrived."""
+        if self._looped is None and self._delay == delay:
+            return
+        self._looped, self._delay, self._source = None, delay, None
+        self._queue.clear()
+        self._wake()
+
+    def push(self, source: int, timestamp: int, payload: bytes, now: float) -> None:
+        """A forwarded packet (`timestamp`: its unwrapped RTP timestamp); dropped unless forwarding."""
+        if self._looped is None:
+            self._queue.append((now + self._delay, source, timestamp, payload))
+            self._wake()
+
+    def _wake(self) -> None:
+        if self._waiter is not None and not self._waiter.done():
+            self._waiter.set_result(None)
+
+    def _wall_pts(self, now: float) -> int:
+        # Never step back, never repeat: the next pts is at least one frame after the last one sent.
+        assert self._start is not None
+        return max(round((now - self._start) * RATE), self._pts + FRAME)
+
+    async def recv(self) -> av.Packet:
+        if self.readyState != "live":
+            raise MediaStreamError
+        if self._start is None:
+            self._start = self._clock()
+        while True:
+            sent = await (self._next_looped() if self._looped is not None else self._next_forwarded())
+            if sent is not None:
+                pts, payload = sent
+                self._pts = pts
+                self.packets_sent += 1
+                packet = av.Packet(payload)
+                packet.pts = pts
+                packet.time_base = TIME_BASE
+                return packet
+
+    async def _next_looped(self) -> tuple[int, bytes] | None:
+        loop = self._looped
+        assert loop is not None
+        now = self._clock()
+        if self._due == 0.0 or now - self._due > STALL:
+            self._due = now
+            self._anchor = self._wall_pts(now)
+        elif self._due > now:
+            await asyncio.sleep(self._due - now)
+            if self._looped is not loop:
+                return None
+        pts = self._anchor
+        payload = loop[self._index % len(loop)]
+        self._index += 1
+        self._due += FRAME / RATE
+        self._anchor += FRAME
+        return pts, payload
+
+    async def _next_forwarded(self) -> tuple[int, bytes] | None:
+        if not self._queue:
+            self._waiter = asyncio.get_running_loop().create_future()
+            try:
+                await self._waiter
+            finally:
+                self._waiter = None
+            return None
+        due, source, timestamp, payload = self._queue[0]
+        wait = due - self._clock()
+        if wait > 0:
+            await asyncio.sleep(wait)
+            return None  # look again: the mode may have changed while waiting
+        self._queue.popleft()
+        if source != self._source:
+            self._source = source
+            self._offset = self._wall_pts(self._clock()) - timestamp
+        pts = timestamp + self._offset
+        if self.tap is not None:
+            self.tap(pts, payload)
+        return pts, payload
