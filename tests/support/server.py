@@ -63,8 +63,9 @@ def start_app(data_dir: Path, *, extra_env: dict[str, str] | None = None, timeou
         "ADMIN_EMAIL": ADMIN_EMAIL,
         "ADMIN_PASSWORD": ADMIN_PASSWORD,
         "MEDIA_CONTROL_PORT": str(free_port()),
-        # a separate build directory, so tests never fight a `make run` in the same checkout
-        "REFLEX_WEB_WORKDIR": str(ROOT / ".web-test"),
+        # A build directory per app: a second app rebuilding a shared one would pull the frontend from
+        # under the first (and tests never fight a `make run` in the same checkout).
+        "REFLEX_WEB_WORKDIR": str(data_dir.parent / "web"),
         "REFLEX_STATES_WORKDIR": str(data_dir / "states"),
         **(extra_env or {}),
     }
