@@ -276,8 +276,13 @@ const TWILIO_ERRORS = {
   31208: "mic-denied",
   31401: "mic-denied",
   31402: "mic-missing",
+  31000: "twilio-connection-error",
+  31003: "twilio-connection-error",
+  31009: "twilio-signaling",
   31480: "twilio-unavailable",
   31486: "twilio-busy",
+  53000: "twilio-signaling",
+  53001: "twilio-signaling",
   53405: "twilio-media-failed",
 };
 

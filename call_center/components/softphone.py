@@ -269,7 +269,17 @@ def softphone_card() -> rx.Component:
         rx.el.div(
             rx.el.h2(T["phone.title"], class_name="card-title"), _registration(), class_name="card-head"
         ),
-        rx.cond(S.device_error != "", alert(T[S.device_error], id="device-error")),
+        rx.cond(
+            S.device_error != "",
+            alert(
+                T[S.device_error],
+                rx.cond(
+                    S.provider_code != "", rx.el.span(" (Twilio ", S.provider_code, ")", class_name="num")
+                ),
+                id="device-error",
+            ),
+        ),
+        rx.cond(S.warning != "", alert(T[S.warning], kind="warn", id="device-warning")),
         rx.cond(
             S.audio_blocked,
             alert(

@@ -185,6 +185,35 @@ STRINGS: dict[str, tuple[str, str]] = {
         "Hold is not available for Twilio calls.",
     ),
     "device.error.generic": ("حدث خطأ في الهاتف.", "The phone reported an error."),
+    "device.error.twilio-token-invalid": (
+        "رفض Twilio رمز الدخول. تحقق من إعدادات Twilio (twilio doctor).",
+        "Twilio refused the access token. Check the Twilio settings (twilio doctor).",
+    ),
+    "device.error.twilio-token-expired": (
+        "انتهت صلاحية رمز الدخول. أعد تحميل الصفحة.",
+        "The access token expired. Reload the page.",
+    ),
+    "device.error.twilio-connection-error": (
+        "تعذر الاتصال بـ Twilio. تحقق من اتصال الإنترنت والجدار الناري.",
+        "Could not connect to Twilio. Check the internet connection and the firewall.",
+    ),
+    "device.error.twilio-signaling": (
+        "تعذر الوصول إلى خوادم Twilio. تحقق من اتصال الإنترنت والجدار الناري.",
+        "Twilio's servers cannot be reached. Check the internet connection and the firewall.",
+    ),
+    "device.error.twilio-unavailable": ("الرقم غير متاح.", "The number is unavailable."),
+    "device.error.twilio-busy": ("الرقم مشغول.", "The number is busy."),
+    "device.error.twilio-media-failed": (
+        "تعذر توصيل الصوت (الشبكة تمنع WebRTC).",
+        "Audio could not connect (the network blocks WebRTC).",
+    ),
+    "device.error.twilio-user-aborted": ("أُلغيت المكالمة.", "The call was aborted."),
+    "device.error.twilio-error": ("أبلغ Twilio عن خطأ.", "Twilio reported an error."),
+    "device.warning.quality": (
+        "جودة المكالمة ضعيفة (الشبكة بطيئة أو غير مستقرة).",
+        "Call quality is poor (the network is slow or unstable).",
+    ),
+    "device.warning.reconnecting": ("جارٍ إعادة الاتصال بالخادم…", "Reconnecting to the server…"),
     "help.title": ("حل المشكلات", "Troubleshooting"),
     "help.mic_denied": (
         "اضغط على رمز القفل بجوار عنوان الموقع، واختر «السماح» للميكروفون، ثم أعد تحميل الصفحة.",

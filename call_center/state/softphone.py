@@ -31,6 +31,15 @@ DEVICE_ERRORS = {
     "session-expired",
     "busy",
     "hold-unsupported",
+    "twilio-token-invalid",
+    "twilio-token-expired",
+    "twilio-connection-error",
+    "twilio-signaling",
+    "twilio-unavailable",
+    "twilio-busy",
+    "twilio-media-failed",
+    "twilio-user-aborted",
+    "twilio-error",
 }
 
 
@@ -45,6 +54,8 @@ class SoftphoneState(SessionState):
     device_error: str = ""  # an i18n key
     device_error_detail: str = ""
     mic_problem: str = ""  # "mic-denied" / "mic-missing": shows the troubleshooting help
+    provider_code: str = ""  # e.g. Twilio's error code, shown next to the explanation
+    warning: str = ""  # an i18n key: poor call quality, reconnecting...
     audio_blocked: bool = False
 
     number: str = ""
@@ -275,6 +286,7 @@ class SoftphoneState(SessionState):
 
     def _on_registered(self, _event: dict[str, Any]) -> None:
         self.registered = True
+        self.warning = ""
         if self.device_error == "signaling-lost":
             self.device_error = ""
 
@@ -309,6 +321,15 @@ class SoftphoneState(SessionState):
         if event.get("call_sid") == self.incoming_sid:
             self.incoming_sid = ""
 
+    def _on_warning(self, event: dict[str, Any]) -> None:
+        code = str(event.get("code", ""))
+        self.warning = (
+            "device.warning.reconnecting" if code.startswith("signaling") else "device.warning.quality"
+        )
+
+    def _on_warning_cleared(self, _event: dict[str, Any]) -> None:
+        self.warning = ""
+
     def _on_mute(self, event: dict[str, Any]) -> None:
         self.muted = bool(event.get("on"))
 
@@ -335,6 +356,7 @@ class SoftphoneState(SessionState):
     def _on_error(self, event: dict[str, Any]) -> None:
         code = str(event.get("code", ""))
         self.device_error_detail = str(event.get("message", ""))[:300]
+        self.provider_code = str(event.get("twilio_code") or "")
         if code.startswith(("dial.error.", "call.error.")):
             self.device_error = code
         else:
