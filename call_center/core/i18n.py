@@ -157,6 +157,10 @@ STRINGS: dict[str, tuple[str, str]] = {
     "call.error.already_answered": ("تم الرد على المكالمة بالفعل.", "The call was already answered."),
     "call.error.not_answered": ("لم يتم الرد على المكالمة بعد.", "The call is not answered yet."),
     "call.error.digits": ("نغمات غير صالحة.", "Invalid keypad digits."),
+    "call.error.unsupported": (
+        "هذه العملية غير متاحة مع مزود الاتصالات الحالي.",
+        "Not available with this provider.",
+    ),
     "call.answered_elsewhere": ("رد موظف آخر.", "Answered by another agent."),
     "device.title": ("الصوت", "Audio"),
     "device.microphone": ("الميكروفون", "Microphone"),

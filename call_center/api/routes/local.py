@@ -20,6 +20,7 @@ from call_center.core.config import get_settings
 from call_center.core.db import session_scope
 from call_center.services import presence
 from call_center.services.events import get_bus
+from call_center.telephony import get_provider
 from call_center.telephony.local import control
 from call_center.telephony.local.protocol import callback_signature
 
@@ -65,37 +66,34 @@ PhoneQuery = Annotated[str | None, Query(max_length=40, description="act as this
 @router.post("/calls")
 def dial(body: Dial, agent: CurrentAgent, db: SessionDep, phone: PhoneQuery = None) -> dict[str, Any]:
     """An agent calls a number, or (with ?phone=) a simulated phone calls the company number."""
-    device = _device(agent, phone)
-    if device.is_phone:
-        return control.phone_calls_company(db, device, body.sdp)
-    return control.place_call(db, agent, body.to, body.sdp)
+    return get_provider().place_call(db, _device(agent, phone), body.to, body.sdp)
 
 
 @router.post("/calls/{sid}/answer")
 def answer(
     sid: str, body: Offer, agent: CurrentAgent, db: SessionDep, phone: PhoneQuery = None
 ) -> dict[str, Any]:
-    return control.answer(db, _device(agent, phone), sid, body.sdp)
+    return get_provider().answer(db, _device(agent, phone), sid, body.sdp)
 
 
 @router.post("/calls/{sid}/reject", status_code=204)
 def reject(sid: str, agent: CurrentAgent, db: SessionDep, phone: PhoneQuery = None) -> None:
-    control.reject(db, _device(agent, phone), sid)
+    get_provider().reject(db, _device(agent, phone), sid)
 
 
 @router.post("/calls/{sid}/hangup", status_code=204)
 def hangup(sid: str, agent: CurrentAgent, db: SessionDep, phone: PhoneQuery = None) -> None:
-    control.hangup(db, _device(agent, phone), sid)
+    get_provider().hangup(db, _device(agent, phone), sid)
 
 
 @router.post("/calls/{sid}/hold", status_code=204)
 def hold(sid: str, body: Hold, agent: CurrentAgent, db: SessionDep) -> None:
-    control.hold(db, _device(agent, None), sid, body.on)
+    get_provider().hold(db, _device(agent, None), sid, body.on)
 
 
 @router.post("/calls/{sid}/dtmf", status_code=204)
 def dtmf(sid: str, body: Digits, agent: CurrentAgent, db: SessionDep, phone: PhoneQuery = None) -> None:
-    control.send_digits(db, _device(agent, phone), sid, body.digits)
+    get_provider().send_digits(db, _device(agent, phone), sid, body.digits)
 
 
 @router.get("/events")

@@ -157,18 +157,23 @@ def phone_calls_company(db: Session, device: Device, sdp: str) -> dict[str, Any]
         reply = client().request("inbound", sid=sid, sdp=sdp, ring_timeout=settings.RING_TIMEOUT_SECONDS)
     except CarrierError as exc:
         raise _fail(db, sid, CallStatus.FAILED, exc.code, exc.message) from None
-    contact = calls.contact_for(db, device.number)
+    offer_to_agents(db, call, agents)
+    db.commit()
+    logger.info("call %s: %s calls the company; ringing %d agent(s)", sid, device.number, len(agents))
+    return {"call_sid": sid, "call_id": call.id, "sdp": reply["sdp"]}
+
+
+def offer_to_agents(db: Session, call: Call, agents: list[Agent]) -> None:
+    """Ring these agents' phones (all at once; the first to answer gets the call). Sent on commit."""
+    contact = calls.contact_for(db, call.customer_number)
     offer = {
         "type": "incoming",
-        "call_sid": sid,
-        "from": device.number,
+        "call_sid": call.provider_call_sid,
+        "from": call.customer_number,
         "caller_name": contact.name if contact else None,
         "agents": [a.identity for a in agents],
     }
     queue_event(db, AGENTS_TOPIC, offer)
-    db.commit()
-    logger.info("call %s: %s calls the company; ringing %d agent(s)", sid, device.number, len(agents))
-    return {"call_sid": sid, "call_id": call.id, "sdp": reply["sdp"]}
 
 
 # Acting on a call ----------------------------------------------------------------------------------------
