@@ -12,13 +12,10 @@ Latency = row visible in the page - callback sent (same machine, same clock). Ta
 from __future__ import annotations
 
 import argparse
-import json
-import sqlite3
 import statistics
 import sys
 import tempfile
 import time
-import uuid
 from datetime import UTC, datetime
 from pathlib import Path
 
@@ -29,9 +26,9 @@ import httpx  # noqa: E402
 from _common import machine, percentile  # noqa: E402
 from playwright.sync_api import sync_playwright  # noqa: E402
 
-from call_center.telephony.local.protocol import callback_signature  # noqa: E402
 from tests.support.browser import CHROMIUM, chromium_args  # noqa: E402
-from tests.support.server import ADMIN_EMAIL, ADMIN_PASSWORD, RunningApp, start_app  # noqa: E402
+from tests.support.local_events import new_call, send_status  # noqa: E402
+from tests.support.server import ADMIN_EMAIL, ADMIN_PASSWORD, start_app  # noqa: E402
 
 OBSERVER = """
 () => {
@@ -46,41 +43,6 @@ OBSERVER = """
 """
 
 
-def new_call(app: RunningApp) -> tuple[int, str]:
-    """A call row as the app creates it when an agent dials (the bench then sends its first event)."""
-    sid = "LC" + uuid.uuid4().hex
-    now = datetime.now(UTC).replace(tzinfo=None).isoformat(sep=" ")
-    with sqlite3.connect(app.data_dir / "call_center.db", timeout=10) as conn:
-        cursor = conn.execute(
-            "INSERT INTO call (provider, provider_call_sid, direction, from_number, to_number,"
-            " customer_number, agent_id, status, created_at, updated_at)"
-            " VALUES ('local', ?, 'outbound', '+20221234567', '+201000000009', '+201000000009', 1,"
-            " 'initiated', ?, ?)",
-            (sid, now, now),
-        )
-        return int(cursor.lastrowid or 0), sid
-
-
-def send_ringing(client: httpx.Client, app: RunningApp, secret: str, sid: str) -> float:
-    body = json.dumps(
-        {
-            "type": "status",
-            "sid": sid,
-            "status": "ringing",
-            "leg": "customer",
-            "reason": None,
-            "hangup_by": None,
-            "event_id": uuid.uuid4().hex,
-            "at": datetime.now(UTC).isoformat(),
-        }
-    ).encode()
-    headers = {"content-type": "application/json", "x-media-signature": callback_signature(secret, body)}
-    sent = time.time() * 1000
-    response = client.post(f"{app.url}/api/local/webhook", content=body, headers=headers)
-    response.raise_for_status()
-    return sent
-
-
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--pages", type=int, default=20)
@@ -91,7 +53,6 @@ def main() -> int:
     latencies: list[float] = []
     missed = 0
     try:
-        secret = (app.data_dir / ".secret_key").read_text().strip()
         with sync_playwright() as pw, httpx.Client(timeout=10) as client:
             browser = pw.chromium.launch(executable_path=CHROMIUM, args=chromium_args())
             pages = []
@@ -109,7 +70,8 @@ def main() -> int:
             time.sleep(2)
             for _ in range(args.events):
                 call_id, sid = new_call(app)
-                sent = send_ringing(client, app, secret, sid)
+                sent = time.time() * 1000
+                send_status(app, sid, "ringing", client)
                 deadline = time.monotonic() + 5
                 seen: dict[int, float] = {}
                 while len(seen) < len(pages) and time.monotonic() < deadline:

@@ -58,27 +58,7 @@ def pg_schema_url() -> Iterator[str]:
         admin.dispose()
 
 
-@pytest.fixture(params=["sqlite", pytest.param("postgres", marks=pytest.mark.postgres)])
-def database(request: pytest.FixtureRequest, env: Path, monkeypatch: pytest.MonkeyPatch) -> Iterator[str]:
-    """A migrated database, once on SQLite and once on PostgreSQL; yields its URL."""
-    if request.param == "postgres":
-        url = request.getfixturevalue("pg_schema_url")
-        monkeypatch.setenv("DATABASE_URL", url)
-    else:
-        url = f"sqlite:///{env / 'test.db'}"
-        monkeypatch.setenv("DATABASE_URL", url)
-    _reset_caches()
-    from call_center.cli import migrate
-
-    migrate()
-    yield url
-    _reset_caches()
-
-
-@pytest.fixture
-def sqlite_db(env: Path, monkeypatch: pytest.MonkeyPatch) -> Iterator[str]:
-    """A migrated SQLite database only (for tests that need no PostgreSQL variant)."""
-    url = f"sqlite:///{env / 'test.db'}"
+def _migrated(url: str, monkeypatch: pytest.MonkeyPatch) -> Iterator[str]:
     monkeypatch.setenv("DATABASE_URL", url)
     _reset_caches()
     from call_center.cli import migrate
@@ -86,6 +66,20 @@ def sqlite_db(env: Path, monkeypatch: pytest.MonkeyPatch) -> Iterator[str]:
     migrate()
     yield url
     _reset_caches()
+
+
+@pytest.fixture(params=["sqlite", pytest.param("postgres", marks=pytest.mark.postgres)])
+def database(request: pytest.FixtureRequest, env: Path, monkeypatch: pytest.MonkeyPatch) -> Iterator[str]:
+    """A migrated database, once on SQLite and once on PostgreSQL; yields its URL."""
+    sqlite = f"sqlite:///{env / 'test.db'}"
+    url = request.getfixturevalue("pg_schema_url") if request.param == "postgres" else sqlite
+    yield from _migrated(url, monkeypatch)
+
+
+@pytest.fixture
+def sqlite_db(env: Path, monkeypatch: pytest.MonkeyPatch) -> Iterator[str]:
+    """A migrated SQLite database only (for tests that need no PostgreSQL variant)."""
+    yield from _migrated(f"sqlite:///{env / 'test.db'}", monkeypatch)
 
 
 @pytest.fixture

@@ -27,6 +27,38 @@ def keypad(on_press: Any, label_key: str) -> rx.Component:
     )
 
 
+def answer_buttons(on_accept: Any, on_reject: Any, *, class_name: str, size: int = 16) -> rx.Component:
+    """Answer / Decline for a ringing call."""
+    return rx.el.div(
+        button(
+            rx.icon("phone", size=size),
+            T["call.accept"],
+            variant="success",
+            on_click=on_accept,
+            type="button",
+        ),
+        button(
+            rx.icon("phone-off", size=size),
+            T["call.reject"],
+            variant="danger",
+            on_click=on_reject,
+            type="button",
+        ),
+        class_name=class_name,
+    )
+
+
+def hangup_button(on_click: Any, *, size: int = 18, class_name: str = "") -> rx.Component:
+    return button(
+        rx.icon("phone-off", size=size),
+        T["call.hangup"],
+        variant="danger",
+        on_click=on_click,
+        type="button",
+        class_name=class_name,
+    )
+
+
 def _registration() -> rx.Component:
     return rx.el.div(
         rx.el.span(
@@ -240,14 +272,7 @@ def _call_panel() -> rx.Component:
                 class_name="muted small",
             ),
         ),
-        button(
-            rx.icon("phone-off", size=18),
-            T["call.hangup"],
-            variant="danger",
-            on_click=S.hangup,
-            class_name="btn-call",
-            type="button",
-        ),
+        hangup_button(S.hangup, class_name="btn-call"),
         class_name="call-panel",
     )
 
@@ -307,23 +332,7 @@ def incoming_banner() -> rx.Component:
                 ),
                 rx.el.div(S.incoming_from, class_name="num muted"),
             ),
-            rx.el.div(
-                button(
-                    rx.icon("phone", size=16),
-                    T["call.accept"],
-                    variant="success",
-                    on_click=S.accept,
-                    type="button",
-                ),
-                button(
-                    rx.icon("phone-off", size=16),
-                    T["call.reject"],
-                    variant="danger",
-                    on_click=S.reject,
-                    type="button",
-                ),
-                class_name="banner-actions",
-            ),
+            answer_buttons(S.accept, S.reject, class_name="banner-actions"),
             role="alertdialog",
             aria_label=T["call.incoming"],
             class_name="incoming-banner",

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import reflex as rx
 
-from call_center.components.softphone import keypad
+from call_center.components.softphone import answer_buttons, hangup_button, keypad
 from call_center.components.ui import T, alert, button, card, field
 from call_center.components.voice_device import call_timer, voice_device
 from call_center.state.phone import PhoneState
@@ -84,52 +84,9 @@ def _screen() -> rx.Component:
 def _actions() -> rx.Component:
     return rx.match(
         P.state,
-        (
-            "incoming",
-            rx.el.div(
-                button(
-                    rx.icon("phone", size=18),
-                    T["call.accept"],
-                    variant="success",
-                    on_click=P.answer,
-                    type="button",
-                ),
-                button(
-                    rx.icon("phone-off", size=18),
-                    T["call.reject"],
-                    variant="danger",
-                    on_click=P.reject,
-                    type="button",
-                ),
-                class_name="sim-actions",
-            ),
-        ),
-        (
-            "in-progress",
-            rx.el.div(
-                button(
-                    rx.icon("phone-off", size=18),
-                    T["call.hangup"],
-                    variant="danger",
-                    on_click=P.hangup,
-                    type="button",
-                ),
-                class_name="sim-actions",
-            ),
-        ),
-        (
-            "ringing",
-            rx.el.div(
-                button(
-                    rx.icon("phone-off", size=18),
-                    T["call.hangup"],
-                    variant="danger",
-                    on_click=P.hangup,
-                    type="button",
-                ),
-                class_name="sim-actions",
-            ),
-        ),
+        ("incoming", answer_buttons(P.answer, P.reject, class_name="sim-actions", size=18)),
+        ("in-progress", rx.el.div(hangup_button(P.hangup), class_name="sim-actions")),
+        ("ringing", rx.el.div(hangup_button(P.hangup), class_name="sim-actions")),
         rx.el.div(
             button(
                 rx.icon("building-2", size=18),

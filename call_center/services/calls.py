@@ -238,13 +238,8 @@ def _facts(rows: Iterable[CallEvent]) -> list[_Fact]:
     return facts
 
 
-def _refold(db: Session, call: Call) -> bool:
-    """Recompute the call's state from its stored events; returns whether anything changed."""
-    rows = db.exec(select(CallEvent).where(CallEvent.call_id == call.id, CallEvent.kind == "status")).all()
-    facts = _facts(rows)
-    if not facts:
-        return False
-    before = (
+def _snapshot(call: Call) -> tuple[Any, ...]:
+    return (
         call.status,
         call.ringing_at,
         call.answered_at,
@@ -252,6 +247,15 @@ def _refold(db: Session, call: Call) -> bool:
         call.duration_seconds,
         call.hangup_reason,
     )
+
+
+def _refold(db: Session, call: Call) -> bool:
+    """Recompute the call's state from its stored events; returns whether anything changed."""
+    rows = db.exec(select(CallEvent).where(CallEvent.call_id == call.id, CallEvent.kind == "status")).all()
+    facts = _facts(rows)
+    if not facts:
+        return False
+    before = _snapshot(call)
 
     ringing = [f.at for f in facts if f.status == CallStatus.RINGING]
     answered = [f.at for f in facts if f.status == CallStatus.IN_PROGRESS]
@@ -274,15 +278,7 @@ def _refold(db: Session, call: Call) -> bool:
     else:
         call.status = max((f.status for f in facts), key=lambda s: CallStatus.RANK[s])
         call.ended_at = call.hangup_reason = call.hangup_by = call.duration_seconds = None
-    after = (
-        call.status,
-        call.ringing_at,
-        call.answered_at,
-        call.ended_at,
-        call.duration_seconds,
-        call.hangup_reason,
-    )
-    if after != before:
+    if _snapshot(call) != before:
         call.updated_at = utcnow()
         db.add(call)
         db.flush()

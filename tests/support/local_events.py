@@ -1,0 +1,38 @@
+"""Drive the running app the way its local media server does: a call row, then signed status callbacks."""
+
+from __future__ import annotations
+
+import contextlib
+import json
+import sqlite3
+import uuid
+from datetime import UTC, datetime
+
+import httpx
+
+from call_center.telephony.local.protocol import callback_signature
+from tests.support.server import RunningApp
+
+
+def new_call(app: RunningApp, number: str = "+201000000009", agent_id: int = 1) -> tuple[int, str]:
+    """A call row as the app writes it when an agent dials; returns (id, local call sid)."""
+    sid = "LC" + uuid.uuid4().hex
+    now = datetime.now(UTC).replace(tzinfo=None).isoformat(sep=" ")
+    with sqlite3.connect(app.data_dir / "call_center.db", timeout=10) as conn:
+        cursor = conn.execute(
+            "INSERT INTO call (provider, provider_call_sid, direction, from_number, to_number,"
+            " customer_number, agent_id, status, created_at, updated_at)"
+            " VALUES ('local', ?, 'outbound', '+20221234567', ?, ?, ?, 'initiated', ?, ?)",
+            (sid, number, number, agent_id, now, now),
+        )
+        return int(cursor.lastrowid or 0), sid
+
+
+def send_status(app: RunningApp, sid: str, status: str, client: httpx.Client | None = None) -> None:
+    """A signed status callback, as the media server sends it (any app worker may take it)."""
+    secret = (app.data_dir / ".secret_key").read_text().strip()
+    event = {"type": "status", "sid": sid, "status": status, "leg": "customer", "event_id": uuid.uuid4().hex}
+    body = json.dumps({**event, "at": datetime.now(UTC).isoformat()}).encode()
+    headers = {"content-type": "application/json", "x-media-signature": callback_signature(secret, body)}
+    with httpx.Client(timeout=10) if client is None else contextlib.nullcontext(client) as http:
+        http.post(f"{app.url}/api/local/webhook", content=body, headers=headers).raise_for_status()
