@@ -200,6 +200,7 @@ def _row(row: Any) -> rx.Component:
             )
         ),
         data_call_id=row["id"],
+        key=row["id"],  # React keeps each call's DOM (and its player) when a new row arrives on top
     )
 
 
@@ -284,6 +285,7 @@ def _panel_item(row: Any) -> rx.Component:
         rx.el.span(row["duration"], class_name="num muted"),
         _recording(row),
         data_call_id=row["id"],
+        key=row["id"],  # React keeps each call's DOM (and its player) when a new row arrives on top
         class_name="panel-item",
     )
 

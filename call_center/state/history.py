@@ -7,8 +7,10 @@ net (e.g. for events published while Redis was unreachable).
 
 from __future__ import annotations
 
+import asyncio
 import contextlib
 import logging
+import random
 import time
 import uuid
 from datetime import datetime, timedelta
@@ -141,50 +143,51 @@ class HistoryState(SessionState):
             search=self.f_query.strip() or None,
         )
 
-    def _reload(self) -> None:
-        viewer = self._current_agent()
-        if viewer is None:
+    async def _refresh(self) -> None:
+        """Reload the current page and the panel; the queries run in a worker thread, off the event loop."""
+        data = await asyncio.to_thread(
+            _fetch, self._session_token(), self._filter(), self.page, not self.agent_options
+        )
+        self._assign(data)
+
+    def _assign(self, data: dict[str, Any] | None) -> None:
+        if data is None:  # the session ended
+            self.rows, self.recent_rows, self.total = [], [], 0
             return
-        with session_scope() as db:
-            calls, self.total = history.list_calls(
-                db, viewer, self._filter(), page=self.page, page_size=PAGE_SIZE
-            )
-            recent, _ = history.list_calls(db, viewer, page=1, page_size=PANEL_SIZE)
-            if viewer.role == Role.ADMIN and not self.agent_options:
-                self.agent_options = [{"id": str(a.id), "name": a.name} for a in agents.list_agents(db)]
-        self.rows = [row_for(c) for c in calls]
-        self.recent_rows = [row_for(c) for c in recent]
+        self.rows, self.recent_rows, self.total = data["rows"], data["recent"], data["total"]
+        if data["agents"] is not None:
+            self.agent_options = data["agents"]
 
     @rx.event
-    def load(self):
-        self._reload()
+    async def load(self):
+        await self._refresh()
         return HistoryState.live
 
     @rx.event
-    def set_filter(self, name: str, value: str):
+    async def set_filter(self, name: str, value: str):
         if name not in ("f_from", "f_to", "f_direction", "f_status", "f_agent", "f_recording", "f_query"):
             return
         setattr(self, name, str(value)[:60])
         self.page = 1
-        self._reload()
+        await self._refresh()
 
     @rx.event
-    def search(self, form: dict[str, Any]):
+    async def search(self, form: dict[str, Any]):
         self.f_query = str(form.get("q", ""))[:60]
         self.page = 1
-        self._reload()
+        await self._refresh()
 
     @rx.event
-    def clear_filters(self):
+    async def clear_filters(self):
         self.f_from = self.f_to = self.f_direction = self.f_status = self.f_agent = self.f_recording = ""
         self.f_query = ""
         self.page = 1
-        self._reload()
+        await self._refresh()
 
     @rx.event
-    def go_page(self, page: int):
+    async def go_page(self, page: int):
         self.page = min(max(1, int(page)), self.total_pages)
-        self._reload()
+        await self._refresh()
 
     # Live updates ----------------------------------------------------------------------------------------
     def _visible(self, call: CallPublic) -> bool:
@@ -246,7 +249,7 @@ class HistoryState(SessionState):
         async with self:
             task_id = self.live_id = uuid.uuid4().hex
             token = self.router.session.client_token
-        last_reload = time.monotonic()
+        next_reload = time.monotonic() + RECONCILE_SECONDS * random.uniform(0.75, 1.25)
         gone_since: float | None = None
         async with get_bus().subscribe("call.updated") as sub:
             while True:
@@ -257,16 +260,40 @@ class HistoryState(SessionState):
                         return
                     continue
                 gone_since = None
-                reconcile = time.monotonic() - last_reload > RECONCILE_SECONDS
                 async with self:
                     if self.live_id != task_id:
                         return
                     if item is not None:
                         self._apply(item.data)
-                    if reconcile:
-                        self._reload()
-                if reconcile:
-                    last_reload = time.monotonic()
+                    reconcile = time.monotonic() > next_reload
+                    query = (self._session_token(), self._filter(), self.page) if reconcile else None
+                if query is not None:
+                    # the safety net: a full reload, spread out so open pages do not all reload at once
+                    next_reload = time.monotonic() + RECONCILE_SECONDS * random.uniform(0.75, 1.25)
+                    data = await asyncio.to_thread(_fetch, *query, False)
+                    async with self:
+                        if self.live_id != task_id:
+                            return
+                        self._assign(data)
+
+
+def _fetch(token: str | None, flt: history.CallFilter, page: int, with_agents: bool) -> dict[str, Any] | None:
+    """One page of the history and the latest calls, for the agent behind `token` (None: not signed in)."""
+    with session_scope() as db:
+        viewer = agents.agent_for_token(db, token)
+        if viewer is None:
+            return None
+        calls, total = history.list_calls(db, viewer, flt, page=page, page_size=PAGE_SIZE)
+        recent, _ = history.list_calls(db, viewer, page=1, page_size=PANEL_SIZE)
+        options = None
+        if with_agents and viewer.role == Role.ADMIN:
+            options = [{"id": str(a.id), "name": a.name} for a in agents.list_agents(db)]
+    return {
+        "rows": [row_for(c) for c in calls],
+        "recent": [row_for(c) for c in recent],
+        "total": total,
+        "agents": options,
+    }
 
 
 async def _connected(token: str) -> bool:
