@@ -30,8 +30,9 @@ sys.path.insert(0, str(Path(__file__).resolve().parent))
 
 import psutil  # noqa: E402
 from _common import machine, percentile  # noqa: E402
-from playwright.sync_api import Browser, Page, Playwright, sync_playwright  # noqa: E402
+from playwright.sync_api import Browser, Page, Playwright, expect, sync_playwright  # noqa: E402
 
+from call_center.services.numbers import display  # noqa: E402
 from tests.e2e.helpers import media_stats  # noqa: E402
 from tests.support import appdb  # noqa: E402
 from tests.support.audio import speech_wav  # noqa: E402
@@ -74,7 +75,8 @@ class Pair:
         if number != "+201000000001":
             self.phone.get_by_label("رقم هذا الهاتف").fill(number)
             self.phone.get_by_role("button", name="استخدام الرقم").click()
-            self.phone.wait_for_timeout(1500)
+            expect(self.phone.locator("#sim-registered-number")).to_have_text(display(number))
+            expect(self.phone.locator(".handset .status-available")).to_be_visible(timeout=20000)
 
     def _page(self, pw: Playwright, wav: Path) -> Page:
         browser = pw.chromium.launch(executable_path=CHROMIUM, args=chromium_args(wav))
