@@ -387,7 +387,7 @@ def report(
     ]
     mp3 = args.mp3_result
     lines.append(
-        f"- MP3 encoding (resample 48→24 kHz + LAME 64 kbit/s stereo) of {args.mp3_seconds:.0f} s of "
+        f"- MP3 encoding (resample 48→16 kHz + LAME 48 kbit/s stereo) of {args.mp3_seconds:.0f} s of "
         f"two-voice audio: {mp3:.2f} s = **{args.mp3_seconds / mp3:.0f}× realtime** (engine's pinned core)"
     )
     if long is not None:

@@ -1,7 +1,7 @@
 """Call recordings: raw Opus per leg on disk while the call runs, mixed into a two-channel MP3 in a thread.
 
 Layout: `legs_dir/<call_id>/<role>` holds (arrival, unwrapped RTP timestamp, payload) records, appended by the
-event loop through a buffered file. The mix (decode, align, resample to 24 kHz, LAME) runs in a worker thread,
+event loop through a buffered file. The mix (decode, align, resample to 16 kHz, LAME) runs in a worker thread,
 a few seconds behind the live call, so hang-up only has the last seconds left to do. A `finished` marker
 is written once the MP3 is in place; a directory without one is a crash's leftover (`recover_orphans`).
 """
@@ -33,9 +33,12 @@ ROLES: tuple[Role, Role] = ("agent", "customer")  # left, right
 MAGIC = b"CCLEG1\n"
 _RECORD = struct.Struct("<dqH")  # arrival (s since call start), unwrapped RTP timestamp, payload length
 FINISHED = "finished"
-MP3_RATE = 24000
+# Wideband speech (up to ~7 kHz; twice the band of Twilio's 8 kHz telephone recordings). LAME's cost grows
+# with the sample rate: 16 kHz encodes ~1.45x faster than 24 kHz (179x against 121x realtime measured here).
+MP3_RATE = 16000
+MP3_BITRATE = 48000
 MP3_OPTIONS = {
-    # LAME's fast mode: ~1.4x quicker than its default, no audible loss on speech at 64 kbit/s.
+    # LAME's fast mode: ~1.4x quicker than its default, no audible loss on speech at this bitrate.
     "compression_level": "7",
     # Left and right are two different people: mid/side coding gains nothing and its analysis costs ~25 %.
     "joint_stereo": "0",
@@ -222,12 +225,12 @@ def _as_int16(pcm: np.ndarray) -> np.ndarray:
 
 
 class Mp3Writer:
-    """48 kHz s16 stereo in, 24 kHz 64 kbit/s LAME MP3 out (AudioResampler: a proper low-pass resampler)."""
+    """48 kHz s16 stereo in, 16 kHz 48 kbit/s LAME MP3 out (AudioResampler: a proper low-pass resampler)."""
 
     def __init__(self, path: Path) -> None:
         self._container = av.open(str(path), "w", format="mp3")
         self._stream = self._container.add_stream("libmp3lame", rate=MP3_RATE, layout="stereo")
-        self._stream.bit_rate = 64000
+        self._stream.bit_rate = MP3_BITRATE
         self._stream.codec_context.options = MP3_OPTIONS
         self._resampler = av.AudioResampler(format="fltp", layout="stereo", rate=MP3_RATE)
         self._samples = 0

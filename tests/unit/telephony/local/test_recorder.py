@@ -11,6 +11,7 @@ import pytest
 from call_center.telephony.local.recorder import (
     FINISHED,
     MAX_SKEW,
+    MP3_RATE,
     CallRecorder,
     LegAligner,
     LegReader,
@@ -131,7 +132,7 @@ def test_mp3_is_stereo_24k_agent_left_customer_right_with_late_join_and_gap(tmp_
     assert result.path == tmp_path / "out" / "call-1.mp3" and result.channels == 2
     assert result.size == result.path.stat().st_size > 0
     pcm, rate = decode_mp3(result.path)
-    assert rate == 24000 and pcm.shape[0] == 2
+    assert rate == MP3_RATE and pcm.shape[0] == 2
     assert pcm.shape[1] / rate == pytest.approx(6.0, abs=0.05)
     left, right = pcm
     assert dominant(left, rate, 0.5, 3.5) == pytest.approx(440, abs=5)
