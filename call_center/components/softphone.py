@@ -282,7 +282,11 @@ def _ended() -> rx.Component:
         S.call_state == "ended",
         alert(
             rx.el.span(T["call.outcome." + S.call_outcome]),
-            rx.cond(S.call_reason != "", rx.el.span(" (", S.call_reason, ")", class_name="muted")),
+            rx.cond(
+                S.call_reason_key != "",
+                rx.el.span(" (", T[S.call_reason_key], ")", class_name="muted"),
+                rx.cond(S.call_reason != "", rx.el.span(" (", S.call_reason, ")", class_name="muted")),
+            ),
             kind="info",
             id="call-outcome",
         ),

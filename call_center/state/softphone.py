@@ -16,6 +16,7 @@ from sqlmodel import col, select
 
 from call_center.core.config import get_settings
 from call_center.core.db import session_scope
+from call_center.core.i18n import STRINGS
 from call_center.models import Call, Contact, Direction
 from call_center.services import contacts, numbers
 from call_center.services.errors import DomainError
@@ -70,7 +71,8 @@ class SoftphoneState(SessionState):
     call_direction: str = ""
     call_started_ms: int = 0
     call_outcome: str = ""
-    call_reason: str = ""
+    call_reason: str = ""  # free text from the provider, shown as is
+    call_reason_key: str = ""  # or an i18n key, shown in the current language (it follows a switch)
     muted: bool = False
     on_hold: bool = False
     digits_sent: str = ""
@@ -222,7 +224,7 @@ class SoftphoneState(SessionState):
             return contact.name if contact else ""
 
     def _reset_call(self) -> None:
-        self.call_sid = self.call_outcome = self.call_reason = ""
+        self.call_sid = self.call_outcome = self.call_reason = self.call_reason_key = ""
         self.digits_sent = self.digits_received = ""
         self.muted = self.on_hold = self.keypad_open = False
         self.call_started_ms = 0
@@ -307,7 +309,8 @@ class SoftphoneState(SessionState):
     def _on_disconnected(self, event: dict[str, Any]) -> None:
         self.call_state = "ended"
         self.call_outcome = str(event.get("status") or "completed")
-        self.call_reason = self._text(str(event.get("reason") or ""))
+        reason = str(event.get("reason") or "")
+        self.call_reason_key, self.call_reason = (reason, "") if reason in STRINGS else ("", reason)
         self.muted = self.on_hold = False
         self._load_recent()
 
