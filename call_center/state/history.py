@@ -267,6 +267,9 @@ class HistoryState(SessionState):
                         self._apply(item.data)
                     reconcile = time.monotonic() > next_reload
                     query = (self._session_token(), self._filter(), self.page) if reconcile else None
+                if item is not None and logger.isEnabledFor(logging.DEBUG):
+                    # bench/live_updates.py reads these to split the latency into server and browser
+                    logger.debug("live update of call %s sent at %.4f", item.data.get("id"), time.time())
                 if query is not None:
                     # the safety net: a full reload, spread out so open pages do not all reload at once
                     next_reload = time.monotonic() + RECONCILE_SECONDS * random.uniform(0.75, 1.25)
