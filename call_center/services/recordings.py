@@ -15,6 +15,7 @@ from sqlmodel import Session, col, select
 
 from call_center.core import security
 from call_center.core.config import get_settings
+from call_center.core.files import fsync_path
 from call_center.models import Agent, Call, Recording, RecordingPublic, RecordingStatus, Role
 from call_center.models.base import utcnow
 from call_center.services.calls import publish_call
@@ -71,7 +72,7 @@ class LocalRecordingStore:
             except BaseException:
                 Path(tmp).unlink(missing_ok=True)
                 raise
-            _fsync_dir(target.parent)
+            fsync_path(target.parent)
         except OSError as exc:
             raise StorageError(f"could not store {key}: {exc.strerror or exc}") from exc
         return len(data)
@@ -82,21 +83,13 @@ class LocalRecordingStore:
         try:
             target.parent.mkdir(parents=True, exist_ok=True)
             os.replace(source, target)
-            _fsync_dir(target.parent)
+            fsync_path(target.parent)
             return target.stat().st_size
         except OSError as exc:
             raise StorageError(f"could not store {key}: {exc.strerror or exc}") from exc
 
     def delete(self, key: str) -> None:
         self.path(key).unlink(missing_ok=True)
-
-
-def _fsync_dir(directory: Path) -> None:
-    fd = os.open(directory, os.O_RDONLY)
-    try:
-        os.fsync(fd)
-    finally:
-        os.close(fd)
 
 
 def get_store() -> LocalRecordingStore:

@@ -24,6 +24,7 @@ from typing import BinaryIO, Literal
 import av
 import numpy as np
 
+from call_center.core.files import fsync_path
 from call_center.telephony.local.tones import FRAME, RATE, TIME_BASE
 
 logger = logging.getLogger(__name__)
@@ -352,9 +353,9 @@ class CallRecorder:
         assert self._mp3 is not None
         self._mp3.close()
         self._mp3 = None
-        _fsync(self._partial)
+        fsync_path(self._partial)
         os.replace(self._partial, self.output)
-        _fsync(self.output.parent)
+        fsync_path(self.output.parent)
         (self.call_dir / FINISHED).write_text("ok\n")
         shutil.rmtree(self.call_dir, ignore_errors=True)
         size = self.output.stat().st_size
@@ -380,14 +381,6 @@ class CallRecorder:
         if mp3 is not None:
             with contextlib.suppress(Exception):  # only left open after a failure, already reported
                 mp3.close()
-
-
-def _fsync(path: Path) -> None:
-    fd = os.open(path, os.O_RDONLY)
-    try:
-        os.fsync(fd)
-    finally:
-        os.close(fd)
 
 
 def recover_orphans(
