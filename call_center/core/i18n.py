@@ -380,6 +380,12 @@ def t(key: str, lang: str = DEFAULT_LANGUAGE) -> str:
     return pair[0] if lang == "ar" else pair[1]
 
 
+def key_or_text(value: str) -> tuple[str, str]:
+    """A stored reason as (i18n key, "") when it is one, else ("", the free text): pages translate the key
+    in their current language, so it follows a language switch."""
+    return (value, "") if value in STRINGS else ("", value)
+
+
 def catalog(lang: str) -> dict[str, str]:
     """All strings in `lang`, for the page to render from."""
     index = 0 if lang == "ar" else 1

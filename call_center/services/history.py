@@ -102,6 +102,32 @@ def _conditions(db: Session, flt: CallFilter) -> list[ColumnElement[bool]]:
     return conditions
 
 
+def matches(flt: CallFilter, call: CallPublic) -> bool:
+    """`_conditions` for one call already in memory (a live update): the same rules, so a page that adds a
+    call as it happens shows what its next reload will show."""
+    if flt.search and flt.search.strip():
+        term = flt.search.strip()
+        prefix = number_prefix(term, get_settings().DEFAULT_REGION)
+        found = (
+            (prefix is not None and call.customer_number.startswith(prefix))
+            or (prefix is None and term.isdigit() and call.customer_number == term)
+            or term.lower() in (call.customer_name or "").lower()
+        )
+    else:
+        found = True
+    return (
+        found
+        and (flt.agent_id is None or call.agent_id == flt.agent_id)
+        and (not flt.direction or call.direction == flt.direction)
+        and (not flt.status or call.status == flt.status)
+        and (flt.since is None or call.created_at >= flt.since)
+        and (flt.until is None or call.created_at < flt.until)
+        and (
+            flt.has_recording is None or (call.recording_status == RecordingStatus.READY) == flt.has_recording
+        )
+    )
+
+
 def count_calls(db: Session, conditions: list[ColumnElement[bool]]) -> int:
     """How many calls match, up to COUNT_CAP."""
     capped = select(Call.id).where(*conditions).limit(COUNT_CAP).subquery()

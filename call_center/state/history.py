@@ -20,7 +20,7 @@ import reflex as rx
 
 from call_center.core.config import get_settings
 from call_center.core.db import session_scope
-from call_center.core.i18n import STRINGS
+from call_center.core.i18n import key_or_text
 from call_center.models import CallPublic, CallStatus, Direction, RecordingStatus, Role
 from call_center.services import agents, history, numbers, recordings
 from call_center.services.events import get_bus
@@ -58,7 +58,7 @@ def row_for(call: CallPublic) -> dict[str, Any]:
     """A history row: display strings, i18n keys for labels, and our recording links."""
     settings = get_settings()
     local = call.created_at.astimezone(settings.zone)
-    reason = call.hangup_reason or ""
+    reason_key, reason_text = key_or_text(call.hangup_reason or "")
     ready = call.recording_status == RecordingStatus.READY and call.recording_id
     row: dict[str, Any] = {
         "id": call.id,
@@ -72,8 +72,8 @@ def row_for(call: CallPublic) -> dict[str, Any]:
         "started": f"{local:%Y-%m-%d %H:%M}",
         "started_ts": call.created_at.timestamp(),
         "duration": _duration(call.duration_seconds),
-        "reason_key": reason if reason in STRINGS else "",
-        "reason_text": "" if reason in STRINGS else reason,
+        "reason_key": reason_key,
+        "reason_text": reason_text,
         "recording_status": call.recording_status or "",
         "recording_url": recordings.media_path(call.recording_id) if ready and call.recording_id else "",
         "download_url": f"{recordings.media_path(call.recording_id)}?download=1"
@@ -193,31 +193,6 @@ class HistoryState(SessionState):
     def _visible(self, call: CallPublic) -> bool:
         return self.role == Role.ADMIN or call.agent_id == self.agent_id
 
-    def _matches(self, call: CallPublic) -> bool:
-        flt = self._filter()
-        checks = (
-            flt.agent_id is None or call.agent_id == flt.agent_id,
-            flt.direction is None or call.direction == flt.direction,
-            flt.status is None or call.status == flt.status,
-            flt.since is None or call.created_at >= flt.since,
-            flt.until is None or call.created_at < flt.until,
-            flt.has_recording is None or (call.recording_id is not None) == flt.has_recording,
-            flt.search is None or self._search_hit(call, flt.search),
-        )
-        return all(checks)
-
-    @staticmethod
-    def _search_hit(call: CallPublic, term: str) -> bool:
-        """The same rule as the database search (services.history): number prefix, or part of the name."""
-        prefix = history.number_prefix(term, get_settings().DEFAULT_REGION)
-        if prefix and call.customer_number.startswith(prefix):
-            return True
-        return (
-            term.isdigit()
-            and call.customer_number == term
-            or term.lower() in (call.customer_name or "").lower()
-        )
-
     @staticmethod
     def _upsert(
         rows: list[dict[str, Any]], row: dict[str, Any], limit: int, insert: bool
@@ -237,7 +212,7 @@ class HistoryState(SessionState):
         row = row_for(call)
         self.recent_rows, _ = self._upsert(self.recent_rows, row, PANEL_SIZE, insert=True)
         self.rows, added = self._upsert(
-            self.rows, row, PAGE_SIZE, insert=self.page == 1 and self._matches(call)
+            self.rows, row, PAGE_SIZE, insert=self.page == 1 and history.matches(self._filter(), call)
         )
         if added:
             self.total += 1

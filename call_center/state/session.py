@@ -53,12 +53,6 @@ class SessionState(rx.State):
         return self.role == Role.ADMIN
 
     # Helpers for substates ---------------------------------------------------------------------------
-    def _text(self, key_or_text: str | None) -> str:
-        """A stored reason or code in the UI language (i18n keys are translated, free text kept)."""
-        if not key_or_text:
-            return ""
-        return catalog(normalise_language(self.lang)).get(key_or_text, key_or_text)
-
     def _session_token(self) -> str | None:
         raw = self.router.headers.cookie
         if not raw:

@@ -16,7 +16,7 @@ from sqlmodel import col, select
 
 from call_center.core.config import get_settings
 from call_center.core.db import session_scope
-from call_center.core.i18n import STRINGS
+from call_center.core.i18n import key_or_text
 from call_center.models import Call, Contact, Direction
 from call_center.services import contacts, numbers
 from call_center.services.errors import DomainError
@@ -309,8 +309,7 @@ class SoftphoneState(SessionState):
     def _on_disconnected(self, event: dict[str, Any]) -> None:
         self.call_state = "ended"
         self.call_outcome = str(event.get("status") or "completed")
-        reason = str(event.get("reason") or "")
-        self.call_reason_key, self.call_reason = (reason, "") if reason in STRINGS else ("", reason)
+        self.call_reason_key, self.call_reason = key_or_text(str(event.get("reason") or ""))
         self.muted = self.on_hold = False
         self._load_recent()
 

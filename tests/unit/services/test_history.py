@@ -52,6 +52,8 @@ def seeded(sqlite_db):
             if i == 1:
                 rec = recordings.start_recording(db, call)
                 recordings.mark_ready(db, rec, key="x.mp3", size=1, duration=1.0, channels=2)
+            if i == 3:
+                recordings.start_recording(db, call)  # still processing: not "has a recording" yet
         db.commit()
         yield db, admin, agent
 
@@ -75,6 +77,27 @@ def test_filters_and_search(seeded):
     assert history.list_calls(db, admin, CallFilter(has_recording=False))[1] == 3
     since = datetime(2026, 11, 2, tzinfo=UTC)
     assert history.list_calls(db, admin, CallFilter(since=since, until=since + timedelta(days=1)))[1] == 1
+
+
+@pytest.mark.parametrize(
+    "flt",
+    [
+        CallFilter(),
+        CallFilter(has_recording=True),
+        CallFilter(has_recording=False),
+        CallFilter(search="0100123"),
+        CallFilter(search="الأمل"),
+        CallFilter(search="+9665"),
+        CallFilter(direction="inbound"),
+        CallFilter(status="initiated", since=datetime(2026, 11, 2, tzinfo=UTC)),
+        CallFilter(until=datetime(2026, 11, 3, tzinfo=UTC)),
+    ],
+)
+def test_a_live_update_is_filtered_like_the_database(seeded, flt):
+    db, admin, _ = seeded
+    everything, _ = history.list_calls(db, admin, page_size=100)
+    listed, _ = history.list_calls(db, admin, flt, page_size=100)
+    assert [c.id for c in everything if history.matches(flt, c)] == [c.id for c in listed]
 
 
 def test_counts_stop_at_the_cap(seeded, monkeypatch):
