@@ -153,7 +153,8 @@ def apply_event(db: Session, event: ProviderEvent) -> ApplyResult:
 
     The event's insert opens the write transaction (SQLite takes its write lock there; on PostgreSQL the
     call row is locked first), and the call is refolded from what is committed inside it, so two
-    concurrent events of one call never both fold from a stale view.
+    concurrent events of one call never both fold from a stale view. An event whose call was not found
+    before the insert is looked up once more inside that transaction before it is kept as an orphan.
     """
     status = normalise_status(event.status)
     db.commit()  # start from a fresh transaction (no stale snapshot)
@@ -173,6 +174,16 @@ def apply_event(db: Session, event: ProviderEvent) -> ApplyResult:
         db.commit()
         logger.info("duplicate %s event for %s ignored", event.provider, event.call_sid)
         return ApplyResult(call, changed=False, duplicate=True)
+    if call is None:
+        # Looked up again now that the insert holds the write lock (SQLite takes it at the first write): a
+        # create_call that committed in between has already scanned for orphans and would miss this one.
+        call = find_call(db, event.provider, event.call_sid, lock=True)
+        if call is not None:
+            db.execute(
+                update(CallEvent)
+                .where(col(CallEvent.dedupe_key) == values["dedupe_key"])
+                .values(call_id=call.id)
+            )
     if call is None:
         db.commit()  # kept as an orphan; create_call applies it
         logger.info("%s event for unknown call %s stored for later", event.provider, event.call_sid)

@@ -186,3 +186,26 @@ def test_any_order_and_duplication_gives_the_same_final_state(db, data, name):
     order = data.draw(st.permutations(list(range(size))))
     dupes = data.draw(st.lists(st.integers(0, size - 1), max_size=4))
     assert _final(db, name, list(order), dupes) == reference
+
+
+def test_a_call_created_between_the_lookup_and_the_insert_still_gets_its_event(db, monkeypatch):
+    """The webhook looked for the call (not there yet), then create_call committed and scanned for orphans
+    before the event was stored: the event must not be left as an orphan nobody picks up."""
+    sid = f"CA{uuid.uuid4().hex}"
+    real_find = calls.find_call
+    lookups = []
+
+    def find_call_racing_create(session, provider, call_sid, **kw):
+        lookups.append(call_sid)
+        if len(lookups) == 1:
+            with Session(get_engine(), expire_on_commit=False) as other:
+                new_call(other, sid)  # commits, and finds no orphan yet
+            return None
+        return real_find(session, provider, call_sid, **kw)
+
+    monkeypatch.setattr(calls, "find_call", find_call_racing_create)
+    result = calls.apply_event(db, ev(sid, "ringing", 1))
+
+    assert result.call is not None and result.call.status == CallStatus.RINGING
+    stored = db.exec(select(CallEvent).where(CallEvent.provider_call_sid == sid)).one()
+    assert stored.call_id == result.call.id
