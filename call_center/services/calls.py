@@ -170,7 +170,7 @@ def apply_event(db: Session, event: ProviderEvent) -> ApplyResult:
         "payload": json.dumps(_payload(event, status), default=str),
         "received_at": utcnow(),
     }
-    if not _insert_new(db, values):
+    if not insert_event(db, values):
         db.commit()
         logger.info("duplicate %s event for %s ignored", event.provider, event.call_sid)
         return ApplyResult(call, changed=False, duplicate=True)
@@ -198,8 +198,9 @@ def apply_event(db: Session, event: ProviderEvent) -> ApplyResult:
     return ApplyResult(call, changed=changed, duplicate=False)
 
 
-def _insert_new(db: Session, values: dict[str, Any]) -> bool:
-    """Insert the event unless its dedupe key is known (one statement, no savepoint); True if inserted."""
+def insert_event(db: Session, values: dict[str, Any]) -> bool:
+    """Store a raw provider event unless its dedupe key is known (one statement, no savepoint, the rest of
+    the transaction untouched); True if inserted."""
     table = CallEvent.__table__  # type: ignore[attr-defined]
     dialect = db.get_bind().dialect.name
     insert = sqlite_insert(table) if dialect == "sqlite" else postgresql_insert(table)

@@ -18,10 +18,9 @@ from collections.abc import Mapping
 from datetime import datetime
 from email.utils import parsedate_to_datetime
 
-from sqlalchemy.exc import IntegrityError
 from sqlmodel import Session
 
-from call_center.models import Call, CallEvent, CallStatus, RecordingStatus
+from call_center.models import Call, CallStatus, RecordingStatus
 from call_center.models.base import utcnow
 from call_center.services import recording_jobs
 from call_center.services.calls import (
@@ -30,6 +29,7 @@ from call_center.services.calls import (
     apply_event,
     claim_call,
     find_call,
+    insert_event,
     normalise_status,
     publish_call,
 )
@@ -158,23 +158,19 @@ def _store_raw(db: Session, params: Mapping[str, str], call_id: int | None) -> b
     key = hashlib.sha256(
         f"{PROVIDER}|{params.get('CallSid', '')}|recording|{sid}|{status}".encode()
     ).hexdigest()
-    row = CallEvent(
-        call_id=call_id,
-        provider=PROVIDER,
-        provider_call_sid=params.get("CallSid"),
-        kind="recording",
-        status=status[:32] or None,
-        dedupe_key=key,
-        payload=json.dumps(dict(params)),
-        received_at=utcnow(),
+    return insert_event(
+        db,
+        {
+            "call_id": call_id,
+            "provider": PROVIDER,
+            "provider_call_sid": params.get("CallSid"),
+            "kind": "recording",
+            "status": status[:32] or None,
+            "dedupe_key": key,
+            "payload": json.dumps(dict(params)),
+            "received_at": utcnow(),
+        },
     )
-    try:
-        with db.begin_nested():
-            db.add(row)
-    except IntegrityError:
-        db.rollback()
-        return False
-    return True
 
 
 def handle_recording(db: Session, params: Mapping[str, str]) -> str:
