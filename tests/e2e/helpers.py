@@ -59,16 +59,7 @@ def ready_recording(app: RunningApp, call_id: int) -> dict:
 
 def media_stats(app: RunningApp) -> dict:
     """The running media server's own figures (pid, calls, packets per leg), over its control protocol."""
-    import hashlib
-    import hmac
-    import json
-    import socket
+    from call_center.telephony.local.protocol import CarrierClient
 
     secret = (app.data_dir / ".secret_key").read_text().strip()
-    token = hmac.new(secret.encode(), b"local-media-control", hashlib.sha256).hexdigest()
-    port = int(app.env["MEDIA_CONTROL_PORT"])
-    with socket.create_connection(("127.0.0.1", port), timeout=5) as sock:
-        sock.sendall(json.dumps({"token": token, "op": "stats", "args": {}}).encode() + b"\n")
-        reply = json.loads(sock.makefile().readline())
-    assert reply["ok"], reply
-    return reply["result"]
+    return CarrierClient(int(app.env["MEDIA_CONTROL_PORT"]), secret, timeout=5).request("stats")

@@ -77,7 +77,8 @@ def agent_device(agent: Agent) -> Device:
 
 
 def client() -> CarrierClient:
-    return CarrierClient(get_settings())
+    settings = get_settings()
+    return CarrierClient(settings.media_control_port, settings.secret_key())
 
 
 def _fail(db: Session, sid: str, status: str, code: str, reason: str) -> CallFailed:

@@ -13,8 +13,6 @@ import json
 import socket
 from typing import Any
 
-from call_center.core.config import Settings
-
 MAX_MESSAGE = 256 * 1024
 
 
@@ -27,8 +25,8 @@ class CarrierError(Exception):
         super().__init__(message)
 
 
-def control_token(settings: Settings) -> str:
-    return hmac.new(settings.secret_key().encode(), b"local-media-control", hashlib.sha256).hexdigest()
+def control_token(secret: str) -> str:
+    return hmac.new(secret.encode(), b"local-media-control", hashlib.sha256).hexdigest()
 
 
 def callback_signature(secret: str, body: bytes) -> str:
@@ -43,9 +41,9 @@ def encode(message: dict[str, Any]) -> bytes:
 class CarrierClient:
     """Blocking client used by the app's (threadpool) routes; one short connection per request."""
 
-    def __init__(self, settings: Settings, timeout: float = 10.0):
-        self.address = ("127.0.0.1", settings.media_control_port)
-        self.token = control_token(settings)
+    def __init__(self, port: int, secret: str, timeout: float = 10.0):
+        self.address = ("127.0.0.1", port)
+        self.token = control_token(secret)
         self.timeout = timeout
 
     def request(self, op: str, **args: Any) -> Any:

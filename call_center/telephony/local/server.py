@@ -114,7 +114,7 @@ async def run(settings: Settings) -> None:
     carrier = Carrier(engine, notifier, settings.recordings_dir)
     carrier_ref.append(carrier)
     await recover(settings, notifier)
-    control = ControlServer(carrier, control_token(settings))
+    control = ControlServer(carrier, control_token(settings.secret_key()))
     server = await asyncio.start_server(control.handle, "127.0.0.1", settings.media_control_port)
     logger.info(
         "local media server listening on 127.0.0.1:%s (media hosts %s)",
