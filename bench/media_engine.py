@@ -16,7 +16,6 @@ import contextlib
 import datetime
 import multiprocessing
 import os
-import platform
 import shlex
 import shutil
 import statistics
@@ -34,7 +33,9 @@ import av
 import numpy as np
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
+sys.path.insert(0, str(Path(__file__).resolve().parent))
 
+from _common import machine  # noqa: E402
 from aiortc import RTCConfiguration, RTCPeerConnection, RTCSessionDescription  # noqa: E402
 from aiortc.mediastreams import MediaStreamTrack  # noqa: E402
 
@@ -317,14 +318,6 @@ class Bench:
         return {"seconds": seconds, "ready": ready, "batch": batch, "batch_audio": duration}
 
 
-def cpu_model() -> str:
-    with open("/proc/cpuinfo") as cpuinfo:
-        for line in cpuinfo:
-            if line.startswith("model name"):
-                return line.split(":", 1)[1].strip()
-    return platform.processor() or "unknown"
-
-
 COLUMNS = (
     "calls",
     "engine CPU-s / call-min",
@@ -362,9 +355,7 @@ def report(
         f"## Media engine benchmark ({now:%Y-%m-%d %H:%M %Z})",
         "",
         f"- command: `{shlex.join([Path(sys.executable).name, *sys.argv])}`",
-        f"- machine: `nproc` {len(os.sched_getaffinity(0))}, {cpu_model()}, "
-        f"Python {platform.python_version()}, av {av.__version__}; load average before the run "
-        f"{args.load_before}",
+        f"- machine: {machine()}, av {av.__version__}; load average before the run {args.load_before}",
         f"- engine process pinned to core {args.server_core}; the client process on the other core(s)",
         f"- client legs: aiortc peers sending {how}; they count received packets through the RTP hook",
         f"- recording on for every call (background mix every 5 s); {args.window:.0f} s window after "

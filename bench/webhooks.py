@@ -17,7 +17,6 @@ import asyncio
 import datetime
 import json
 import os
-import platform
 import socket
 import statistics
 import subprocess
@@ -32,6 +31,9 @@ from urllib.parse import urlencode
 
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
+sys.path.insert(0, str(ROOT / "bench"))
+
+from _common import machine, percentile  # noqa: E402
 
 ACCOUNT_SID = "AC" + "a1" * 16
 AUTH_TOKEN = "0123456789abcdef" * 2
@@ -205,8 +207,8 @@ async def load(port: int, requests: list[bytes], concurrency: int) -> dict[str, 
         "seconds": round(elapsed, 3),
         "rps": round(len(latencies) / elapsed, 1),
         "p50_ms": round(statistics.median(ordered) * 1000, 2),
-        "p90_ms": round(ordered[int(len(ordered) * 0.90)] * 1000, 2),
-        "p99_ms": round(ordered[int(len(ordered) * 0.99)] * 1000, 2),
+        "p90_ms": round(percentile(ordered, 0.90) * 1000, 2),
+        "p99_ms": round(percentile(ordered, 0.99) * 1000, 2),
         "max_ms": round(ordered[-1] * 1000, 2),
     }
 
@@ -248,15 +250,6 @@ def measure(factory: str, env: dict[str, str], warmup: list[bytes], measured: li
 
 
 # Main --------------------------------------------------------------------------------------------------
-def machine() -> str:
-    cpu = next(
-        (line.split(":", 1)[1].strip() for line in Path("/proc/cpuinfo").read_text().splitlines()
-         if line.startswith("model name")),
-        platform.processor(),
-    )  # fmt: skip
-    return f"{os.cpu_count()} CPU ({cpu}), Python {platform.python_version()}, {platform.system()}"
-
-
 def verify(expected_calls: int, history: int) -> dict[str, int]:
     """Every callback was stored and applied: the calls ended completed."""
     from sqlalchemy import func
