@@ -32,9 +32,10 @@ import psutil  # noqa: E402
 from _common import machine, percentile  # noqa: E402
 from playwright.sync_api import sync_playwright  # noqa: E402
 
+from tests.e2e.conftest import log_in  # noqa: E402
 from tests.support.browser import CHROMIUM, chromium_args  # noqa: E402
 from tests.support.local_events import new_call, send_status  # noqa: E402
-from tests.support.server import ADMIN_EMAIL, ADMIN_PASSWORD, start_app  # noqa: E402
+from tests.support.server import start_app  # noqa: E402
 
 OBSERVER = """
 () => {
@@ -90,12 +91,7 @@ def main() -> int:
                 context = browser.new_context(viewport={"width": 1200, "height": 800})
                 context.add_init_script(WS_HOOK)
                 page = context.new_page()
-                page.goto(f"{app.url}/login")
-                page.get_by_label("البريد الإلكتروني").fill(ADMIN_EMAIL)
-                page.get_by_label("كلمة المرور").fill(ADMIN_PASSWORD)
-                page.get_by_role("button", name="دخول").click()
-                page.wait_for_url("**/call-center/")
-                page.goto(f"{app.url}/history")
+                log_in(page, app, path="/history")
                 page.get_by_text("يتحدث تلقائياً").wait_for()
                 page.evaluate(OBSERVER)
                 pages.append(page)

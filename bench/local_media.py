@@ -30,14 +30,13 @@ sys.path.insert(0, str(Path(__file__).resolve().parent))
 
 import psutil  # noqa: E402
 from _common import machine, percentile  # noqa: E402
-from playwright.sync_api import Browser, Page, Playwright, expect, sync_playwright  # noqa: E402
+from playwright.sync_api import Browser, Page, Playwright, sync_playwright  # noqa: E402
 
-from call_center.services.numbers import display  # noqa: E402
-from tests.e2e.helpers import media_stats  # noqa: E402
+from tests.e2e.helpers import PHONE, agent_on, media_stats, phone_on  # noqa: E402
 from tests.support import appdb  # noqa: E402
 from tests.support.audio import speech_wav  # noqa: E402
 from tests.support.browser import CHROMIUM, chromium_args  # noqa: E402
-from tests.support.server import ADMIN_EMAIL, ADMIN_PASSWORD, RunningApp, start_app  # noqa: E402
+from tests.support.server import RunningApp, start_app  # noqa: E402
 
 NOW_JS = "() => performance.timeOrigin + performance.now()"
 WATCH_RING = """() => { window.__rang = 0; new MutationObserver(() => { if (!window.__rang &&
@@ -51,32 +50,14 @@ WATCH_AUDIO = """() => { window.__heard = 0; const tick = () => { if (!window.__
   if (!window.__heard) setTimeout(tick, 5); }; tick(); }"""
 
 
-def login(page: Page, app: RunningApp, path: str) -> Page:
-    page.goto(f"{app.url}/login")
-    page.get_by_label("البريد الإلكتروني").fill(ADMIN_EMAIL)
-    page.get_by_label("كلمة المرور").fill(ADMIN_PASSWORD)
-    page.get_by_role("button", name="دخول").click()
-    page.wait_for_url("**/call-center/")
-    if path != "/call-center":
-        page.goto(f"{app.url}{path}")
-    return page
-
-
 class Pair:
     """An agent and a simulated phone, each in its own Chromium (a fake microphone is per process)."""
 
     def __init__(self, pw: Playwright, app: RunningApp, voices: dict[str, Path], number: str):
         self.number = number
         self.browsers: list[Browser] = []
-        self.agent = login(self._page(pw, voices["agent"]), app, "/call-center")
-        self.agent.get_by_text("الهاتف متصل").wait_for(timeout=20000)
-        self.phone = login(self._page(pw, voices["customer"]), app, "/phone")
-        self.phone.locator(".handset .status-available").wait_for(timeout=20000)
-        if number != "+201000000001":
-            self.phone.get_by_label("رقم هذا الهاتف").fill(number)
-            self.phone.get_by_role("button", name="استخدام الرقم").click()
-            expect(self.phone.locator("#sim-registered-number")).to_have_text(display(number))
-            expect(self.phone.locator(".handset .status-available")).to_be_visible(timeout=20000)
+        self.agent = agent_on(self._page(pw, voices["agent"]), app)
+        self.phone = phone_on(self._page(pw, voices["customer"]), app, number)
 
     def _page(self, pw: Playwright, wav: Path) -> Page:
         browser = pw.chromium.launch(executable_path=CHROMIUM, args=chromium_args(wav))
@@ -86,7 +67,7 @@ class Pair:
     def call(self) -> tuple[float, float]:
         """Dial and answer; returns (click -> ringing, answer -> audio heard) in ms."""
         self.phone.evaluate(WATCH_RING)
-        self.agent.get_by_label("رقم العميل").fill(self.number)
+        self.agent.get_by_label("رقم العميل").fill(self.number)  # typed first: the figure starts at the click
         self.agent.get_by_role("button", name="اتصال", exact=True).wait_for()
         clicked = float(self.agent.evaluate(NOW_JS))
         self.agent.get_by_role("button", name="اتصال", exact=True).click()
@@ -111,7 +92,7 @@ class Pair:
 
 
 def setup_times(pw: Playwright, app: RunningApp, voices: dict[str, Path], calls: int) -> tuple[list, list]:
-    pair = Pair(pw, app, voices, "+201000000001")
+    pair = Pair(pw, app, voices, PHONE)
     ring, audio = [], []
     try:
         for _ in range(calls):
