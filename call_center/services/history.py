@@ -75,6 +75,17 @@ def _search(db: Session, term: str) -> ColumnElement[bool]:
     return or_(*options) if options else col(Call.id) < 0
 
 
+def with_call_sid(db: Session, sid: str) -> ColumnElement[bool]:
+    """Calls with this provider call id on either leg, found by two indexed lookups first (`parent = ? OR
+    child = ?` in one query makes SQLite scan the whole table, see services.calls.find_call)."""
+    ids = [
+        found
+        for column in (Call.provider_call_sid, Call.child_call_sid)
+        for found in db.exec(select(Call.id).where(col(column) == sid)).all()
+    ]
+    return col(Call.id).in_(ids)
+
+
 def _conditions(db: Session, flt: CallFilter) -> list[ColumnElement[bool]]:
     conditions: list[ColumnElement[bool]] = []
     if flt.agent_id is not None:
@@ -88,9 +99,7 @@ def _conditions(db: Session, flt: CallFilter) -> list[ColumnElement[bool]]:
     if flt.until is not None:
         conditions.append(col(Call.created_at) < flt.until)
     if flt.call_sid:
-        conditions.append(
-            or_(col(Call.provider_call_sid) == flt.call_sid, col(Call.child_call_sid) == flt.call_sid)
-        )
+        conditions.append(with_call_sid(db, flt.call_sid))
     if flt.has_recording is True:
         conditions.append(col(Call.recording_status) == RecordingStatus.READY)
     elif flt.has_recording is False:

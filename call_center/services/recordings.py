@@ -10,7 +10,7 @@ from pathlib import Path
 from typing import BinaryIO
 from urllib.parse import urlencode
 
-from sqlalchemy import func, or_
+from sqlalchemy import func
 from sqlmodel import Session, col, select
 
 from call_center.core import security
@@ -18,6 +18,7 @@ from call_center.core.config import get_settings
 from call_center.core.files import fsync_path
 from call_center.models import Agent, Call, Recording, RecordingPublic, RecordingStatus, Role
 from call_center.models.base import utcnow
+from call_center.services import history
 from call_center.services.calls import publish_call
 from call_center.services.errors import InvalidInput, NotFound
 
@@ -227,9 +228,7 @@ def list_recordings(
     if viewer.role != Role.ADMIN:
         query = query.where(col(Call.agent_id) == viewer.id)
     if call_sid:
-        query = query.where(
-            or_(col(Call.provider_call_sid) == call_sid, col(Call.child_call_sid) == call_sid)
-        )
+        query = query.where(history.with_call_sid(db, call_sid))
     total = int(db.exec(select(func.count()).select_from(query.subquery())).one())
     rows = db.exec(
         query.order_by(col(Recording.created_at).desc(), col(Recording.id).desc())

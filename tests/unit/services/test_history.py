@@ -7,7 +7,7 @@ import pytest
 from sqlmodel import Session
 
 from call_center.core.db import get_engine
-from call_center.models import Contact
+from call_center.models import Call, Contact
 from call_center.services import calls, history, recordings
 from call_center.services.history import CallFilter, number_prefix
 from tests.conftest import make_agent
@@ -105,3 +105,15 @@ def test_counts_stop_at_the_cap(seeded, monkeypatch):
     monkeypatch.setattr(history, "COUNT_CAP", 3)
     rows, total = history.list_calls(db, admin, page_size=10)
     assert total == 3 and len(rows) == 4
+
+
+def test_a_call_is_found_by_either_leg_s_provider_id(seeded):
+    db, admin, _ = seeded
+    everything, _ = history.list_calls(db, admin)
+    call = db.get(Call, everything[0].id)
+    call.child_call_sid = "CAchild"
+    db.add(call)
+    db.commit()
+    for sid in (call.provider_call_sid, "CAchild"):
+        assert [c.id for c in history.list_calls(db, admin, CallFilter(call_sid=sid))[0]] == [call.id]
+    assert history.list_calls(db, admin, CallFilter(call_sid="CAnobody"))[1] == 0
