@@ -262,7 +262,10 @@ def _fetch(token: str | None, flt: history.CallFilter, page: int, with_agents: b
         if viewer is None:
             return None
         calls, total = history.list_calls(db, viewer, flt, page=page, page_size=PAGE_SIZE)
-        recent, _ = history.list_calls(db, viewer, page=1, page_size=PANEL_SIZE)
+        if flt == history.CallFilter() and page == 1:
+            recent = calls[:PANEL_SIZE]  # the panel is the unfiltered first page's top: no second query
+        else:
+            recent, _ = history.list_calls(db, viewer, page=1, page_size=PANEL_SIZE)
         options = None
         if with_agents and viewer.role == Role.ADMIN:
             options = [{"id": str(a.id), "name": a.name} for a in agents.list_agents(db)]
