@@ -3,24 +3,19 @@
 from __future__ import annotations
 
 import argparse
-import contextlib
 import getpass
 import logging
 import os
-import signal
-import subprocess
 import sys
-import threading
 import time
 from collections.abc import Sequence
 from pathlib import Path
-
-import httpx
 
 from call_center.core.config import ConfigError, Settings, get_settings
 
 logger = logging.getLogger("call_center.cli")
 ROOT = Path(__file__).resolve().parent.parent
+FIRST_ADMIN_FILE = "first-admin-password.txt"
 
 
 def _settings_or_exit() -> Settings:
@@ -57,121 +52,47 @@ def ensure_admin(settings: Settings) -> None:
         )
     if created is None:
         return
-    if generated:
+    if not generated:
+        print(f"First admin created: {created.email} (password from ADMIN_PASSWORD)", flush=True)
+        return
+    if sys.stdout.isatty():
         banner = "=" * 72
         print(
             f"\n{banner}\n First admin created. Log in with:\n   email:    {created.email}\n"
             f"   password: {generated}\n"
-            f" This password is shown only once; change it in Settings.\n{banner}\n",
+            f" This password is shown only once; change it under My account.\n{banner}\n",
             flush=True,
         )
-    else:
-        print(f"First admin created: {created.email} (password from ADMIN_PASSWORD)", flush=True)
-
-
-def reflex_env(settings: Settings) -> dict[str, str]:
-    """The environment Reflex's build needs: the venv's Node 24 and bun first on PATH, no telemetry."""
-    env = dict(os.environ)
-    venv = Path(sys.prefix)
-    paths = [str(venv / "bin"), str(venv / "js" / "node_modules" / ".bin")]
-    env["PATH"] = os.pathsep.join([*paths, env.get("PATH", "")])
-    env.setdefault("REFLEX_TELEMETRY_ENABLED", "false")
-    env.setdefault("REFLEX_CHECK_LATEST_VERSION", "0")
-    if (venv / ".use-npm").exists():
-        env.setdefault("REFLEX_USE_NPM", "1")
-    else:
-        env.setdefault("REFLEX_USE_SYSTEM_BUN", "1")
-    env["PYTHONPATH"] = os.pathsep.join(filter(None, [str(ROOT), env.get("PYTHONPATH")]))
-    return env
-
-
-def _announce_when_up(settings: Settings, started: float, stop: threading.Event) -> None:
-    url = f"http://{'127.0.0.1' if settings.HOST in ('0.0.0.0', '::') else settings.HOST}:{settings.PORT}"
-    while not stop.wait(0.25):
-        try:
-            if httpx.get(f"{url}/api/health", timeout=1).status_code == 200:
-                print(f"[call-center] serving at {url} ({time.monotonic() - started:.1f} s)", flush=True)
-                return
-        except httpx.HTTPError:
-            continue
+        return
+    # Not a terminal (a service manager's journal, a log file): the password must not end up in a log.
+    path = settings.data_dir / FIRST_ADMIN_FILE
+    fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
+    with os.fdopen(fd, "w") as handle:
+        handle.write(f"email: {created.email}\npassword: {generated}\n")
+    os.chmod(path, 0o600)
+    print(
+        f"First admin created: {created.email}. Its generated password is in {path} (readable by this user "
+        "only); read it, log in, change it under My account, then delete the file.",
+        flush=True,
+    )
 
 
 def serve(args: argparse.Namespace) -> int:
     """Migrate, make sure an admin exists, then run the app on one port (Reflex prod, single port)."""
+    from call_center.serve import Server, busy_ports
+
     started = time.monotonic()
     settings = _settings_or_exit()
+    problems = busy_ports(settings)
+    if problems:
+        print("Cannot start: a port is taken.\n  - " + "\n  - ".join(problems), file=sys.stderr)
+        return 2
     settings.data_dir.mkdir(parents=True, exist_ok=True)
     settings.recordings_dir.mkdir(parents=True, exist_ok=True)
     settings.secret_key()  # generated once for local use, before any worker needs it
     migrate()
     ensure_admin(settings)
-    stop = threading.Event()
-    media = MediaSupervisor(stop) if settings.TELEPHONY_PROVIDER == "local" else None
-    command = [
-        sys.executable, "-m", "reflex", "run", "--env", "prod", "--single-port",
-        "--frontend-port", str(settings.PORT), "--backend-port", str(settings.PORT),
-        "--backend-host", settings.HOST, "--loglevel", args.loglevel,
-    ]  # fmt: skip
-    reflex = subprocess.Popen(command, cwd=ROOT, env=reflex_env(settings), start_new_session=True)
-    threading.Thread(target=_announce_when_up, args=(settings, started, stop), daemon=True).start()
-
-    def shut_down(signum: int, _frame: object) -> None:
-        # The media server goes first: it ends calls and its callbacks must still reach the app.
-        stop.set()
-        if media is not None:
-            media.stop()
-        _stop(reflex, 20)
-
-    signal.signal(signal.SIGINT, shut_down)
-    signal.signal(signal.SIGTERM, shut_down)
-    code = reflex.wait()
-    stop.set()
-    if media is not None:
-        media.stop()
-    return code
-
-
-class MediaSupervisor:
-    """Runs the local media server and starts it again if it dies (it then finalises what it left)."""
-
-    def __init__(self, stop: threading.Event):
-        self._stop = stop
-        self._lock = threading.Lock()
-        self.process = start_media_server()
-        self.restarts = 0
-        threading.Thread(target=self._watch, daemon=True, name="media-supervisor").start()
-
-    def _watch(self) -> None:
-        while not self._stop.wait(0.5):
-            with self._lock:
-                code = self.process.poll()
-                if code is None or self._stop.is_set():
-                    continue
-                self.restarts += 1
-                print(f"[call-center] the media server exited ({code}); starting it again", flush=True)
-                time.sleep(min(5.0, 0.5 * self.restarts))
-                self.process = start_media_server()
-
-    def stop(self) -> None:
-        with self._lock:
-            _stop(self.process, 20)
-
-
-def _stop(proc: subprocess.Popen[bytes], timeout: float) -> None:
-    if proc.poll() is not None:
-        return
-    with contextlib.suppress(ProcessLookupError):
-        os.killpg(proc.pid, signal.SIGTERM)
-    try:
-        proc.wait(timeout)
-    except subprocess.TimeoutExpired:
-        with contextlib.suppress(ProcessLookupError):
-            os.killpg(proc.pid, signal.SIGKILL)
-
-
-def start_media_server() -> subprocess.Popen[bytes]:
-    """The local provider's media server, in its own process (and process group)."""
-    return subprocess.Popen([sys.executable, "-m", "call_center", "media"], cwd=ROOT, start_new_session=True)
+    return Server(settings, args.loglevel, started).run()
 
 
 def media(_args: argparse.Namespace) -> int:

@@ -76,11 +76,14 @@ def own_app(tmp_path):
 
 def test_stopping_the_server_ends_calls_cleanly_and_finalises_recordings(own_app, launch, new_page, voices):
     app = own_app
-    _answered_call(app, launch, new_page, voices)
+    agent, phone = _answered_call(app, launch, new_page, voices)
     time.sleep(2)
-    app.stop()  # SIGTERM to `serve`, as systemd or Ctrl+C would
+    app.stop()  # one SIGTERM to `serve`, as systemd or Ctrl+C would; every PID of the tree must be gone
     call = appdb.latest_call(app)
     assert call["status"] == "completed" and call["hangup_reason"] == "reason.shutdown"
     recording = appdb.recording_of(app, call["id"])
     assert recording is not None and recording["status"] == "ready", recording
+    assert recording["duration_seconds"] > 1.5
     assert (app.data_dir.resolve() / "recordings" / recording["storage_key"]).stat().st_size > 1000
+    # the pages heard the end of the call before the server went
+    expect(phone.get_by_text("انتهت المكالمة")).to_be_visible()

@@ -52,6 +52,7 @@ class Carrier:
         self.notifier = notifier
         self.recordings_dir = recordings_dir
         self.calls: dict[str, CarrierCall] = {}
+        self.draining = False  # stopping: calls in progress go on, new ones are refused
         self.engine.recording_path = self._recording_path
         self._ops: dict[str, Callable[..., Awaitable[Any]]] = {
             "dial": self.dial,
@@ -81,6 +82,8 @@ class Carrier:
         return call
 
     def _new(self, sid: str, mode: str, direction: str) -> CarrierCall:
+        if self.draining:
+            raise CarrierRefused("call.error.shutting_down", "the media server is stopping")
         if sid in self.calls:
             raise CarrierRefused("error.generic", f"call {sid} exists already")
         key = f"{datetime.now(UTC):%Y/%m}/{sid}.mp3"

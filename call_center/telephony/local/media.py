@@ -345,6 +345,14 @@ class MediaEngine:
         await asyncio.to_thread(self._mixer.shutdown)
         await asyncio.to_thread(self._finisher.shutdown)
 
+    def flush(self) -> None:
+        """Write every live call's buffered recording to disk (before an abrupt exit)."""
+        for call in self._calls.values():
+            try:
+                call.recorder.flush()
+            except Exception:  # one file's trouble must not stop the others from being flushed
+                logger.exception("call %s: flushing the recording failed", call.call_id)
+
     # Housekeeping: tones, watchdog, flushing, background mixing ------------------------------------
     async def _prepare(self) -> None:
         if not self._sounds:
