@@ -10,7 +10,7 @@ from datetime import UTC, datetime
 
 import httpx
 
-from call_center.telephony.local.protocol import callback_signature
+from call_center.telephony.local.protocol import callback_headers
 from tests.support.server import RunningApp
 
 
@@ -33,6 +33,6 @@ def send_status(app: RunningApp, sid: str, status: str, client: httpx.Client | N
     secret = (app.data_dir / ".secret_key").read_text().strip()
     event = {"type": "status", "sid": sid, "status": status, "leg": "customer", "event_id": uuid.uuid4().hex}
     body = json.dumps({**event, "at": datetime.now(UTC).isoformat()}).encode()
-    headers = {"content-type": "application/json", "x-media-signature": callback_signature(secret, body)}
+    headers = {"content-type": "application/json", **callback_headers(secret, body)}
     with httpx.Client(timeout=10) if client is None else contextlib.nullcontext(client) as http:
         http.post(f"{app.url}/api/local/webhook", content=body, headers=headers).raise_for_status()

@@ -13,7 +13,7 @@ from typing import Any
 
 import httpx
 
-from call_center.telephony.local.protocol import callback_signature
+from call_center.telephony.local.protocol import callback_headers
 
 logger = logging.getLogger(__name__)
 
@@ -61,10 +61,7 @@ class Notifier:
 
     async def _post(self, event: dict[str, Any]) -> bool:
         body = json.dumps(event).encode()
-        headers = {
-            "content-type": "application/json",
-            "x-media-signature": callback_signature(self.secret, body),
-        }
+        headers = {"content-type": "application/json", **callback_headers(self.secret, body)}
         try:
             response = await self.client.post(self.url, content=body, headers=headers)
         except httpx.HTTPError as exc:
