@@ -124,17 +124,20 @@ function rms(analyser) {
 
 // Local engine: our media server ----------------------------------------------------------------------------
 class LocalEngine {
-  constructor(phone, { mode, number }) {
+  constructor(phone, { mode, deviceToken }) {
     this.phone = phone;
     this.mode = mode;
-    this.number = number;
+    this.deviceToken = deviceToken; // a simulated phone's registration, signed by the server
     this.source = null;
     this.pc = null;
     this.call = null; // {sid, direction, remote}
     this.pending = null; // an offered incoming call
+    // Status messages for a call this phone is placing can arrive on the event stream before the POST
+    // that places it has answered with the call's id: keep the latest per call until it does.
+    this.early = new Map();
   }
   query() {
-    return this.mode === "phone" ? `?phone=${encodeURIComponent(this.number)}` : "";
+    return this.mode === "phone" ? `?device=${encodeURIComponent(this.deviceToken)}` : "";
   }
   register() {
     this.unregister();
@@ -159,6 +162,11 @@ class LocalEngine {
   onSignal(msg) {
     const p = this.phone;
     if (msg.type === "registered") return p.emit("registered", { identity: msg.identity, number: msg.number });
+    if (msg.type === "signed-out") {
+      // the session ended (logged out elsewhere, password changed, disabled): stop, do not reconnect
+      this.unregister();
+      return p.emit("error", { code: "session-expired" });
+    }
     if (msg.type === "incoming") {
       if (this.call || this.pending) return; // busy: the other agents still ring
       this.pending = { sid: msg.call_sid, from: msg.from, caller_name: msg.caller_name };
@@ -179,7 +187,11 @@ class LocalEngine {
   }
   onStatus(msg) {
     if (TERMINAL.has(msg.status)) this.cancelPending(msg.call_sid, msg.reason || msg.status);
-    if (!this.call || msg.call_sid !== this.call.sid) return;
+    if (!this.call || msg.call_sid !== this.call.sid) {
+      this.early.set(msg.call_sid, msg);
+      if (this.early.size > 20) this.early.delete(this.early.keys().next().value);
+      return;
+    }
     if (this.call.status === msg.status) return; // a replay after reconnecting: nothing new
     this.call.status = msg.status;
     if (msg.status === "ringing") this.phone.emit("ringing", { call_sid: msg.call_sid });
@@ -209,6 +221,9 @@ class LocalEngine {
     const reply = await api("POST", `/api/local/calls${this.query()}`, { to, sdp });
     this.call = { sid: reply.call_sid, direction: "outbound", remote: to };
     await this.pc.setRemoteDescription({ type: "answer", sdp: reply.sdp });
+    const early = this.early.get(reply.call_sid);
+    this.early.clear();
+    if (early) this.onStatus(early);
     return reply.call_sid;
   }
   async accept() {
@@ -443,16 +458,17 @@ class Phone {
       console.error(e);
     }
   }
-  async start({ mode, number }) {
+  async start({ mode, deviceToken }) {
     // Idempotent: navigating between pages re-mounts the component but must not drop a call in progress.
-    const key = `${mode}|${number || ""}`;
+    const key = `${mode}|${deviceToken || ""}`;
     if (this.engine && this.key === key) return;
     this.stop();
     this.key = key;
     try {
       let config = { provider: "local" };
       if (mode !== "phone") config = await api("GET", "/api/calls/token");
-      this.engine = config.provider === "twilio" ? new TwilioEngine(this, config) : new LocalEngine(this, { mode, number });
+      this.engine =
+        config.provider === "twilio" ? new TwilioEngine(this, config) : new LocalEngine(this, { mode, deviceToken });
       await this.engine.register();
       this.listDevices();
     } catch (err) {
@@ -610,7 +626,7 @@ class Phone {
   }
 }
 
-export function VoiceDevice({ mode, phoneNumber, onEvent }) {
+export function VoiceDevice({ mode, deviceToken, onEvent }) {
   const audioRef = useRef(null);
   const listenerRef = useRef(onEvent);
   listenerRef.current = onEvent;
@@ -619,9 +635,9 @@ export function VoiceDevice({ mode, phoneNumber, onEvent }) {
     const phone = window.almasarPhone || (window.almasarPhone = new Phone());
     phone.listener = (event) => listenerRef.current && listenerRef.current(event);
     phone.setAudioElement(audioRef.current);
-    if (mode === "phone" && !phoneNumber) phone.stop();
-    else phone.start({ mode: mode || "agent", number: phoneNumber });
-  }, [mode, phoneNumber]);
+    if (mode === "phone" && !deviceToken) phone.stop();
+    else phone.start({ mode: mode || "agent", deviceToken });
+  }, [mode, deviceToken]);
 
   return <audio ref={audioRef} autoPlay playsInline data-testid="remote-audio" />;
 }

@@ -15,6 +15,11 @@ from tests.support.browser import CHROMIUM, chromium_args
 from tests.support.server import ADMIN_EMAIL, ADMIN_PASSWORD, RunningApp, start_app
 
 ARTIFACTS = Path(__file__).resolve().parents[2] / "test-results"
+# Every wait in these tests is for a condition, never a fixed time. The bounds are generous because CI shares
+# two cores between the app, its media server and up to five Chromiums: they catch a hang, not a slow page.
+EXPECT_TIMEOUT_MS = 15_000
+ACTION_TIMEOUT_MS = 30_000
+expect.set_options(timeout=EXPECT_TIMEOUT_MS)
 
 
 @pytest.fixture(scope="session")
@@ -57,6 +62,7 @@ def new_page(launch: Callable[..., Browser], request: pytest.FixtureRequest) -> 
 
     def _new_page(browser: Browser | None = None, **context_args) -> Page:
         context = (browser or launch()).new_context(viewport={"width": 1280, "height": 800}, **context_args)
+        context.set_default_timeout(ACTION_TIMEOUT_MS)
         contexts.append(context)
         page = context.new_page()
         _pages.append((request.node.nodeid, page))

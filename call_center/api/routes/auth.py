@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from urllib.parse import urlencode
+from urllib.parse import parse_qs, urlencode, urlsplit
 
 from fastapi import APIRouter, Request
 from fastapi.responses import JSONResponse, RedirectResponse, Response
@@ -43,6 +43,18 @@ def set_session_cookie(response: Response, token: str, language: str) -> None:
     response.set_cookie(LANG_COOKIE, language, max_age=365 * 86400, samesite="lax", path="/")
 
 
+def _next_from_referer(request: Request) -> str | None:
+    """The `next` of the login page the form was on (/login?next=/phone).
+
+    The page copies it into a hidden field once it has loaded; a form sent before that (a password
+    manager, a fast hand) still goes where the agent was headed."""
+    parts = urlsplit(request.headers.get("referer", ""))
+    if parts.path.rstrip("/") != "/login":
+        return None
+    values = parse_qs(parts.query).get("next")
+    return values[0] if values else None
+
+
 async def _credentials(request: Request) -> tuple[str, str, str, bool]:
     """(email, password, next, wants_json) from a form post or a JSON body."""
     if request.headers.get("content-type", "").startswith("application/json"):
@@ -61,6 +73,7 @@ async def _credentials(request: Request) -> tuple[str, str, str, bool]:
 async def login(request: Request, db: SessionDep) -> Response:
     """Form post: 303 to the app or back to /login?error=...; JSON post: 200 or the error as JSON."""
     email, password, target, wants_json = await _credentials(request)
+    target = target if target and target != HOME else _next_from_referer(request) or target
     try:
         agent = agents.authenticate(db, email=email, password=password, ip=client_ip(request))
         token = agents.create_session(
