@@ -19,15 +19,8 @@ config = rx.Config(
     backend_host=settings.HOST,
     frontend_port=settings.PORT,
     backend_port=settings.PORT,
-    # The public address, and this machine's own (an agent may open http://127.0.0.1:PORT next to a tunnel).
-    cors_allowed_origins=sorted(
-        {
-            settings.public_base_url,
-            f"http://127.0.0.1:{settings.PORT}",
-            f"http://localhost:{settings.PORT}",
-            f"http://{settings.HOST}:{settings.PORT}",
-        }
-    ),
+    # The public address, and (local use) this machine's own; the same list the CSRF check uses.
+    cors_allowed_origins=settings.allowed_origins,
     telemetry_enabled=False,
     show_built_with_reflex=False,
     disable_plugins=[SitemapPlugin],

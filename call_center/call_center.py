@@ -10,14 +10,17 @@ from call_center.components.history import history_body
 from call_center.core.config import get_settings
 from call_center.core.logging import setup_logging
 from call_center.models import TABLES
+from call_center.pages.account import account_body
 from call_center.pages.call_center import call_center_body
 from call_center.pages.contacts import contacts_body
 from call_center.pages.login import LoginState, login_page
 from call_center.pages.phone import phone_body
 from call_center.pages.settings import settings_body
+from call_center.state.account import AccountState
 from call_center.state.agents_admin import AgentsAdminState
 from call_center.state.api_keys_admin import ApiKeysState
 from call_center.state.contacts import ContactsState
+from call_center.state.guard import AccessGuard
 from call_center.state.history import HistoryState
 from call_center.state.phone import PhoneState
 from call_center.state.session import SessionState
@@ -38,6 +41,7 @@ app = rx.App(
 )
 
 app.register_lifespan_task(app_lifespan)
+app.add_middleware(AccessGuard(), index=0)  # who may run which event handler: one guard for all of them
 
 app.add_page(login_page, route="/login", title="AlMasar", on_load=LoginState.load)
 app.add_page(
@@ -70,5 +74,11 @@ app.add_page(
     route="/settings",
     title="AlMasar",
     on_load=[SessionState.check_session, AgentsAdminState.load, ApiKeysState.load],
+)
+app.add_page(
+    app_frame("page.account.title", account_body),
+    route="/account",
+    title="AlMasar",
+    on_load=[SessionState.check_session, AccountState.load],
 )
 app.add_page(lambda: rx.fragment(), route="/", title="AlMasar", on_load=rx.redirect("/call-center"))

@@ -100,3 +100,30 @@ def make_agent(
     )
     db.commit()
     return agent
+
+
+class SteppedClock:
+    """A clock for code with a `clock()` seam: starts now, moves only when told."""
+
+    def __init__(self) -> None:
+        from call_center.models.base import utcnow
+
+        self.now = utcnow()
+
+    def __call__(self):
+        return self.now
+
+    def step(self, seconds: float) -> None:
+        from datetime import timedelta
+
+        self.now += timedelta(seconds=seconds)
+
+
+@pytest.fixture
+def login_clock(monkeypatch: pytest.MonkeyPatch) -> SteppedClock:
+    """Login throttling's clock, stepped by the test instead of sleeping through its delays."""
+    from call_center.services import logins
+
+    clock = SteppedClock()
+    monkeypatch.setattr(logins, "clock", clock)
+    return clock

@@ -5,6 +5,8 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import logging
+import os
+import signal
 from collections.abc import AsyncIterator
 from http.cookies import SimpleCookie
 from typing import Any
@@ -15,10 +17,13 @@ from fastapi import FastAPI, Request
 from fastapi.responses import JSONResponse
 from starlette.types import ASGIApp, Receive, Scope, Send
 
+from call_center.api.csrf import CsrfGuard
 from call_center.api.routes import auth, calls, health, local, recordings, twilio
 from call_center.core.db import session_scope
+from call_center.core.processes import SUPERVISED_ENV, ParentWatch, die_with_parent
 from call_center.core.security import SESSION_COOKIE
-from call_center.services import agents, presence
+from call_center.models import Role
+from call_center.services import agents, nonces, presence
 from call_center.services.errors import DomainError
 from call_center.services.events import get_bus
 from call_center.telephony import get_provider
@@ -26,7 +31,9 @@ from call_center.telephony import get_provider
 logger = logging.getLogger(__name__)
 
 # Pages that need a session; everything else the frontend serves (assets, /login) is public.
-PROTECTED_PAGES = ("/", "/call-center", "/history", "/contacts", "/settings", "/phone")
+PROTECTED_PAGES = ("/", "/call-center", "/history", "/contacts", "/settings", "/phone", "/account")
+# Pages for admins only: anyone else is sent to the call center.
+ADMIN_PAGES = ("/settings",)
 
 
 def create_api() -> FastAPI:
@@ -36,6 +43,7 @@ def create_api() -> FastAPI:
     )
     for module in (health, auth, calls, recordings, local, twilio):
         api.include_router(module.router)
+    api.add_middleware(CsrfGuard)
 
     @api.exception_handler(DomainError)
     async def domain_error(_request: Request, exc: DomainError) -> JSONResponse:
@@ -49,15 +57,31 @@ async def app_lifespan() -> AsyncIterator[None]:
     """Per worker: the event bus, the provider's background work, and housekeeping."""
     bus = get_bus()
     await bus.start()
-    provider_task = asyncio.create_task(get_provider().run_background(), name="provider-background")
-    housekeeping = asyncio.create_task(_housekeeping(), name="housekeeping")
+    tasks = [
+        asyncio.create_task(get_provider().run_background(), name="provider-background"),
+        asyncio.create_task(_housekeeping(), name="housekeeping"),
+    ]
+    if os.environ.get(SUPERVISED_ENV) == "1":
+        tasks.append(asyncio.create_task(_die_with_supervisor(), name="parent-watch"))
     try:
         yield
     finally:
-        for task in (provider_task, housekeeping):
+        for task in tasks:
             task.cancel()
-        await asyncio.gather(provider_task, housekeeping, return_exceptions=True)
+        await asyncio.gather(*tasks, return_exceptions=True)
         await bus.close()
+
+
+async def _die_with_supervisor() -> None:
+    """A worker that granian forked goes when its supervisor does (kill -9 of serve or of reflex).
+
+    The kernel's parent-death signal does it at once; polling the parent catches a supervisor that died
+    before the request."""
+    parent = os.getppid()
+    die_with_parent(signal.SIGTERM, expected_parent=parent)
+    watch = ParentWatch(lambda: os.kill(os.getpid(), signal.SIGTERM))
+    while not watch.check():
+        await asyncio.sleep(0.5)
 
 
 async def _housekeeping() -> None:
@@ -74,6 +98,7 @@ def _purge() -> None:
     with session_scope() as db:
         agents.purge_expired(db)
         presence.purge_stale(db)
+        nonces.purge(db)
 
 
 def _session_token(scope: Scope) -> str | None:
@@ -89,11 +114,13 @@ def _session_token(scope: Scope) -> str | None:
     return None
 
 
-def _has_session(token: str | None) -> bool:
+def _session_role(token: str | None) -> str | None:
+    """The role of the agent behind the session token, or None without a valid session."""
     if not token:
-        return False
+        return None
     with session_scope() as db:
-        return agents.agent_for_token(db, token) is not None
+        agent = agents.agent_for_token(db, token)
+        return agent.role if agent is not None else None
 
 
 class PageGuard:
@@ -112,12 +139,14 @@ class PageGuard:
             return
         path = scope["path"].rstrip("/") or "/"
         if path in PROTECTED_PAGES or path == "/login":
-            signed_in = await anyio.to_thread.run_sync(_has_session, _session_token(scope))
+            role = await anyio.to_thread.run_sync(_session_role, _session_token(scope))
             location = None
-            if signed_in and path in ("/login", "/"):
+            if role is not None and path in ("/login", "/"):
                 location = "/call-center"
-            elif path != "/login" and not signed_in:
+            elif path != "/login" and role is None:
                 location = "/login" if path == "/" else f"/login?next={quote(path)}"
+            elif path in ADMIN_PAGES and role != Role.ADMIN:
+                location = "/call-center"
             if location:
                 await _redirect(send, location)
                 return

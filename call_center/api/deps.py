@@ -8,6 +8,7 @@ from typing import Annotated
 from fastapi import Depends, HTTPException, Request
 from sqlmodel import Session
 
+from call_center.core.config import get_settings
 from call_center.core.db import session_scope
 from call_center.core.security import SESSION_COOKIE
 from call_center.models import Agent, Role
@@ -23,7 +24,19 @@ SessionDep = Annotated[Session, Depends(get_db)]
 
 
 def client_ip(request: Request) -> str:
-    return request.client.host if request.client else ""
+    """The client's address: the peer, or through TRUSTED_PROXIES the last untrusted X-Forwarded-For hop.
+
+    X-Forwarded-For is written by whoever sends the request; only our own proxies' additions are believed
+    (each proxy appends the address it saw, so the right-most untrusted entry is the real client)."""
+    peer = request.client.host if request.client else ""
+    settings = get_settings()
+    if not settings.TRUSTED_PROXIES or not settings.is_trusted_proxy(peer):
+        return peer
+    hops = [h.strip() for h in request.headers.get("x-forwarded-for", "").split(",") if h.strip()]
+    for hop in reversed(hops):
+        if not settings.is_trusted_proxy(hop):
+            return hop
+    return hops[0] if hops else peer
 
 
 def current_agent(request: Request) -> Agent:

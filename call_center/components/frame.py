@@ -18,8 +18,10 @@ NAV = (
     ("/call-center", "nav.call_center", "phone"),
     ("/history", "nav.history", "history"),
     ("/contacts", "nav.contacts", "contact"),
-    ("/settings", "nav.settings", "settings"),
+    ("/account", "nav.account", "user-round"),
 )
+# Pages only admins may use: absent from everyone else's navigation (and refused by the page guard).
+ADMIN_NAV = (("/settings", "nav.settings", "settings"),)
 
 
 def _nav_link(href: str, key: str, icon: str) -> rx.Component:
@@ -35,6 +37,7 @@ def _nav_link(href: str, key: str, icon: str) -> rx.Component:
 
 def _sidebar() -> rx.Component:
     links = [_nav_link(*item) for item in NAV]
+    links += [rx.cond(SessionState.is_admin, _nav_link(*item)) for item in ADMIN_NAV]
     if get_settings().TELEPHONY_PROVIDER == "local":
         links.append(_nav_link("/phone", "nav.phone", "smartphone"))
     return rx.el.aside(

@@ -19,7 +19,7 @@ class VoiceDevice(rx.Component):
     lib_dependencies: list[str] = [TWILIO_SDK]
 
     mode: rx.Var[str]
-    phone_number: rx.Var[str]
+    device_token: rx.Var[str]  # a simulated phone's registration, signed by the server
     on_event: rx.EventHandler[passthrough_event_spec(dict[str, Any])]  # type: ignore[type-arg,valid-type,unused-ignore]
 
 

@@ -73,7 +73,28 @@ HELP: dict[str, str] = {
     "TWILIO_TOKEN_TTL_SECONDS": "lifetime of browser tokens in seconds, 300 to 86400",
     "LOG_LEVEL": "one of DEBUG, INFO, WARNING, ERROR",
     "TIMEZONE": "an IANA time zone for times shown and file names, e.g. TIMEZONE=Africa/Cairo",
+    "TRUSTED_PROXIES": "comma-separated addresses or networks of your reverse proxies, e.g. "
+    "TRUSTED_PROXIES=127.0.0.1 (nginx on this machine); only their X-Forwarded-For is believed",
+    "BLOCKED_NUMBER_TYPES": "comma-separated number types agents may not call, from "
+    "PREMIUM_RATE, SHARED_COST, PERSONAL_NUMBER, UAN, VOIP, PAGER, VOICEMAIL, TOLL_FREE, "
+    "INTERNATIONAL_NETWORK (satellite and other non-geographic ranges); empty to allow all",
 }
+
+# phonenumbers' PhoneNumberType names that may be blocked, plus our INTERNATIONAL_NETWORK for the
+# non-geographic ranges (+870 Inmarsat, +881 satellite, +882/+883 international networks: region "001").
+BLOCKABLE_NUMBER_TYPES = frozenset(
+    {
+        "PREMIUM_RATE",
+        "SHARED_COST",
+        "PERSONAL_NUMBER",
+        "UAN",
+        "VOIP",
+        "PAGER",
+        "VOICEMAIL",
+        "TOLL_FREE",
+        "INTERNATIONAL_NETWORK",
+    }
+)
 
 TWILIO_PATTERNS = {
     "TWILIO_ACCOUNT_SID": r"AC[0-9a-fA-F]{32}",
@@ -148,10 +169,22 @@ class Settings(BaseSettings):
     TWILIO_TOKEN_TTL_SECONDS: int = Field(3600, ge=300, le=86400)
     TWILIO_DELETE_AFTER_DOWNLOAD: bool = False
     TIMEZONE: str = "Africa/Cairo"
+    TRUSTED_PROXIES: CommaList = []
+    BLOCKED_NUMBER_TYPES: CommaList = [
+        "PREMIUM_RATE",
+        "SHARED_COST",
+        "PERSONAL_NUMBER",
+        "UAN",
+        "VOIP",
+        "PAGER",
+        "INTERNATIONAL_NETWORK",
+    ]
     LOG_LEVEL: Literal["DEBUG", "INFO", "WARNING", "ERROR"] = "INFO"
     DEBUG_MEDIA: bool = False
 
-    @field_validator("ALLOWED_COUNTRIES", "MEDIA_HOST", mode="before")
+    @field_validator(
+        "ALLOWED_COUNTRIES", "MEDIA_HOST", "TRUSTED_PROXIES", "BLOCKED_NUMBER_TYPES", mode="before"
+    )
     @classmethod
     def _split_commas(cls, value: object) -> object:
         if isinstance(value, str):
@@ -190,6 +223,19 @@ class Settings(BaseSettings):
         return f"http://{host}:{self.PORT}"
 
     @property
+    def allowed_origins(self) -> list[str]:
+        """Origins our pages are served from: the public address and, for local use, this machine's own
+        (an agent may open http://127.0.0.1:PORT next to a tunnel)."""
+        origins = {self.public_base_url}
+        if self.ENVIRONMENT == "local":
+            origins |= {
+                f"http://127.0.0.1:{self.PORT}",
+                f"http://localhost:{self.PORT}",
+                f"http://{self.HOST}:{self.PORT}",
+            }
+        return sorted(origins)
+
+    @property
     def secure_cookies(self) -> bool:
         return self.public_base_url.startswith("https://")
 
@@ -204,6 +250,18 @@ class Settings(BaseSettings):
     @property
     def allowed_countries(self) -> set[str]:
         return {c.upper() for c in self.ALLOWED_COUNTRIES}
+
+    @property
+    def blocked_number_types(self) -> set[str]:
+        return {t.strip().upper() for t in self.BLOCKED_NUMBER_TYPES}
+
+    def is_trusted_proxy(self, address: str) -> bool:
+        """Whether `address` is one of TRUSTED_PROXIES (an address or a network)."""
+        try:
+            ip = ipaddress.ip_address(address)
+        except ValueError:
+            return False
+        return any(ip in ipaddress.ip_network(net, strict=False) for net in self.TRUSTED_PROXIES)
 
     def secret_key(self) -> str:
         """The signing key: from SECRET_KEY, or (local use only) generated once and kept in DATA_DIR."""
@@ -283,6 +341,15 @@ def _check(settings: Settings) -> dict[str, str]:
             raise ValueError
     except (phonenumbers.NumberParseException, ValueError):
         problems["COMPANY_NUMBER"] = f"{settings.COMPANY_NUMBER!r} is not an E.164 number"
+
+    for net in settings.TRUSTED_PROXIES:
+        try:
+            ipaddress.ip_network(net, strict=False)
+        except ValueError:
+            problems["TRUSTED_PROXIES"] = f"{net!r} is not an IP address or network"
+    unknown = settings.blocked_number_types - BLOCKABLE_NUMBER_TYPES
+    if unknown:
+        problems["BLOCKED_NUMBER_TYPES"] = f"unknown number type(s): {', '.join(sorted(unknown))}"
 
     try:
         ZoneInfo(settings.TIMEZONE)

@@ -55,6 +55,14 @@ STRINGS: dict[str, tuple[str, str]] = {
         "Your session has ended. Please sign in again.",
     ),
     "login.error.missing": ("أدخل البريد الإلكتروني وكلمة المرور.", "Enter your email and password."),
+    "error.csrf": (
+        "رُفض الطلب لأنه لم يأتِ من صفحات التطبيق.",
+        "The request was refused: it did not come from the app's own pages.",
+    ),
+    "login.error.forbidden": (
+        "هذا الإجراء يحتاج إلى صلاحية أعلى. سجّل الدخول بحساب مدير.",
+        "That action needs more rights. Sign in with an administrator's account.",
+    ),
     "login.logged_out": ("تم تسجيل الخروج.", "You have been signed out."),
     # Pages
     "page.call_center.title": ("مركز الاتصال", "Call center"),
@@ -63,6 +71,27 @@ STRINGS: dict[str, tuple[str, str]] = {
     "page.settings.title": ("الإعدادات", "Settings"),
     "page.empty": ("لا توجد بيانات بعد.", "Nothing here yet."),
     "page.forbidden": ("هذه الصفحة للمديرين فقط.", "This page is for administrators only."),
+    "page.account.title": ("حسابي", "My account"),
+    "nav.account": ("حسابي", "My account"),
+    "account.password_title": ("تغيير كلمة المرور", "Change password"),
+    "account.password_intro": (
+        "بعد التغيير يُسجَّل خروجك من كل الأجهزة الأخرى.",
+        "After the change you are signed out everywhere else.",
+    ),
+    "account.old_password": ("كلمة المرور الحالية", "Current password"),
+    "account.new_password": ("كلمة المرور الجديدة", "New password"),
+    "account.new_password_again": ("أعد كتابة كلمة المرور الجديدة", "Repeat the new password"),
+    "account.change_password": ("تغيير كلمة المرور", "Change password"),
+    "account.password_changed": (
+        "تم تغيير كلمة المرور، وأُنهيت جلساتك الأخرى.",
+        "Your password was changed and your other sessions were ended.",
+    ),
+    "account.error.old_password": ("كلمة المرور الحالية غير صحيحة.", "The current password is wrong."),
+    "account.error.mismatch": ("كلمتا المرور الجديدتان غير متطابقتين.", "The new passwords do not match."),
+    "account.error.same_password": (
+        "كلمة المرور الجديدة هي نفس الحالية.",
+        "The new password is the same as the current one.",
+    ),
     # Agents admin
     "agents.title": ("الموظفون", "Agents"),
     "agents.add": ("إضافة موظف", "Add agent"),
@@ -116,6 +145,25 @@ STRINGS: dict[str, tuple[str, str]] = {
         "Not a valid number. Type e.g. 01001234567 or +201001234567.",
     ),
     "dial.error.country": ("الاتصال بهذه الدولة غير مسموح.", "Calls to this country are not allowed."),
+    "dial.error.premium": (
+        "أرقام الخدمات مرتفعة التكلفة ممنوعة.",
+        "Premium-rate numbers may not be called.",
+    ),
+    "dial.error.shared_cost": ("أرقام التكلفة المشتركة ممنوعة.", "Shared-cost numbers may not be called."),
+    "dial.error.personal": (
+        "الأرقام الشخصية (المحوّلة) ممنوعة.",
+        "Personal (forwarding) numbers may not be called.",
+    ),
+    "dial.error.uan": ("الأرقام الموحدة (UAN) ممنوعة.", "Universal access (UAN) numbers may not be called."),
+    "dial.error.voip": ("أرقام الاتصال عبر الإنترنت (VoIP) ممنوعة.", "VoIP numbers may not be called."),
+    "dial.error.pager": ("أرقام أجهزة النداء ممنوعة.", "Pager numbers may not be called."),
+    "dial.error.voicemail": ("أرقام البريد الصوتي ممنوعة.", "Voicemail access numbers may not be called."),
+    "dial.error.toll_free": ("الأرقام المجانية ممنوعة هنا.", "Toll-free numbers may not be called here."),
+    "dial.error.international_network": (
+        "أرقام الأقمار الصناعية والشبكات الدولية ممنوعة.",
+        "Satellite and international-network numbers may not be called.",
+    ),
+    "dial.error.blocked_type": ("هذا النوع من الأرقام ممنوع.", "This kind of number may not be called."),
     "dial.error.rate": (
         "مكالمات كثيرة في دقيقة واحدة. انتظر قليلاً.",
         "Too many calls in one minute. Please wait a moment.",
@@ -152,6 +200,10 @@ STRINGS: dict[str, tuple[str, str]] = {
         "The media server is not available. Restart the app.",
     ),
     "call.error.media": ("حدث خطأ في الصوت.", "A media error occurred."),
+    "call.error.shutting_down": (
+        "الخادم يتوقف الآن، لا يمكن بدء مكالمات جديدة.",
+        "The server is stopping: no new calls can start.",
+    ),
     "call.error.taken": ("رد موظف آخر على المكالمة.", "Another agent answered the call."),
     "call.error.gone": ("انتهت المكالمة.", "The call has ended."),
     "call.error.already_answered": ("تم الرد على المكالمة بالفعل.", "The call was already answered."),
@@ -356,6 +408,10 @@ STRINGS: dict[str, tuple[str, str]] = {
     "twilio.say.country": (
         "غير مسموح بالاتصال بهذه الدولة.",
         "Calls to this country are not allowed.",
+    ),
+    "twilio.say.blocked_type": (
+        "هذا النوع من الأرقام غير مسموح بالاتصال به.",
+        "Calls to this kind of number are not allowed.",
     ),
     "twilio.say.rate": (
         "لقد بدأت مكالمات كثيرة خلال الدقيقة الأخيرة. انتظر قليلاً ثم حاول مرة أخرى.",

@@ -4,6 +4,8 @@ from call_center.models.agent import Agent, AgentPublic, AgentSession, Availabil
 from call_center.models.api_key import ApiKey
 from call_center.models.call import Call, CallEvent, CallPublic, CallsPublic, CallStatus, Direction
 from call_center.models.contact import Contact
+from call_center.models.nonce import UsedNonce
+from call_center.models.offer import CallOffer, OfferOutcome
 from call_center.models.presence import DevicePresence
 from call_center.models.recording import (
     Recording,
@@ -24,6 +26,8 @@ TABLES = (
     Recording,
     RecordingJob,
     DevicePresence,
+    CallOffer,
+    UsedNonce,
 )
 
 __all__ = [
@@ -35,6 +39,7 @@ __all__ = [
     "Availability",
     "Call",
     "CallEvent",
+    "CallOffer",
     "CallPublic",
     "CallsPublic",
     "CallStatus",
@@ -42,10 +47,12 @@ __all__ = [
     "DevicePresence",
     "Direction",
     "LoginAttempt",
+    "OfferOutcome",
     "Recording",
     "RecordingJob",
     "RecordingPublic",
     "RecordingsPublic",
     "RecordingStatus",
     "Role",
+    "UsedNonce",
 ]

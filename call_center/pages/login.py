@@ -6,9 +6,10 @@ import reflex as rx
 
 from call_center.components.frame import public_frame
 from call_center.components.ui import T, alert, button, field, native_form, text_input
+from call_center.state.guard import public
 from call_center.state.session import SessionState
 
-ERRORS = ("invalid", "disabled", "rate_limited", "expired", "missing")
+ERRORS = ("invalid", "disabled", "rate_limited", "expired", "missing", "forbidden")
 
 
 class LoginState(SessionState):
@@ -20,6 +21,7 @@ class LoginState(SessionState):
     next_path: str = "/call-center"
 
     @rx.event
+    @public
     def load(self):
         params = self.router.url.query_parameters
         error = params.get("error", "")

@@ -108,7 +108,7 @@ def _actions() -> rx.Component:
 
 def phone_body() -> rx.Component:
     return rx.el.div(
-        voice_device(mode="phone", phone_number=P.number, on_event=P.on_device_event),
+        voice_device(mode="phone", device_token=P.device_token, on_event=P.on_device_event),
         card(
             rx.el.h2(T["sim.title"], class_name="card-title"),
             rx.el.p(T["sim.intro"], class_name="muted"),

@@ -15,7 +15,8 @@ from call_center.core.config import get_settings
 from call_center.core.i18n import LANGUAGES
 from call_center.models import Agent, AgentSession, Availability, LoginAttempt, Role
 from call_center.models.base import utcnow
-from call_center.services.errors import Conflict, Forbidden, InvalidInput, NotFound, RateLimited, Unauthorized
+from call_center.services.errors import Conflict, Forbidden, InvalidInput, NotFound
+from call_center.services.events import queue_event
 
 logger = logging.getLogger(__name__)
 
@@ -170,49 +171,11 @@ def ensure_admin(
 # Login and sessions ------------------------------------------------------------------------------------
 
 
-def _recent_failures(db: Session, *, email: str | None = None, ip: str | None = None) -> int:
-    settings = get_settings()
-    since = utcnow() - timedelta(minutes=settings.LOGIN_WINDOW_MINUTES)
-    query = (
-        select(func.count())
-        .select_from(LoginAttempt)
-        .where(col(LoginAttempt.at) >= since, col(LoginAttempt.success).is_(False))
-    )
-    if email is not None:
-        last_success = db.exec(
-            select(func.max(LoginAttempt.at)).where(LoginAttempt.email == email, col(LoginAttempt.success))
-        ).one()
-        if last_success is not None and last_success > since:
-            query = query.where(col(LoginAttempt.at) > last_success)
-        query = query.where(LoginAttempt.email == email)
-    if ip is not None:
-        query = query.where(LoginAttempt.ip == ip)
-    return int(db.exec(query).one())
-
-
 def authenticate(db: Session, *, email: str, password: str, ip: str = "") -> Agent:
-    """The agent with these credentials, or Unauthorized / RateLimited / Forbidden."""
-    settings = get_settings()
-    email = (email or "").strip().lower()[:254]
-    if not email or not password:
-        raise Unauthorized("login.error.missing", "email and password are required")
-    too_many = settings.LOGIN_MAX_FAILURES
-    if _recent_failures(db, email=email) >= too_many or (ip and _recent_failures(db, ip=ip) >= too_many * 4):
-        logger.warning("login rate-limited for %s from %s", email, ip or "?")
-        raise RateLimited("login.error.rate_limited", "too many failed logins; try again later")
-    agent = db.exec(select(Agent).where(Agent.email == email)).first()
-    ok = security.verify_password(agent.password_hash if agent else None, password)
-    db.add(LoginAttempt(email=email, ip=ip[:64], success=ok and agent is not None and agent.is_active))
-    db.flush()
-    if not ok or agent is None:
-        logger.info("failed login for %s from %s", email, ip or "?")
-        raise Unauthorized("login.error.invalid", "wrong email or password")
-    if not agent.is_active:
-        raise Forbidden("login.error.disabled", "this account is disabled")
-    if security.password_needs_rehash(agent.password_hash):
-        agent.password_hash = security.hash_password(password)
-        db.add(agent)
-    return agent
+    """The agent with these credentials (throttled; see services.logins). Commits the attempt."""
+    from call_center.services import logins
+
+    return logins.authenticate(db, email=email, password=password, ip=ip)
 
 
 def create_session(db: Session, agent: Agent, *, ip: str = "", user_agent: str = "") -> str:
@@ -261,13 +224,51 @@ def agent_for_token(db: Session, token: str | None) -> Agent | None:
     return agent
 
 
+def account_topic(agent_id: int) -> str:
+    """Bus topic of one agent's account: their open pages and phones listen to be signed out at once."""
+    return f"account.{agent_id}"
+
+
+def _signed_out(db: Session, agent_id: int, reason: str) -> None:
+    queue_event(db, account_topic(agent_id), {"type": "signed-out", "agent_id": agent_id, "reason": reason})
+
+
 def revoke_session(db: Session, token: str | None) -> None:
-    if token:
-        db.exec(delete(AgentSession).where(col(AgentSession.token_hash) == security.token_hash(token)))
+    """End one login (logout)."""
+    if not token:
+        return
+    row = db.exec(select(AgentSession).where(AgentSession.token_hash == security.token_hash(token))).first()
+    if row is not None:
+        db.delete(row)
+        db.flush()
+        _signed_out(db, row.agent_id, "logout")
 
 
-def revoke_agent_sessions(db: Session, agent_id: int) -> None:
-    db.exec(delete(AgentSession).where(col(AgentSession.agent_id) == agent_id))
+def revoke_agent_sessions(db: Session, agent_id: int, *, keep_token: str | None = None) -> None:
+    """End every login of an agent (but `keep_token`'s); their open pages are signed out within seconds."""
+    query = delete(AgentSession).where(col(AgentSession.agent_id) == agent_id)
+    if keep_token:
+        query = query.where(col(AgentSession.token_hash) != security.token_hash(keep_token))
+    db.exec(query)
+    _signed_out(db, agent_id, "revoked")
+
+
+def change_own_password(
+    db: Session, agent_id: int, *, old: str, new: str, current_token: str | None
+) -> Agent:
+    """An agent changes their password: the old one is required; every other session of theirs ends."""
+    agent = get_agent(db, agent_id)
+    if not security.verify_password(agent.password_hash, old or ""):
+        raise Forbidden("account.error.old_password", "the current password is wrong")
+    _check_password(new)
+    if security.verify_password(agent.password_hash, new):
+        raise InvalidInput("account.error.same_password", "the new password is the current one")
+    agent.password_hash = security.hash_password(new)
+    agent.updated_at = utcnow()
+    db.add(agent)
+    revoke_agent_sessions(db, agent_id, keep_token=current_token)
+    logger.info("agent %s changed their password; their other sessions were ended", agent_id)
+    return agent
 
 
 def purge_expired(db: Session) -> int:

@@ -44,16 +44,22 @@ class BusEvent:
         return cls(body["topic"], body["data"], body.get("published_at", time.time()))
 
 
+def topic_matches(pattern: str, topic: str) -> bool:
+    """A subscription to `pattern` gets `topic` if they are equal or `topic` continues `pattern` after a
+    dot: "device.agent_1" gets "device.agent_1" and "device.agent_1.x", never "device.agent_10"."""
+    return topic == pattern or topic.startswith(pattern + ".")
+
+
 class Subscription:
     """One subscriber's queue; iterate it with `async for`. Slow consumers lose the oldest events."""
 
-    def __init__(self, prefixes: tuple[str, ...]):
-        self.prefixes = prefixes
+    def __init__(self, topics: tuple[str, ...]):
+        self.topics = topics
         self.queue: asyncio.Queue[BusEvent] = asyncio.Queue(maxsize=QUEUE_SIZE)
         self.dropped = 0
 
     def wants(self, topic: str) -> bool:
-        return not self.prefixes or topic.startswith(self.prefixes)
+        return not self.topics or any(topic_matches(pattern, topic) for pattern in self.topics)
 
     def offer(self, item: BusEvent) -> None:
         if self.queue.full():
@@ -111,11 +117,11 @@ class EventBus:
         self._deliver_local(BusEvent(topic, data))
 
     @contextlib.asynccontextmanager
-    async def subscribe(self, *prefixes: str) -> AsyncIterator[Subscription]:
-        """Receive events whose topic starts with one of `prefixes` (all events if none)."""
+    async def subscribe(self, *topics: str) -> AsyncIterator[Subscription]:
+        """Receive events of these topics, or under them after a dot (all events if none)."""
         if self._loop is None:
             self._loop = asyncio.get_running_loop()
-        sub = Subscription(prefixes)
+        sub = Subscription(topics)
         self._subscribers.add(sub)
         try:
             yield sub

@@ -67,14 +67,46 @@ def display(e164: str, region: str = "EG") -> str:
     return phonenumbers.format_number(number, phonenumbers.PhoneNumberFormat.INTERNATIONAL)
 
 
+# What the dialer says for each blocked type (i18n keys).
+BLOCKED_TYPE_ERRORS = {
+    "PREMIUM_RATE": "dial.error.premium",
+    "SHARED_COST": "dial.error.shared_cost",
+    "PERSONAL_NUMBER": "dial.error.personal",
+    "UAN": "dial.error.uan",
+    "VOIP": "dial.error.voip",
+    "PAGER": "dial.error.pager",
+    "VOICEMAIL": "dial.error.voicemail",
+    "TOLL_FREE": "dial.error.toll_free",
+    "INTERNATIONAL_NETWORK": "dial.error.international_network",
+}
+NON_GEOGRAPHIC = "001"  # phonenumbers' region for +800, +808, +870, +881, +882, +883, +888, +979
+
+
+def number_type(number: phonenumbers.PhoneNumber) -> str:
+    """The number's type by name (phonenumbers.PhoneNumberType), or INTERNATIONAL_NETWORK for the
+    non-geographic ranges (satellite, international networks), whatever their nominal type."""
+    if phonenumbers.region_code_for_number(number) == NON_GEOGRAPHIC:
+        return "INTERNATIONAL_NETWORK"
+    kind = phonenumbers.number_type(number)
+    names = {v: k for k, v in vars(phonenumbers.PhoneNumberType).items() if isinstance(v, int)}
+    return names.get(kind, "UNKNOWN")
+
+
 def destination(raw: str, settings: Settings) -> Destination:
-    """Validate what an agent dialled: a real number in an allowed country, or the echo line."""
+    """Validate what an agent dialled: a real number in an allowed country and not of a blocked type
+    (premium rate, shared cost, personal numbers ... see BLOCKED_NUMBER_TYPES), or the echo line."""
     digits = "".join(ch for ch in (raw or "") if not ch.isspace())
     if settings.TELEPHONY_PROVIDER == "local" and digits == settings.ECHO_NUMBER:
         return Destination(e164=digits, region="", display=digits, is_echo=True)
     number = parse(raw, settings.DEFAULT_REGION)
     region = phonenumbers.region_code_for_number(number) or ""
     e164 = phonenumbers.format_number(number, phonenumbers.PhoneNumberFormat.E164)
+    kind = number_type(number)
+    if kind in settings.blocked_number_types:
+        raise Forbidden(
+            BLOCKED_TYPE_ERRORS.get(kind, "dial.error.blocked_type"),
+            f"{kind.lower().replace('_', ' ')} numbers may not be called ({e164})",
+        )
     if region not in settings.allowed_countries:
         raise Forbidden(
             "dial.error.country", f"calls to {region or 'this destination'} are not allowed ({e164})"

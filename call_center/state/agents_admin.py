@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from typing import Any
+from typing import Any, ClassVar
 
 import reflex as rx
 
@@ -10,10 +10,13 @@ from call_center.core.db import session_scope
 from call_center.models import Role
 from call_center.services import agents
 from call_center.services.errors import DomainError
+from call_center.state.guard import Access
 from call_center.state.session import SessionState
 
 
 class AgentsAdminState(SessionState):
+    access: ClassVar[str] = Access.ADMIN  # every handler: admins only (the guard checks)
+
     rows: list[dict[str, Any]] = []
     form_open: bool = False
     editing_id: int = 0
@@ -23,10 +26,6 @@ class AgentsAdminState(SessionState):
     form_error: str = ""
     list_error: str = ""
     notice: str = ""
-
-    def _admin(self) -> bool:
-        agent = self._current_agent()
-        return agent is not None and agent.role == Role.ADMIN
 
     def _reload(self) -> None:
         with session_scope() as db:
@@ -46,8 +45,7 @@ class AgentsAdminState(SessionState):
     def load(self):
         self.form_open = False
         self.notice = self.list_error = ""
-        if self._admin():
-            self._reload()
+        self._reload()
 
     @rx.event
     def open_new(self):
@@ -68,9 +66,6 @@ class AgentsAdminState(SessionState):
 
     @rx.event
     def save(self, form: dict[str, Any]):
-        if not self._admin():
-            self.form_error = "error.forbidden"
-            return
         name = str(form.get("name", ""))
         email = str(form.get("email", ""))
         role = str(form.get("role", Role.AGENT))
@@ -98,8 +93,6 @@ class AgentsAdminState(SessionState):
 
     @rx.event
     def set_active(self, agent_id: int, active: bool):
-        if not self._admin():
-            return
         try:
             with session_scope() as db:
                 agents.update_agent(db, agent_id, actor_id=self.agent_id, is_active=active)

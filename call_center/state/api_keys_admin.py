@@ -2,15 +2,15 @@
 
 from __future__ import annotations
 
-from typing import Any
+from typing import Any, ClassVar
 
 import reflex as rx
 
 from call_center.core.config import get_settings
 from call_center.core.db import session_scope
-from call_center.models import Role
 from call_center.services import api_keys
 from call_center.services.errors import DomainError
+from call_center.state.guard import Access
 from call_center.state.session import SessionState
 
 
@@ -19,6 +19,8 @@ def _when(value: Any) -> str:
 
 
 class ApiKeysState(SessionState):
+    access: ClassVar[str] = Access.ADMIN  # every handler: admins only (the guard checks)
+
     keys: list[dict[str, Any]] = []
     new_key: str = ""
     error: str = ""
@@ -40,15 +42,12 @@ class ApiKeysState(SessionState):
     @rx.event
     def load(self):
         self.new_key = self.error = ""
-        agent = self._current_agent()
-        if agent is not None and agent.role == Role.ADMIN:
-            self._reload()
+        self._reload()
 
     @rx.event
     def create(self, form: dict[str, Any]):
         agent = self._current_agent()
-        if agent is None or agent.role != Role.ADMIN:
-            self.error = "error.forbidden"
+        if agent is None:  # signed out between the guard and here
             return
         try:
             with session_scope() as db:
@@ -61,9 +60,6 @@ class ApiKeysState(SessionState):
 
     @rx.event
     def revoke(self, key_id: int):
-        agent = self._current_agent()
-        if agent is None or agent.role != Role.ADMIN:
-            return
         with session_scope() as db:
             api_keys.revoke_key(db, key_id)
         self.new_key = ""

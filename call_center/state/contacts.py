@@ -72,8 +72,6 @@ class ContactsState(SessionState):
 
     @rx.event
     def save(self, form: dict[str, Any]):
-        if self._current_agent() is None:
-            return self._login_redirect()
         name, phone, notes = str(form.get("name", "")), str(form.get("phone", "")), str(form.get("notes", ""))
         try:
             with session_scope() as db:
@@ -98,8 +96,6 @@ class ContactsState(SessionState):
 
     @rx.event
     def delete(self):
-        if self._current_agent() is None:
-            return self._login_redirect()
         try:
             with session_scope() as db:
                 contacts.delete(db, self.confirm_delete)

@@ -8,7 +8,6 @@ net (e.g. for events published while Redis was unreachable).
 from __future__ import annotations
 
 import asyncio
-import contextlib
 import logging
 import random
 import time
@@ -24,6 +23,7 @@ from call_center.core.i18n import key_or_text
 from call_center.models import CallPublic, CallStatus, Direction, RecordingStatus, Role
 from call_center.services import agents, history, numbers, recordings
 from call_center.services.events import get_bus
+from call_center.state.live import connected as _connected
 from call_center.state.session import SessionState
 
 logger = logging.getLogger(__name__)
@@ -275,18 +275,3 @@ def _fetch(token: str | None, flt: history.CallFilter, page: int, with_agents: b
         "total": total,
         "agents": options,
     }
-
-
-async def _connected(token: str) -> bool:
-    """Whether the page's websocket is still connected (to any worker, when Redis is used)."""
-    from reflex.utils.prerequisites import get_and_validate_app
-
-    with contextlib.suppress(Exception):
-        namespace = get_and_validate_app().app.event_namespace
-        if namespace is None:
-            return False
-        manager = getattr(namespace, "_token_manager", None)
-        if manager is not None:
-            return bool(await manager.is_token_connected(token))
-        return token in namespace.token_to_sid
-    return True

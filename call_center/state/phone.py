@@ -12,6 +12,7 @@ from call_center.services import numbers
 from call_center.services.errors import DomainError
 from call_center.state.session import SessionState
 from call_center.state.softphone import KEYS, _phone_call
+from call_center.telephony.local.control import issue_phone_token
 
 DEFAULT_NUMBER = "+201000000001"
 
@@ -19,6 +20,7 @@ DEFAULT_NUMBER = "+201000000001"
 class PhoneState(SessionState):
     number_input: str = DEFAULT_NUMBER
     number: str = ""  # the registered number (E.164); the page's phone is on while it is set
+    device_token: str = ""  # the server's signed registration of this phone, for this agent's session
     number_error: str = ""
     registered: bool = False
     state: str = "idle"  # idle, incoming, connecting, ringing, in-progress, ended
@@ -50,10 +52,11 @@ class PhoneState(SessionState):
             self.number_error = "phone.error.number"
             return
         self.number_error = ""
-        if e164 != self.number:
+        if e164 != self.number or not self.device_token:
             self.registered = False
             self.number = e164
             self.number_input = numbers.display(e164)
+            self.device_token = issue_phone_token(self.agent_id, e164)
 
     @rx.event
     def set_number_input(self, value: str):

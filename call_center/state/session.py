@@ -1,12 +1,17 @@
 """The signed-in agent and the UI language, shared by every page.
 
 The session cookie is HttpOnly; the backend reads it from the websocket's request headers, so it never
-reaches page JavaScript. Every protected page runs `SessionState.check_session` on load.
+reaches page JavaScript. Who may run which handler is decided in one place, `state.guard.AccessGuard`,
+before every event: it checks the session against the database and keeps `agent_id`, `role` and the
+other fields here current, so handlers can trust them. Every app state derives from SessionState.
 """
 
 from __future__ import annotations
 
-from http.cookies import SimpleCookie
+import asyncio
+import logging
+import time
+import uuid
 from urllib.parse import quote
 
 import reflex as rx
@@ -14,9 +19,17 @@ from reflex.event import EventSpec
 
 from call_center.core.db import session_scope
 from call_center.core.i18n import DEFAULT_LANGUAGE, catalog, direction, normalise_language
-from call_center.core.security import LANG_COOKIE, SESSION_COOKIE
+from call_center.core.security import LANG_COOKIE
 from call_center.models import Agent, Role
 from call_center.services import agents
+from call_center.services.events import get_bus
+from call_center.state.guard import Caller, caller_for, public, session_token
+from call_center.state.live import connected
+
+logger = logging.getLogger(__name__)
+
+SESSION_RECHECK_SECONDS = 30.0
+DISCONNECTED_GRACE_SECONDS = 30.0
 
 
 def _set_document_language(lang: str) -> EventSpec:
@@ -34,6 +47,8 @@ class SessionState(rx.State):
     role: str = ""
     availability: str = "offline"
     lang: str = rx.Cookie(DEFAULT_LANGUAGE, name=LANG_COOKIE, max_age=365 * 86400, same_site="lax")
+    watch_id: str = ""
+    pong: str = ""
 
     @rx.var
     def t(self) -> dict[str, str]:
@@ -54,16 +69,7 @@ class SessionState(rx.State):
 
     # Helpers for substates ---------------------------------------------------------------------------
     def _session_token(self) -> str | None:
-        raw = self.router.headers.cookie
-        if not raw:
-            return None
-        jar: SimpleCookie = SimpleCookie()
-        try:
-            jar.load(raw)
-        except Exception:  # a malformed cookie header means "not signed in"
-            return None
-        morsel = jar.get(SESSION_COOKIE)
-        return morsel.value if morsel else None
+        return session_token(self.router.headers.cookie)
 
     def _current_agent(self) -> Agent | None:
         """The agent behind this socket's session cookie, checked against the database now."""
@@ -73,17 +79,21 @@ class SessionState(rx.State):
                 db.expunge(agent)
             return agent
 
-    def _apply_agent(self, agent: Agent) -> None:
-        self.agent_id = agent.id or 0
-        self.agent_name = agent.name
-        self.agent_email = agent.email
-        self.role = agent.role
-        self.availability = agent.availability
-        self.lang = normalise_language(agent.language)
-
-    def _sign_out_locally(self) -> None:
-        self.agent_id = 0
-        self.agent_name = self.agent_email = self.role = ""
+    def _apply_caller(self, caller: Caller) -> None:
+        """The guard's verified view of the agent (run before every event)."""
+        first = self.agent_id != caller.agent_id
+        fields = {
+            "agent_id": caller.agent_id,
+            "agent_name": caller.name,
+            "agent_email": caller.email,
+            "role": caller.role,
+            "availability": caller.availability,
+        }
+        if first:
+            fields["lang"] = normalise_language(caller.language)
+        for name, value in fields.items():
+            if getattr(self, name) != value:  # an unchanged var stays clean: no delta for every event
+                setattr(self, name, value)
 
     def _login_redirect(self) -> EventSpec:
         path = self.router.url.path or "/call-center"
@@ -92,45 +102,70 @@ class SessionState(rx.State):
     # Events ------------------------------------------------------------------------------------------
     @rx.event
     def check_session(self):
-        """On load of every protected page: sign-in still valid? Otherwise back to the login page."""
-        agent = self._current_agent()
-        if agent is None:
-            self._sign_out_locally()
-            return self._login_redirect()
-        self._apply_agent(agent)
-        return _set_document_language(self.lang)
+        """On load of every protected page (the guard has checked the session before it runs)."""
+        return [_set_document_language(self.lang), SessionState.watch_session]
+
+    @rx.event(background=True)
+    async def watch_session(self):
+        """While the page is open: sign it out within seconds when the agent's sessions end (logout
+        elsewhere, password changed, disabled by an admin), and re-check now and then (expiry)."""
+        async with self:
+            task_id = self.watch_id = uuid.uuid4().hex
+            client = self.router.session.client_token
+            agent_id, token = self.agent_id, self._session_token()
+        if not agent_id:
+            return None
+        gone_since: float | None = None
+        async with get_bus().subscribe(agents.account_topic(agent_id)) as sub:
+            while True:
+                await sub.get(timeout=SESSION_RECHECK_SECONDS)
+                if not await connected(client):
+                    gone_since = gone_since or time.monotonic()
+                    if time.monotonic() - gone_since > DISCONNECTED_GRACE_SECONDS:
+                        return None
+                    continue
+                gone_since = None
+                caller = await asyncio.to_thread(caller_for, token)
+                async with self:
+                    if self.watch_id != task_id:
+                        return None
+                    if caller is None or caller.agent_id != agent_id:
+                        logger.info("agent %s signed out of an open page", agent_id)
+                        self.reset()
+                        return self._login_redirect()
 
     @rx.event
+    @public
     def set_language(self, lang: str):
         """Switch the UI language; remembered per agent (and in a cookie for the login page)."""
         lang = normalise_language(lang)
         self.lang = lang
         if self.agent_id:
-            agent = self._current_agent()
-            if agent is None:
-                self._sign_out_locally()
-                return self._login_redirect()
             with session_scope() as db:
                 agents.set_language(db, self.agent_id, lang)
         return _set_document_language(lang)
 
     @rx.event
+    @public
     def toggle_language(self):
         return SessionState.set_language("en" if self.lang == "ar" else "ar")
 
     @rx.event
     def set_availability(self, value: str):
         """Available / busy / offline, as the agent chooses."""
-        agent = self._current_agent()
-        if agent is None:
-            self._sign_out_locally()
-            return self._login_redirect()
         with session_scope() as db:
             updated = agents.set_availability(db, self.agent_id, value)
             self.availability = updated.availability
-        return None
 
     @rx.event
+    @public
+    def ping(self, nonce: str):
+        """Echo `nonce` back: lets a client know every event it sent before was processed (the testing
+        kit's barrier, latency measurements). It touches nothing but this tab's own `pong`."""
+        self.pong = str(nonce)[:40]
+
+    @rx.event
+    @public
     def init_public_page(self):
         """On load of the login page: only the language matters."""
         self.lang = normalise_language(self.lang)

@@ -18,7 +18,7 @@ from call_center.core.config import get_settings
 from call_center.core.db import session_scope
 from call_center.core.i18n import key_or_text
 from call_center.models import Call, Contact, Direction
-from call_center.services import contacts, numbers
+from call_center.services import agents, call_control, contacts, numbers
 from call_center.services.errors import DomainError
 from call_center.state.session import SessionState
 
@@ -203,14 +203,29 @@ class SoftphoneState(SessionState):
 
     @rx.event
     def dial(self):
-        """Validate on the server, then let the browser engine place the call."""
+        """Validate on the server (toll-fraud guard, rate), then let the browser engine place the call.
+
+        A refusal of policy is shown in the dialer and kept in the history as a failed call."""
         if self.in_call:
             self.device_error = "device.error.busy"
             return None
-        self._validate()
-        if not self.number_e164:
-            self.number_error = self.number_error or "dial.error.invalid"
+        settings = get_settings()
+        with session_scope() as db:
+            agent = agents.get_agent(db, self.agent_id)
+            db.expunge(agent)
+        try:
+            with session_scope() as db:
+                dest = call_control.check_outbound(db, agent, self.number, settings)
+        except DomainError as exc:
+            self.number_error = exc.code
+            self.number_display = self.number_e164 = ""
+            provider = settings.TELEPHONY_PROVIDER
+            with session_scope() as db:
+                call_control.record_refused(
+                    db, provider=provider, agent=agent, raw=self.number, error=exc, settings=settings
+                )
             return None
+        self.number_e164, self.number_display, self.number_error = dest.e164, dest.display, ""
         self._reset_call()
         self.call_state = "connecting"
         self.call_direction = Direction.OUTBOUND

@@ -8,11 +8,18 @@ from fastapi.testclient import TestClient
 from call_center.api.app import PageGuard, create_api
 from tests.conftest import make_agent
 
+BASE_URL = "http://127.0.0.1:3000"
+
 
 @pytest.fixture
 def client(database) -> Iterator[TestClient]:
     """The API (behind the page guard, as in the app) on a migrated database."""
-    with TestClient(PageGuard(create_api()), base_url="http://127.0.0.1:3000", follow_redirects=False) as c:
+    with TestClient(
+        PageGuard(create_api()),
+        base_url=BASE_URL,
+        follow_redirects=False,
+        headers={"Origin": BASE_URL},  # as a browser on our own page sends (the CSRF check wants it)
+    ) as c:
         yield c
 
 

@@ -53,13 +53,14 @@ def test_wrong_password_goes_back_with_a_reason(client, agent):
     assert "cc_session" not in response.headers.get("set-cookie", "")
 
 
-def test_json_login_errors_and_rate_limit(client, agent):
+def test_json_login_errors_and_rate_limit(client, agent, login_clock):
     for _ in range(5):
         response = client.post(
             "/api/auth/login", json={"email": "agent@example.com", "password": "bad-password"}
         )
         assert response.status_code == 401
         assert response.json()["detail"]["code"] == "login.error.invalid"
+        login_clock.step(30)  # past each failure's delay
     response = client.post(
         "/api/auth/login", json={"email": "agent@example.com", "password": "correct-horse-1"}
     )

@@ -19,7 +19,11 @@ from tests.support.fake_twilio import API_SECRET, APP_SID, twilio_settings  # no
 @pytest.fixture
 def client(database, twilio_settings):  # noqa: F811
     """The app over https: with an https PUBLIC_BASE_URL the session cookie is Secure."""
-    with TestClient(PageGuard(create_api()), base_url="https://calls.example.com") as c:
+    with TestClient(
+        PageGuard(create_api()),
+        base_url="https://calls.example.com",
+        headers={"Origin": "https://calls.example.com"},
+    ) as c:
         yield c
 
 

@@ -1,5 +1,13 @@
 """The app's side of the local provider: routing calls to phones and agents, driving the media server,
-and applying its callbacks through the one call state machine."""
+and applying its callbacks through the one call state machine.
+
+Who may act on a call is decided here, never by what the browser claims:
+- an agent's device is the session's agent;
+- a simulated phone's number comes from a device token the server signed for that agent's session
+  (`issue_phone_token`), never from a query parameter;
+- an agent may answer or decline only a call offered to them, and hang up, hold or send keypad tones only
+  on a call that is theirs; the first agent to answer gets the call, the others are told "taken".
+"""
 
 from __future__ import annotations
 
@@ -13,9 +21,11 @@ from typing import Any
 from sqlalchemy import and_, or_
 from sqlmodel import Session, col, select
 
+from call_center.core import security
 from call_center.core.config import get_settings
-from call_center.models import Agent, Call, CallStatus, Direction, Recording, RecordingStatus
-from call_center.services import calls, numbers, presence, recordings
+from call_center.core.i18n import t
+from call_center.models import Agent, Call, CallStatus, Direction, OfferOutcome, Recording, RecordingStatus
+from call_center.services import call_control, calls, offers, presence, recordings
 from call_center.services.calls import ProviderEvent
 from call_center.services.errors import Conflict, DomainError, Forbidden, InvalidInput, NotFound
 from call_center.services.events import queue_event
@@ -24,7 +34,7 @@ from call_center.telephony.local.protocol import CarrierClient, CarrierError
 logger = logging.getLogger(__name__)
 
 PROVIDER = "local"
-AGENTS_TOPIC = "device.agents"  # every agent softphone listens here (offers and cancels of inbound calls)
+PHONE_TOKEN_PURPOSE = "phone-device"
 _DIGITS = re.compile(r"^[0-9*#]{1,32}$")
 
 
@@ -63,12 +73,26 @@ def new_sid() -> str:
     return "LC" + secrets.token_hex(16)
 
 
-def phone_device(agent: Agent, raw_number: str) -> Device:
-    settings = get_settings()
+# Devices -------------------------------------------------------------------------------------------------
+
+
+def issue_phone_token(agent_id: int, number: str) -> str:
+    """A signed registration of a simulated phone with `number`, for this agent's session only."""
+    ttl = get_settings().SESSION_TTL_HOURS * 3600
+    value = f"{agent_id}:{number}"
+    expires, signature = security.sign(PHONE_TOKEN_PURPOSE, value, ttl)
+    return f"{value}:{expires}:{signature}"
+
+
+def phone_device(agent: Agent, token: str) -> Device:
+    """The simulated phone a device token registers (issued to this agent), or Forbidden."""
     try:
-        number = numbers.to_e164(raw_number, settings.DEFAULT_REGION)
-    except InvalidInput:
-        raise InvalidInput("phone.error.number", f"{raw_number!r} is not a valid phone number") from None
+        agent_id, number, expires, signature = token.split(":")
+        valid = security.verify_signed(PHONE_TOKEN_PURPOSE, f"{agent_id}:{number}", int(expires), signature)
+    except ValueError:
+        valid = False
+    if not valid or int(agent_id) != agent.id:
+        raise Forbidden("device.error.token", "this phone's registration is not valid; reload the page")
     return Device(identity=phone_identity(number), agent=agent, number=number)
 
 
@@ -81,11 +105,17 @@ def client() -> CarrierClient:
     return CarrierClient(settings.media_control_port, settings.secret_key())
 
 
+def _media_refused(exc: CarrierError) -> Conflict:
+    # The media server's own words stay in our log; the browser gets the reason's key and its text.
+    logger.info("media server refused: %s (%s)", exc.code, exc.message)
+    return Conflict(exc.code, t(exc.code, "en"))
+
+
 def _fail(db: Session, sid: str, status: str, code: str, reason: str) -> CallFailed:
     # The i18n key is what the call keeps as its reason: the history shows it in the viewer's language.
     calls.apply_event(db, ProviderEvent(PROVIDER, sid, status, leg=None, reason=code, dedupe=f"{sid}:{code}"))
     logger.info("call %s failed: %s", sid, reason)
-    return CallFailed(code, reason, sid)
+    return CallFailed(code, t(code, "en"), sid)
 
 
 # Placing calls -------------------------------------------------------------------------------------------
@@ -94,8 +124,11 @@ def _fail(db: Session, sid: str, status: str, code: str, reason: str) -> CallFai
 def place_call(db: Session, agent: Agent, to: str, sdp: str) -> dict[str, Any]:
     """An agent calls a number: the echo line, or a simulated phone if one is registered with that number."""
     settings = get_settings()
-    dest = numbers.destination(to, settings)
-    numbers.check_rate(db, agent.id or 0, settings.CALLS_PER_MINUTE)
+    try:
+        dest = call_control.check_outbound(db, agent, to, settings)
+    except DomainError as exc:
+        call_control.record_refused(db, provider=PROVIDER, agent=agent, raw=to, error=exc, settings=settings)
+        raise
     sid = new_sid()
     call = calls.create_call(
         db,
@@ -167,14 +200,15 @@ def phone_calls_company(db: Session, device: Device, sdp: str) -> dict[str, Any]
 def offer_to_agents(db: Session, call: Call, agents: list[Agent]) -> None:
     """Ring these agents' phones (all at once; the first to answer gets the call). Sent on commit."""
     contact = calls.contact_for(db, call.customer_number)
+    offers.open_offers(db, call.id or 0, [a.id or 0 for a in agents])
     offer = {
         "type": "incoming",
         "call_sid": call.provider_call_sid,
         "from": call.customer_number,
         "caller_name": contact.name if contact else None,
-        "agents": [a.identity for a in agents],
     }
-    queue_event(db, AGENTS_TOPIC, offer)
+    for agent in agents:
+        queue_event(db, device_topic(agent.identity), offer)
 
 
 # Acting on a call ----------------------------------------------------------------------------------------
@@ -188,13 +222,22 @@ def _call(db: Session, sid: str) -> Call:
 
 
 def _role(call: Call, device: Device) -> str:
-    """Which side of `call` the device is, or Forbidden."""
+    """Which side of `call` the device is ("customer", or "agent" for the agent it belongs to)."""
     if device.is_phone:
         if call.customer_number == device.number:
             return "customer"
     elif call.agent_id == device.agent.id:
         return "agent"
     raise Forbidden("error.forbidden", "this device is not part of that call")
+
+
+def _offered(db: Session, call: Call, device: Device) -> None:
+    """An agent acting on an unanswered call must have been offered it (it rings on their phone)."""
+    outcome = offers.latest_outcome(db, call.id or 0, device.agent.id or 0)
+    if outcome == OfferOutcome.TAKEN or (call.agent_id is not None and call.agent_id != device.agent.id):
+        raise Conflict("call.error.taken", "another agent answered first")
+    if call.direction != Direction.INBOUND or outcome != OfferOutcome.RINGING:
+        raise Forbidden("call.error.not_offered", "that call was not offered to you")
 
 
 def answer(db: Session, device: Device, sid: str, sdp: str) -> dict[str, Any]:
@@ -205,23 +248,17 @@ def answer(db: Session, device: Device, sid: str, sdp: str) -> dict[str, Any]:
     if device.is_phone:
         role = _role(call, device)
     else:
-        if call.direction != Direction.INBOUND:
-            raise Forbidden("error.forbidden", "agents answer inbound calls only")
+        _offered(db, call, device)
         if not calls.claim_call(db, call.id or 0, device.agent.id or 0):
             raise Conflict("call.error.taken", "another agent answered first")
+        others = offers.answered(db, call.id or 0, device.agent.id or 0)
+        _tell_agents(db, others, {"type": "cancel", "call_sid": sid, "reason": "answered-elsewhere"})
         db.commit()
         role = "agent"
     try:
         reply = client().request("answer", sid=sid, role=role, sdp=sdp)
     except CarrierError as exc:
-        raise Conflict(exc.code, exc.message) from None
-    if role == "agent":
-        queue_event(
-            db,
-            AGENTS_TOPIC,
-            {"type": "cancel", "call_sid": sid, "reason": "answered-elsewhere", "by": device.identity},
-        )
-        db.commit()
+        raise _media_refused(exc) from None
     return {"call_sid": sid, "sdp": reply["sdp"]}
 
 
@@ -230,7 +267,14 @@ def reject(db: Session, device: Device, sid: str) -> None:
     call = _call(db, sid)
     if device.is_phone:
         _role(call, device)
-        client().request("reject", sid=sid, status="busy")
+        try:
+            client().request("reject", sid=sid, status="busy")
+        except CarrierError as exc:
+            raise _media_refused(exc) from None
+        return
+    _offered(db, call, device)
+    offers.end_offer(db, call.id or 0, device.agent.id or 0, OfferOutcome.DECLINED)
+    db.commit()
 
 
 def hangup(db: Session, device: Device, sid: str) -> None:
@@ -257,7 +301,7 @@ def hold(db: Session, device: Device, sid: str, on: bool) -> None:
     try:
         client().request("hold", sid=sid, on=on)
     except CarrierError as exc:
-        raise Conflict(exc.code, exc.message) from None
+        raise _media_refused(exc) from None
     signal(db, call, {"type": "hold", "on": on})
     db.commit()
 
@@ -281,13 +325,18 @@ def _agent_identity(db: Session, call: Call) -> str | None:
     return agent.identity if agent else None
 
 
+def _tell_agents(db: Session, agent_ids: list[int], message: dict[str, Any]) -> None:
+    for agent_id in agent_ids:
+        queue_event(db, device_topic(f"agent_{agent_id}"), message)
+
+
 def signal(db: Session, call: Call, message: dict[str, Any]) -> None:
-    """Tell both ends of `call` (and, for unanswered inbound calls, every ringing agent) about it."""
+    """Tell both ends of `call` (and, while it rings unanswered, every agent it rings for) about it."""
     body = {"call_sid": call.provider_call_sid, **message}
     if identity := _agent_identity(db, call):
         queue_event(db, device_topic(identity), body)
     if call.direction == Direction.INBOUND and call.agent_id is None:
-        queue_event(db, AGENTS_TOPIC, body)
+        _tell_agents(db, offers.ringing_agents(db, call.id or 0), body)
     if call.customer_number.startswith("+"):
         queue_event(db, device_topic(phone_identity(call.customer_number)), body)
 
@@ -300,7 +349,8 @@ def current_state(db: Session, device: Device) -> list[dict[str, Any]]:
         query = query.where(Call.customer_number == device.number)
     else:
         mine = col(Call.agent_id) == device.agent.id
-        offered = and_(col(Call.direction) == Direction.INBOUND, col(Call.agent_id).is_(None))
+        ringing_for_me = offers.ringing_calls(db, device.agent.id or 0)
+        offered = and_(col(Call.agent_id).is_(None), col(Call.id).in_(ringing_for_me or [-1]))
         query = query.where(or_(mine, offered))
     messages: list[dict[str, Any]] = []
     for call in db.exec(query):
@@ -358,6 +408,8 @@ def _apply_status(db: Session, sid: str, body: dict[str, Any]) -> None:
         call,
         {"type": "status", "status": call.status, "reason": call.hangup_reason, "by": call.hangup_by},
     )
+    if call.status in CallStatus.TERMINAL:
+        offers.call_ended(db, call.id or 0)  # still ringing somewhere: those rings were missed
     db.commit()
 
 

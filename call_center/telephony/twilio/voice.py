@@ -16,7 +16,7 @@ from twilio.twiml.voice_response import VoiceResponse
 from call_center.core.config import Settings
 from call_center.core.i18n import DEFAULT_LANGUAGE, normalise_language
 from call_center.models import Agent, CallStatus, Contact, Direction
-from call_center.services import numbers, presence
+from call_center.services import call_control, numbers, presence
 from call_center.services.calls import ProviderEvent, apply_event, create_call, find_call
 from call_center.services.errors import DomainError
 from call_center.telephony.twilio import twiml
@@ -25,7 +25,11 @@ from call_center.telephony.twilio.signature import public_url
 
 logger = logging.getLogger(__name__)
 
-SAY_FOR_ERROR = {"dial.error.country": "twilio.say.country", "dial.error.rate": "twilio.say.rate"}
+SAY_FOR_ERROR = {
+    "dial.error.country": "twilio.say.country",
+    "dial.error.rate": "twilio.say.rate",
+    **{code: "twilio.say.blocked_type" for code in numbers.BLOCKED_TYPE_ERRORS.values()},
+}
 STATUS_PATH = "/api/calls/webhook/status"
 RECORDING_PATH = "/api/calls/webhook/recording"
 AFTER_DIAL_PATH = "/api/calls/twiml/inbound/after-dial"
@@ -69,9 +73,10 @@ def outbound(db: Session, params: Mapping[str, str], settings: Settings) -> Voic
         return twiml.refuse("twilio.say.not_allowed", DEFAULT_LANGUAGE)
     existing = find_call(db, PROVIDER, sid)
     try:
-        destination = numbers.destination(raw_to, settings)
         if existing is None:  # a retried TwiML request is the same call, not a new one
-            numbers.check_rate(db, agent.id, settings.CALLS_PER_MINUTE)  # type: ignore[arg-type]
+            destination = call_control.check_outbound(db, agent, raw_to, settings)
+        else:
+            destination = numbers.destination(raw_to, settings)
     except DomainError as exc:
         return _refuse(db, params, agent, exc, settings, known=existing is not None)
     if existing is None:
@@ -100,25 +105,16 @@ def _refuse(
     sid, raw_to = params.get("CallSid", ""), params.get("To", "")
     logger.warning("agent %s: call %s to %r refused: %s", agent.id, sid, raw_to[:40], exc.detail)
     if not known:
-        customer = _customer_number(raw_to, settings.DEFAULT_REGION)
-        _new_call(
+        call_control.record_refused(
             db,
-            call_sid=sid,
-            direction=Direction.OUTBOUND,
-            from_number=settings.TWILIO_CALLER_ID or "",
-            to_number=customer,
-            customer_number=customer,
-            agent_id=agent.id,
-        )
-        refused = ProviderEvent(
             provider=PROVIDER,
+            agent=agent,
+            raw=raw_to,
+            error=exc,
+            settings=settings,
             call_sid=sid,
-            status=CallStatus.FAILED,
-            reason=f"refused: {exc.detail}"[:255],
-            raw={"To": raw_to, "code": exc.code},
-            dedupe=f"refused|{sid}",
+            from_number=settings.TWILIO_CALLER_ID or "",
         )
-        apply_event(db, refused)
     return twiml.refuse(SAY_FOR_ERROR.get(exc.code, "twilio.say.invalid"), normalise_language(agent.language))
 
 

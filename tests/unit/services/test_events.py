@@ -14,16 +14,33 @@ from call_center.services.events import EventBus, RedisEventBus, queue_event
 from tests.conftest import REDIS_TEST_URL
 
 
-async def test_in_process_fan_out_with_topic_prefixes():
+async def test_in_process_fan_out_by_topic():
     bus = EventBus()
     await bus.start()
-    async with bus.subscribe("call.") as calls, bus.subscribe() as everything:
+    async with bus.subscribe("call") as calls, bus.subscribe() as everything:
         bus.publish("call.updated", {"id": 1})
         bus.publish("device.agent_1", {"type": "incoming"})
         assert (await calls.get(1)).data == {"id": 1}
         assert await calls.get(0.05) is None
         assert [(await everything.get(1)).topic for _ in range(2)] == ["call.updated", "device.agent_1"]
     assert bus.subscriber_count == 0
+
+
+async def test_topics_match_exactly_or_after_a_dot_never_by_prefix():
+    """Agent 1's stream must not hear agents 10-19 (it did when topics matched with startswith)."""
+    bus = EventBus()
+    await bus.start()
+    async with bus.subscribe("device.agent_1") as one, bus.subscribe("device.agent_10") as ten:
+        for topic in ("device.agent_10", "device.agent_1", "device.agent_19", "device.agent_1.call"):
+            bus.publish(topic, {"to": topic})
+        got_one = [(await one.get(1)).topic for _ in range(2)]
+        got_ten = [(await ten.get(1)).topic]
+        assert await one.get(0.05) is None and await ten.get(0.05) is None
+    assert got_one == ["device.agent_1", "device.agent_1.call"]
+    assert got_ten == ["device.agent_10"]
+    assert events.topic_matches("account.1", "account.1")
+    assert not events.topic_matches("account.1", "account.12")
+    assert not events.topic_matches("account.1", "account.1x")
 
 
 async def test_publish_from_another_thread_reaches_the_loop():

@@ -1,0 +1,50 @@
+"""My account: the signed-in agent's own password."""
+
+from __future__ import annotations
+
+import reflex as rx
+
+from call_center.components.ui import T, alert, button, card, field, text_input
+from call_center.state.account import AccountState
+
+A = AccountState
+
+
+def _password_input(id_: str, name: str, autocomplete: str) -> rx.Component:
+    return text_input(id_, name=name, type="password", auto_complete=autocomplete, required=True, dir="ltr")
+
+
+def account_body() -> rx.Component:
+    return rx.el.div(
+        card(
+            rx.el.h2(T["account.password_title"], class_name="card-title"),
+            rx.el.p(T["account.password_intro"], class_name="muted small"),
+            rx.cond(A.password_error != "", alert(T[A.password_error])),
+            rx.cond(A.password_notice != "", alert(T[A.password_notice], kind="info")),
+            rx.el.form(
+                field(
+                    T["account.old_password"],
+                    _password_input("old-password", "old_password", "current-password"),
+                    html_for="old-password",
+                ),
+                field(
+                    T["account.new_password"],
+                    _password_input("new-password", "new_password", "new-password"),
+                    html_for="new-password",
+                    hint=T["agents.password_hint"],
+                ),
+                field(
+                    T["account.new_password_again"],
+                    _password_input("new-password-again", "new_password_again", "new-password"),
+                    html_for="new-password-again",
+                ),
+                rx.el.div(button(T["account.change_password"], type="submit"), class_name="form-actions"),
+                on_submit=A.change_password,
+                reset_on_submit=True,
+                class_name="form",
+                data_testid="change-password-form",
+            ),
+            class_name="account-card",
+        ),
+        class_name="account",
+    )

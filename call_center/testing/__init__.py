@@ -1,0 +1,1 @@
+"""The public testing kit (see docs/testing.md)."""
