@@ -66,6 +66,7 @@ def ensure_admin(settings: Settings) -> None:
         return
     # Not a terminal (a service manager's journal, a log file): the password must not end up in a log.
     path = settings.data_dir / FIRST_ADMIN_FILE
+    path.parent.mkdir(parents=True, exist_ok=True)
     fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
     with os.fdopen(fd, "w") as handle:
         handle.write(f"email: {created.email}\npassword: {generated}\n")

@@ -77,7 +77,7 @@ HELP: dict[str, str] = {
     "TRUSTED_PROXIES=127.0.0.1 (nginx on this machine); only their X-Forwarded-For is believed",
     "BLOCKED_NUMBER_TYPES": "comma-separated number types agents may not call, from "
     "PREMIUM_RATE, SHARED_COST, PERSONAL_NUMBER, UAN, VOIP, PAGER, VOICEMAIL, TOLL_FREE, "
-    "INTERNATIONAL_NETWORK (satellite and other non-geographic ranges); empty to allow all",
+    "INTERNATIONAL_NETWORK (satellite and other non-geographic ranges); NONE to allow every type",
 }
 
 # phonenumbers' PhoneNumberType names that may be blocked, plus our INTERNATIONAL_NETWORK for the
@@ -93,6 +93,7 @@ BLOCKABLE_NUMBER_TYPES = frozenset(
         "VOICEMAIL",
         "TOLL_FREE",
         "INTERNATIONAL_NETWORK",
+        "NONE",
     }
 )
 
@@ -253,7 +254,8 @@ class Settings(BaseSettings):
 
     @property
     def blocked_number_types(self) -> set[str]:
-        return {t.strip().upper() for t in self.BLOCKED_NUMBER_TYPES}
+        types = {t.strip().upper() for t in self.BLOCKED_NUMBER_TYPES}
+        return set() if types == {"NONE"} else types
 
     def is_trusted_proxy(self, address: str) -> bool:
         """Whether `address` is one of TRUSTED_PROXIES (an address or a network)."""

@@ -8,7 +8,6 @@ import httpx
 from playwright.sync_api import expect
 
 from tests.e2e.conftest import log_in
-from tests.support.server import ADMIN_PASSWORD
 
 
 def test_anonymous_page_visit_goes_to_login(app, new_page):
@@ -100,4 +99,32 @@ def test_logout_returns_to_login(app, new_page):
     expect(page.get_by_role("status")).to_have_text("تم تسجيل الخروج.")
     page.goto(f"{app.url}/call-center")
     expect(page).to_have_url(re.compile(r"/login"))
-    assert ADMIN_PASSWORD  # the admin came from ADMIN_PASSWORD, not a generated one
+
+
+def test_changing_my_password_signs_out_my_other_browsers_at_once(app, new_page):
+    admin = new_page()
+    log_in(admin, app, path="/settings")
+    admin.get_by_role("button", name="إضافة موظف").click()
+    admin.get_by_label("الاسم").fill("سارة")
+    admin.get_by_label("البريد الإلكتروني").fill("sara@almasar.test")
+    admin.get_by_label("كلمة المرور").fill("sara-password-1")
+    admin.get_by_role("button", name="حفظ").click()
+    expect(admin.get_by_role("row").filter(has_text="sara@almasar.test")).to_be_visible()
+
+    laptop, phone = new_page(), new_page()
+    log_in(laptop, app, email="sara@almasar.test", password="sara-password-1", path="/account")
+    log_in(phone, app, email="sara@almasar.test", password="sara-password-1", path="/history")
+    laptop.get_by_label("كلمة المرور الحالية").fill("wrong-password-0")
+    laptop.get_by_label("كلمة المرور الجديدة", exact=True).fill("sara-new-password-2")
+    laptop.get_by_label("أعد كتابة كلمة المرور الجديدة").fill("sara-new-password-2")
+    laptop.get_by_role("button", name="تغيير كلمة المرور").click()
+    expect(laptop.get_by_role("alert")).to_have_text("كلمة المرور الحالية غير صحيحة.")
+
+    laptop.get_by_label("كلمة المرور الحالية").fill("sara-password-1")
+    laptop.get_by_label("كلمة المرور الجديدة", exact=True).fill("sara-new-password-2")
+    laptop.get_by_label("أعد كتابة كلمة المرور الجديدة").fill("sara-new-password-2")
+    laptop.get_by_role("button", name="تغيير كلمة المرور").click()
+    expect(laptop.get_by_role("status")).to_contain_text("تم تغيير كلمة المرور")
+    expect(phone).to_have_url(re.compile(r"/login"))  # the other browser, without touching it
+    laptop.goto(f"{app.url}/history")
+    expect(laptop).to_have_url(re.compile(r"/history"))  # this one stays signed in

@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import re
+import subprocess
+import sys
 from pathlib import Path
 
 import httpx
@@ -11,7 +13,7 @@ from playwright.sync_api import expect
 from tests.e2e.conftest import log_in
 from tests.e2e.helpers import PHONE, agent_on, dial, heard, phone_on, ready_recording
 from tests.support import appdb
-from tests.support.server import ADMIN_EMAIL
+from tests.support.server import ROOT
 
 
 def test_number_validation_and_formatting(app, new_page):
@@ -102,12 +104,26 @@ def test_a_full_call_with_controls_live_history_player_and_download(app, launch,
     stored = (app.data_dir.resolve() / "recordings" / recording["storage_key"]).read_bytes()
     assert Path(download.path()).read_bytes() == stored
 
-    # nobody else gets it: no session -> 401, another agent -> 403
+    # nobody else gets it: no session -> 401, another agent -> 403; the admin who made the call -> 200
     url = f"{app.url}/api/recordings/{recording['id']}.mp3"
     assert httpx.get(url).status_code == 401
     admin_cookies = {c["name"]: c["value"] for c in agent.context.cookies()}
     assert httpx.get(url, cookies=admin_cookies).status_code == 200
-    assert ADMIN_EMAIL
+    other = _new_agent(app, "other-agent@almasar.test")
+    assert httpx.get(url, cookies=other).status_code == 403
+
+
+def _new_agent(app, email: str, password: str = "other-password-1") -> dict[str, str]:
+    """An agent created by the app's own command, logged in through the API; its cookies."""
+    subprocess.run(
+        [sys.executable, "-m", "call_center", "create-agent", "--email", email, "--name", "Other",
+         "--password", password],
+        cwd=ROOT, env=app.env, check=True, capture_output=True,
+    )  # fmt: skip
+    response = httpx.post(
+        f"{app.url}/api/auth/login", json={"email": email, "password": password}, headers={"Origin": app.url}
+    )
+    return {"cc_session": response.cookies["cc_session"]}
 
 
 def test_contacts_click_to_call_and_names_in_history(app, launch, new_page, voices):

@@ -114,3 +114,32 @@ def test_ensure_admin_generates_a_password_once(db):
     assert agents.authenticate(db, email="root@example.com", password=generated).role == Role.ADMIN
     again, _ = agents.ensure_admin(db, email="root@example.com", name="Root", password=None)
     assert again is None
+
+
+def test_changing_my_password_needs_the_old_one_and_ends_my_other_sessions(db):
+    agent = make_agent(db, email="a@example.com", password="correct-horse-1")
+    here = agents.create_session(db, agent)
+    elsewhere = agents.create_session(db, agent)
+    db.commit()
+    with pytest.raises(Forbidden) as wrong:
+        agents.change_own_password(db, agent.id, old="nope", new="a-new-password-2", current_token=here)
+    assert wrong.value.code == "account.error.old_password"
+    with pytest.raises(InvalidInput):
+        agents.change_own_password(db, agent.id, old="correct-horse-1", new="short", current_token=here)
+    agents.change_own_password(
+        db, agent.id, old="correct-horse-1", new="a-new-password-2", current_token=here
+    )
+    db.commit()
+    assert agents.agent_for_token(db, here) is not None  # this browser stays signed in
+    assert agents.agent_for_token(db, elsewhere) is None  # every other one is signed out
+    assert agents.authenticate(db, email="a@example.com", password="a-new-password-2").id == agent.id
+
+
+def test_an_admin_resetting_a_password_ends_that_agents_sessions(db):
+    admin = make_agent(db, email="boss@example.com", role=Role.ADMIN)
+    agent = make_agent(db, email="a@example.com")
+    token = agents.create_session(db, agent)
+    db.commit()
+    agents.update_agent(db, agent.id, actor_id=admin.id, password="reset-by-admin-1")
+    db.commit()
+    assert agents.agent_for_token(db, token) is None
