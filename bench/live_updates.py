@@ -32,10 +32,10 @@ import psutil  # noqa: E402
 from _common import machine, percentile  # noqa: E402
 from playwright.sync_api import sync_playwright  # noqa: E402
 
+from call_center.testing.browser import CHROMIUM, chromium_args  # noqa: E402
+from call_center.testing.server import start_app  # noqa: E402
 from tests.e2e.conftest import log_in  # noqa: E402
-from tests.support.browser import CHROMIUM, chromium_args  # noqa: E402
 from tests.support.local_events import new_call, send_status  # noqa: E402
-from tests.support.server import start_app  # noqa: E402
 
 OBSERVER = """
 () => {
@@ -73,7 +73,7 @@ def main() -> int:
     )
     args = parser.parse_args()
 
-    app = start_app(Path(tempfile.mkdtemp(prefix="bench-live-")) / "data", extra_env={"LOG_LEVEL": "DEBUG"})
+    app = start_app(Path(tempfile.mkdtemp(prefix="bench-live-")) / "data", settings={"LOG_LEVEL": "DEBUG"})
     if args.split_cores:
         server = psutil.Process(app.process.pid)
         for proc in [server, *server.children(recursive=True)]:

@@ -32,11 +32,11 @@ import psutil  # noqa: E402
 from _common import machine, percentile  # noqa: E402
 from playwright.sync_api import Browser, Page, Playwright, sync_playwright  # noqa: E402
 
+from call_center.testing.audio import say  # noqa: E402
+from call_center.testing.browser import CHROMIUM, chromium_args  # noqa: E402
+from call_center.testing.server import DisposableApp, start_app  # noqa: E402
 from tests.e2e.helpers import PHONE, agent_on, media_stats, phone_on  # noqa: E402
 from tests.support import appdb  # noqa: E402
-from tests.support.audio import speech_wav  # noqa: E402
-from tests.support.browser import CHROMIUM, chromium_args  # noqa: E402
-from tests.support.server import RunningApp, start_app  # noqa: E402
 
 NOW_JS = "() => performance.timeOrigin + performance.now()"
 WATCH_RING = """() => { window.__rang = 0; new MutationObserver(() => { if (!window.__rang &&
@@ -53,7 +53,7 @@ WATCH_AUDIO = """() => { window.__heard = 0; const tick = () => { if (!window.__
 class Pair:
     """An agent and a simulated phone, each in its own Chromium (a fake microphone is per process)."""
 
-    def __init__(self, pw: Playwright, app: RunningApp, voices: dict[str, Path], number: str):
+    def __init__(self, pw: Playwright, app: DisposableApp, voices: dict[str, Path], number: str):
         self.number = number
         self.browsers: list[Browser] = []
         self.agent = agent_on(self._page(pw, voices["agent"]), app)
@@ -91,7 +91,7 @@ class Pair:
             browser.close()
 
 
-def setup_times(pw: Playwright, app: RunningApp, voices: dict[str, Path], calls: int) -> tuple[list, list]:
+def setup_times(pw: Playwright, app: DisposableApp, voices: dict[str, Path], calls: int) -> tuple[list, list]:
     pair = Pair(pw, app, voices, PHONE)
     ring, audio = [], []
     try:
@@ -107,7 +107,9 @@ def setup_times(pw: Playwright, app: RunningApp, voices: dict[str, Path], calls:
     return ring, audio
 
 
-def cpu_per_minute(pw: Playwright, app: RunningApp, voices: dict[str, Path], calls: int, hold: float) -> dict:
+def cpu_per_minute(
+    pw: Playwright, app: DisposableApp, voices: dict[str, Path], calls: int, hold: float
+) -> dict:
     pairs = [Pair(pw, app, voices, f"+2010000001{i:02d}") for i in range(calls)]
     media = psutil.Process(media_stats(app)["pid"])
     try:
@@ -148,15 +150,11 @@ def main() -> int:
 
     work = Path(tempfile.mkdtemp(prefix="bench-media-"))
     voices = {
-        "agent": speech_wav(
-            work / "agent.wav", "Hello, this is Sara from Al Masar. How can I help you today?"
-        ),
-        "customer": speech_wav(
-            work / "customer.wav", "Good morning. My order number is four five six.", pitch=75
-        ),
+        "agent": say("Hello, this is Sara from Al Masar. How can I help you today?"),
+        "customer": say("Good morning. My order number is four five six.", pitch=75),
     }
     # one admin places every call here: lift the per-agent toll-fraud limit (default 10 a minute, at most 120)
-    app = start_app(work / "data", extra_env={"CALLS_PER_MINUTE": "120"})
+    app = start_app(work / "data", settings={"CALLS_PER_MINUTE": "120"})
     try:
         with sync_playwright() as pw:
             ring, audio = setup_times(pw, app, voices, args.setup_calls)

@@ -27,14 +27,14 @@ sys.path.insert(0, str(Path(__file__).resolve().parent))
 from _common import machine  # noqa: E402
 from playwright.sync_api import expect, sync_playwright  # noqa: E402
 
+from call_center.testing.audio import say  # noqa: E402
+from call_center.testing.browser import CHROMIUM, chromium_args  # noqa: E402
+from call_center.testing.server import DisposableApp, port_listening, start_app, wait_gone  # noqa: E402
 from tests.e2e.helpers import agent_on, dial  # noqa: E402
 from tests.support import appdb  # noqa: E402
-from tests.support.audio import speech_wav  # noqa: E402
-from tests.support.browser import CHROMIUM, chromium_args  # noqa: E402
-from tests.support.server import RunningApp, port_listening, start_app, wait_gone  # noqa: E402
 
 
-def stop_with(app: RunningApp, *signals: int) -> float:
+def stop_with(app: DisposableApp, *signals: int) -> float:
     app.refresh_tree()
     started = time.monotonic()
     for index, signum in enumerate(signals):
@@ -45,7 +45,7 @@ def stop_with(app: RunningApp, *signals: int) -> float:
     return time.monotonic() - started
 
 
-def killed(app: RunningApp) -> float:
+def killed(app: DisposableApp) -> float:
     tree = app.refresh_tree()
     started = time.monotonic()
     app.signal(signal.SIGKILL)
@@ -59,7 +59,7 @@ def killed(app: RunningApp) -> float:
 
 def with_calls(work: Path, calls: int) -> tuple[float, list[dict]]:
     app = start_app(work / "data-calls")
-    voice = speech_wav(work / "agent.wav", "Hello, this is Sara from Al Masar. How can I help you today?")
+    voice = say("Hello, this is Sara from Al Masar. How can I help you today?")
     with sync_playwright() as pw:
         browsers = [
             pw.chromium.launch(executable_path=CHROMIUM, args=chromium_args(voice)) for _ in range(calls)

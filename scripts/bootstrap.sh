@@ -94,9 +94,16 @@ system_packages() {
   fi
 }
 
+install_project() {
+  # The package itself, editable: `python -m call_center` from anywhere, and the testing kit's pytest
+  # plugin (entry point) for flows written in any directory.
+  "$VENV/bin/python" -m pip install --quiet --disable-pip-version-check --no-deps --no-build-isolation -e . \
+    || die "could not install the project itself (pip install -e .)"
+}
+
 case "${1:-runtime}" in
-  runtime) make_venv; pip_install requirements.txt; install_bun; touch "$VENV/.installed" ;;
-  dev) make_venv; pip_install requirements-dev.txt; install_bun; touch "$VENV/.installed" "$VENV/.installed-dev" ;;
+  runtime) make_venv; pip_install requirements.txt; install_project; install_bun; touch "$VENV/.installed" ;;
+  dev) make_venv; pip_install requirements-dev.txt; install_project; install_bun; touch "$VENV/.installed" "$VENV/.installed-dev" ;;
   system) system_packages ;;
   *) die "usage: $0 runtime|dev|system" ;;
 esac

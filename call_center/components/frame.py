@@ -32,6 +32,7 @@ def _nav_link(href: str, key: str, icon: str) -> rx.Component:
         href=href,
         class_name=rx.cond(current, "nav-link active", "nav-link"),
         aria_current=rx.cond(current, "page", "false"),
+        data_testid="nav-" + href.strip("/"),
     )
 
 
@@ -59,6 +60,7 @@ def _availability() -> rx.Component:
             value=SessionState.availability,
             on_change=SessionState.set_availability,
             class_name="select select-compact",
+            data_testid="availability",
         ),
         class_name="availability",
     )
@@ -66,12 +68,17 @@ def _availability() -> rx.Component:
 
 def _topbar(title_key: str) -> rx.Component:
     return rx.el.header(
-        rx.el.h1(T[title_key], class_name="topbar-title"),
+        rx.el.h1(T[title_key], class_name="topbar-title", data_testid="page-title"),
         rx.el.div(
             _availability(),
             rx.el.div(
-                rx.el.span(SessionState.agent_name, class_name="agent-name"),
-                rx.el.span(T["role." + SessionState.role], class_name="badge"),
+                rx.el.span(SessionState.agent_name, class_name="agent-name", data_testid="agent-name"),
+                rx.el.span(
+                    T["role." + SessionState.role],
+                    class_name="badge",
+                    data_testid="agent-role",
+                    data_role=SessionState.role,
+                ),
                 class_name="agent",
             ),
             rx.el.button(
@@ -81,6 +88,7 @@ def _topbar(title_key: str) -> rx.Component:
                 aria_label=T["frame.switch_language_label"],
                 class_name="btn btn-ghost",
                 type="button",
+                data_testid="language-switch",
             ),
             native_form(
                 rx.el.button(
@@ -88,6 +96,7 @@ def _topbar(title_key: str) -> rx.Component:
                     rx.el.span(T["frame.logout"]),
                     class_name="btn btn-ghost",
                     type="submit",
+                    data_testid="logout",
                 ),
                 action="/api/auth/logout",
             ),
@@ -131,10 +140,19 @@ def app_frame(
             dir=SessionState.dir,
             lang=SessionState.lang,
             class_name="app",
+            data_testid="app",
+            data_lang=SessionState.lang,
         )
 
     return page
 
 
 def public_frame(*children: Any) -> rx.Component:
-    return rx.el.div(*children, dir=SessionState.dir, lang=SessionState.lang, class_name="app public")
+    return rx.el.div(
+        *children,
+        dir=SessionState.dir,
+        lang=SessionState.lang,
+        class_name="app public",
+        data_testid="app",
+        data_lang=SessionState.lang,
+    )

@@ -25,6 +25,7 @@ def _select(label_key: str, name: str, value: Any, options: list[tuple[str, Any]
             value=value,
             on_change=lambda v: H.set_filter(name, v),
             class_name="select",
+            data_testid=f"history-{id_}",
         ),
         class_name="field",
     )
@@ -41,6 +42,7 @@ def _date(label_key: str, name: str, value: Any) -> rx.Component:
             on_change=lambda v: H.set_filter(name, v),
             class_name="input",
             dir="ltr",
+            data_testid=f"history-{id_}",
         ),
         class_name="field",
     )
@@ -59,8 +61,14 @@ def _filters() -> rx.Component:
                         default_value=H.f_query,
                         type="search",
                         class_name="input",
+                        data_testid="history-search",
                     ),
-                    button(rx.icon("search", size=16), T["history.search_button"], type="submit"),
+                    button(
+                        rx.icon("search", size=16),
+                        T["history.search_button"],
+                        type="submit",
+                        data_testid="history-search-button",
+                    ),
                     class_name="dial-row",
                 ),
                 class_name="field filter-search",
@@ -92,6 +100,7 @@ def _filters() -> rx.Component:
                         value=H.f_agent,
                         on_change=lambda v: H.set_filter("f_agent", v),
                         class_name="select",
+                        data_testid="history-filter-f_agent",
                     ),
                     class_name="field",
                 ),
@@ -115,6 +124,7 @@ def _filters() -> rx.Component:
                 variant="ghost",
                 on_click=H.clear_filters,
                 type="button",
+                data_testid="history-clear",
             ),
         ),
         class_name="filters",
@@ -140,6 +150,7 @@ def _recording(row: Any) -> rx.Component:
                     preload="none",
                     class_name="player",
                     aria_label=T["history.play"],
+                    data_testid="call-recording",
                 ),
                 rx.el.a(
                     rx.icon("download", size=16),
@@ -149,21 +160,43 @@ def _recording(row: Any) -> rx.Component:
                     class_name="btn btn-ghost icon-btn",
                     aria_label=T["history.download"],
                     title=T["history.download"],
+                    data_testid="call-download",
                 ),
                 class_name="recording-cell",
             ),
         ),
-        ("processing", rx.el.span(T["recording.processing"], class_name="badge badge-info")),
-        ("failed", rx.el.span(T["recording.failed"], class_name="badge badge-danger")),
+        (
+            "processing",
+            rx.el.span(
+                T["recording.processing"], class_name="badge badge-info", data_testid="call-recording-status"
+            ),
+        ),
+        (
+            "failed",
+            rx.el.span(
+                T["recording.failed"], class_name="badge badge-danger", data_testid="call-recording-status"
+            ),
+        ),
         rx.el.span("—", class_name="muted"),
     )
 
 
 def _status(row: Any) -> rx.Component:
     return rx.el.div(
-        rx.el.span(T["status." + row["status"].to(str)], class_name="badge " + row["status_class"].to(str)),
-        rx.cond(row["reason_key"] != "", rx.el.div(T[row["reason_key"].to(str)], class_name="muted small")),
-        rx.cond(row["reason_text"] != "", rx.el.div(row["reason_text"], class_name="muted small")),
+        rx.el.span(
+            T["status." + row["status"].to(str)],
+            class_name="badge " + row["status_class"].to(str),
+            data_testid="call-status",
+            data_status=row["status"],
+        ),
+        rx.cond(
+            row["reason_key"] != "",
+            rx.el.div(T[row["reason_key"].to(str)], class_name="muted small", data_testid="call-reason"),
+        ),
+        rx.cond(
+            row["reason_text"] != "",
+            rx.el.div(row["reason_text"], class_name="muted small", data_testid="call-reason"),
+        ),
     )
 
 
@@ -197,16 +230,19 @@ def _row(row: Any) -> rx.Component:
                 class_name="btn btn-ghost icon-btn",
                 aria_label=T["history.call_back"] + " " + row["number_display"].to(str),
                 title=T["history.call_back"],
+                data_testid="call-back",
             )
         ),
         data_call_id=row["id"],
+        data_testid="history-row",
+        data_status=row["status"],
         key=row["id"],  # React keeps each call's DOM (and its player) when a new row arrives on top
     )
 
 
 def _pager() -> rx.Component:
     return rx.el.div(
-        rx.el.span(H.total_label, " ", T["history.calls"], class_name="muted"),
+        rx.el.span(H.total_label, " ", T["history.calls"], class_name="muted", data_testid="history-total"),
         rx.el.div(
             button(
                 T["history.previous"],
@@ -214,6 +250,7 @@ def _pager() -> rx.Component:
                 on_click=H.go_page(H.page - 1),
                 disabled=H.page <= 1,
                 type="button",
+                data_testid="history-previous",
             ),
             rx.el.span(
                 T["history.page"],
@@ -230,6 +267,7 @@ def _pager() -> rx.Component:
                 on_click=H.go_page(H.page + 1),
                 disabled=H.page >= H.total_pages,
                 type="button",
+                data_testid="history-next",
             ),
             class_name="pager-buttons",
         ),
@@ -256,6 +294,7 @@ def history_table() -> rx.Component:
                 rx.el.tbody(rx.foreach(H.rows, _row)),
                 class_name="table",
                 aria_label=T["nav.history"],
+                data_testid="history-table",
             ),
             empty_state(rx.cond(H.has_filters, T["history.empty_filtered"], T["history.empty"])),
         ),
@@ -271,6 +310,7 @@ def history_body() -> rx.Component:
             rx.el.span(class_name="live-dot", aria_hidden="true"),
             T["history.live"],
             class_name="live muted small",
+            data_testid="history-live",
         ),
         history_table(),
         class_name="history",
@@ -281,10 +321,17 @@ def _panel_item(row: Any) -> rx.Component:
     return rx.el.li(
         _direction(row),
         _customer(row),
-        rx.el.span(T["status." + row["status"].to(str)], class_name="badge " + row["status_class"].to(str)),
+        rx.el.span(
+            T["status." + row["status"].to(str)],
+            class_name="badge " + row["status_class"].to(str),
+            data_testid="call-status",
+            data_status=row["status"],
+        ),
         rx.el.span(row["duration"], class_name="num muted"),
         _recording(row),
         data_call_id=row["id"],
+        data_testid="recent-call",
+        data_status=row["status"],
         key=row["id"],  # React keeps each call's DOM (and its player) when a new row arrives on top
         class_name="panel-item",
     )
@@ -303,6 +350,7 @@ def history_panel() -> rx.Component:
                 rx.foreach(H.recent_rows, _panel_item),
                 class_name="panel-list",
                 aria_label=T["history.recent"],
+                data_testid="recent-calls",
             ),
             empty_state(T["history.empty"]),
         ),

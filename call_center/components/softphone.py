@@ -13,21 +13,34 @@ from call_center.state.softphone import KEYS, SoftphoneState
 S = SoftphoneState
 
 
-def keypad(on_press: Any, label_key: str) -> rx.Component:
+KEY_IDS = {**{k: k for k in "0123456789"}, "*": "star", "#": "hash"}
+
+
+def keypad(on_press: Any, label_key: str, testid: str = "key") -> rx.Component:
     """Twelve keys; `on_press(key)` is the event each sends (dial digit or DTMF)."""
     return rx.el.div(
         *[
-            rx.el.button(key, on_click=on_press(key), class_name="key", type="button", aria_label=key)
+            rx.el.button(
+                key,
+                on_click=on_press(key),
+                class_name="key",
+                type="button",
+                aria_label=key,
+                data_testid=f"{testid}-{KEY_IDS[key]}",
+            )
             for key in KEYS
         ],
         role="group",
         aria_label=T[label_key],
         class_name="keypad",
         dir="ltr",
+        data_testid=testid + "pad",
     )
 
 
-def answer_buttons(on_accept: Any, on_reject: Any, *, class_name: str, size: int = 16) -> rx.Component:
+def answer_buttons(
+    on_accept: Any, on_reject: Any, *, class_name: str, size: int = 16, testid: str = "incoming"
+) -> rx.Component:
     """Answer / Decline for a ringing call."""
     return rx.el.div(
         button(
@@ -36,6 +49,7 @@ def answer_buttons(on_accept: Any, on_reject: Any, *, class_name: str, size: int
             variant="success",
             on_click=on_accept,
             type="button",
+            data_testid=f"{testid}-accept",
         ),
         button(
             rx.icon("phone-off", size=size),
@@ -43,12 +57,15 @@ def answer_buttons(on_accept: Any, on_reject: Any, *, class_name: str, size: int
             variant="danger",
             on_click=on_reject,
             type="button",
+            data_testid=f"{testid}-reject",
         ),
         class_name=class_name,
     )
 
 
-def hangup_button(on_click: Any, *, size: int = 18, class_name: str = "") -> rx.Component:
+def hangup_button(
+    on_click: Any, *, size: int = 18, class_name: str = "", testid: str = "call-hangup"
+) -> rx.Component:
     return button(
         rx.icon("phone-off", size=size),
         T["call.hangup"],
@@ -56,6 +73,7 @@ def hangup_button(on_click: Any, *, size: int = 18, class_name: str = "") -> rx.
         on_click=on_click,
         type="button",
         class_name=class_name,
+        data_testid=testid,
     )
 
 
@@ -67,13 +85,21 @@ def _registration() -> rx.Component:
         rx.el.span(rx.cond(S.registered, T["device.registered"], T["device.connecting"])),
         class_name="registration",
         role="status",
+        data_testid="phone-status",
+        data_registered=rx.cond(S.registered, "true", "false"),
     )
 
 
 def _number_feedback() -> rx.Component:
     return rx.cond(
         S.number_error != "",
-        rx.el.p(T[S.number_error], class_name="feedback feedback-error", role="alert", id="number-feedback"),
+        rx.el.p(
+            T[S.number_error],
+            class_name="feedback feedback-error",
+            role="alert",
+            id="number-feedback",
+            data_testid="number-feedback",
+        ),
         rx.cond(
             S.number_display != "",
             rx.el.p(
@@ -81,8 +107,9 @@ def _number_feedback() -> rx.Component:
                 rx.el.span(S.number_display, class_name="num"),
                 class_name="feedback feedback-ok",
                 id="number-feedback",
+                data_testid="number-feedback",
             ),
-            rx.el.p("\u00a0", class_name="feedback", id="number-feedback"),
+            rx.el.p("\u00a0", class_name="feedback", id="number-feedback", data_testid="number-feedback"),
         ),
     )
 
@@ -97,6 +124,7 @@ def _contact_search() -> rx.Component:
             type="search",
             auto_complete="off",
             class_name="input",
+            data_testid="dial-contact-search",
         ),
         rx.cond(
             S.contact_results.length() > 0,  # type: ignore[attr-defined]
@@ -110,6 +138,7 @@ def _contact_search() -> rx.Component:
                             on_click=S.choose_contact(c["phone"]),
                             class_name="suggestion",
                             type="button",
+                            data_testid="dial-contact-suggestion",
                         )
                     ),
                 ),
@@ -135,6 +164,7 @@ def _recent() -> rx.Component:
                         title=r["display"],
                         class_name="chip",
                         type="button",
+                        data_testid="dial-recent",
                     ),
                 ),
                 class_name="chips",
@@ -159,6 +189,7 @@ def _dialer() -> rx.Component:
                     dir="ltr",
                     class_name="input dial-input",
                     aria_describedby="number-feedback",
+                    data_testid="dial-number",
                 ),
                 rx.el.button(
                     rx.icon("delete", size=18),
@@ -166,13 +197,14 @@ def _dialer() -> rx.Component:
                     aria_label=T["dial.backspace"],
                     class_name="btn btn-ghost icon-btn",
                     type="button",
+                    data_testid="dial-backspace",
                 ),
                 class_name="dial-row",
             ),
             html_for="dial-number",
         ),
         _number_feedback(),
-        keypad(S.press_key, "dial.keypad"),
+        keypad(S.press_key, "dial.keypad", "dial-key"),
         button(
             rx.icon("phone", size=18),
             T["dial.call"],
@@ -180,6 +212,7 @@ def _dialer() -> rx.Component:
             disabled=~S.can_dial,
             class_name="btn-call",
             type="button",
+            data_testid="dial-call",
         ),
         rx.cond(
             S.echo_number != "",
@@ -191,6 +224,7 @@ def _dialer() -> rx.Component:
                     on_click=S.pick_number(S.echo_number),
                     class_name="link-btn num",
                     type="button",
+                    data_testid="dial-echo",
                 ),
                 class_name="muted small",
             ),
@@ -211,10 +245,19 @@ def _call_panel() -> rx.Component:
         rx.el.div(
             rx.el.div(rx.icon("user-round", size=34), class_name="avatar"),
             rx.el.div(
-                rx.cond(S.call_remote_name != "", rx.el.div(S.call_remote_name, class_name="remote-name")),
-                rx.el.div(S.call_remote, class_name="remote-number num"),
+                rx.cond(
+                    S.call_remote_name != "",
+                    rx.el.div(S.call_remote_name, class_name="remote-name", data_testid="call-remote-name"),
+                ),
+                rx.el.div(S.call_remote, class_name="remote-number num", data_testid="call-remote"),
                 rx.el.div(
-                    state_label, class_name="call-state", role="status", aria_live="polite", id="call-state"
+                    state_label,
+                    class_name="call-state",
+                    role="status",
+                    aria_live="polite",
+                    id="call-state",
+                    data_testid="call-state",
+                    data_state=rx.cond(S.on_hold, "on-hold", S.call_state),
                 ),
                 rx.cond(S.call_state == "in-progress", call_timer(since=S.call_started_ms)),
             ),
@@ -229,6 +272,7 @@ def _call_panel() -> rx.Component:
                 disabled=S.call_state != "in-progress",
                 class_name=rx.cond(S.muted, "btn ctl active", "btn ctl"),
                 type="button",
+                data_testid="call-mute",
             ),
             rx.cond(
                 S.hold_supported,
@@ -240,6 +284,7 @@ def _call_panel() -> rx.Component:
                     disabled=S.call_state != "in-progress",
                     class_name=rx.cond(S.on_hold, "btn ctl active", "btn ctl"),
                     type="button",
+                    data_testid="call-hold",
                 ),
             ),
             rx.el.button(
@@ -250,16 +295,17 @@ def _call_panel() -> rx.Component:
                 disabled=S.call_state != "in-progress",
                 class_name=rx.cond(S.keypad_open, "btn ctl active", "btn ctl"),
                 type="button",
+                data_testid="call-keypad",
             ),
             class_name="call-controls",
         ),
-        rx.cond(S.keypad_open, keypad(S.press_key, "call.keypad")),
+        rx.cond(S.keypad_open, keypad(S.press_key, "call.keypad", "call-key")),
         rx.cond(
             S.digits_sent != "",
             rx.el.p(
                 T["call.sent_digits"],
                 ": ",
-                rx.el.span(S.digits_sent, class_name="num", id="digits-sent"),
+                rx.el.span(S.digits_sent, class_name="num", id="digits-sent", data_testid="call-digits-sent"),
                 class_name="muted small",
             ),
         ),
@@ -268,7 +314,7 @@ def _call_panel() -> rx.Component:
             rx.el.p(
                 T["call.received_digits"],
                 ": ",
-                rx.el.span(S.digits_received, class_name="num"),
+                rx.el.span(S.digits_received, class_name="num", data_testid="call-digits-received"),
                 class_name="muted small",
             ),
         ),
@@ -289,6 +335,8 @@ def _ended() -> rx.Component:
             ),
             kind="info",
             id="call-outcome",
+            data_testid="call-outcome",
+            data_outcome=S.call_outcome,
         ),
     )
 
@@ -306,20 +354,32 @@ def softphone_card() -> rx.Component:
                     S.provider_code != "", rx.el.span(" (Twilio ", S.provider_code, ")", class_name="num")
                 ),
                 id="device-error",
+                data_testid="device-error",
+                data_code=S.device_error,
             ),
         ),
-        rx.cond(S.warning != "", alert(T[S.warning], kind="warn", id="device-warning")),
+        rx.cond(
+            S.warning != "",
+            alert(T[S.warning], kind="warn", id="device-warning", data_testid="device-warning"),
+        ),
         rx.cond(
             S.audio_blocked,
             alert(
                 T["device.audio_blocked"],
                 " ",
-                button(T["device.enable_audio"], variant="ghost", on_click=S.unlock_audio, type="button"),
+                button(
+                    T["device.enable_audio"],
+                    variant="ghost",
+                    on_click=S.unlock_audio,
+                    type="button",
+                    data_testid="enable-audio",
+                ),
                 kind="warn",
             ),
         ),
         rx.cond(S.in_call, _call_panel(), rx.el.div(_ended(), _dialer())),
         class_name="softphone",
+        data_testid="softphone",
     )
 
 
@@ -333,13 +393,15 @@ def incoming_banner() -> rx.Component:
                 rx.el.div(
                     rx.cond(S.incoming_name != "", S.incoming_name, T["call.unknown_caller"]),
                     class_name="caller",
+                    data_testid="incoming-caller",
                 ),
-                rx.el.div(S.incoming_from, class_name="num muted"),
+                rx.el.div(S.incoming_from, class_name="num muted", data_testid="incoming-from"),
             ),
             answer_buttons(S.accept, S.reject, class_name="banner-actions"),
             role="alertdialog",
             aria_label=T["call.incoming"],
             class_name="incoming-banner",
+            data_testid="incoming-call",
         ),
     )
 
@@ -354,6 +416,7 @@ def _device_select(label_key: str, id_: str, options: Any, value: Any, on_change
             value=value,
             on_change=on_change,
             class_name="select",
+            data_testid=id_,
         ),
         html_for=id_,
     )

@@ -108,6 +108,7 @@ class CallPublic(BaseModel):
     ended_at: datetime | None
     duration_seconds: int | None
     hangup_reason: str | None
+    hangup_by: str | None = None
     recording_id: int | None = None
     recording_status: str | None = None
 

@@ -11,7 +11,9 @@ A = AccountState
 
 
 def _password_input(id_: str, name: str, autocomplete: str) -> rx.Component:
-    return text_input(id_, name=name, type="password", auto_complete=autocomplete, required=True, dir="ltr")
+    return text_input(
+        id_, name=name, type="password", auto_complete=autocomplete, required=True, dir="ltr", data_testid=id_
+    )
 
 
 def account_body() -> rx.Component:
@@ -19,8 +21,11 @@ def account_body() -> rx.Component:
         card(
             rx.el.h2(T["account.password_title"], class_name="card-title"),
             rx.el.p(T["account.password_intro"], class_name="muted small"),
-            rx.cond(A.password_error != "", alert(T[A.password_error])),
-            rx.cond(A.password_notice != "", alert(T[A.password_notice], kind="info")),
+            rx.cond(A.password_error != "", alert(T[A.password_error], data_testid="account-error")),
+            rx.cond(
+                A.password_notice != "",
+                alert(T[A.password_notice], kind="info", data_testid="account-notice"),
+            ),
             rx.el.form(
                 field(
                     T["account.old_password"],
@@ -38,7 +43,10 @@ def account_body() -> rx.Component:
                     _password_input("new-password-again", "new_password_again", "new-password"),
                     html_for="new-password-again",
                 ),
-                rx.el.div(button(T["account.change_password"], type="submit"), class_name="form-actions"),
+                rx.el.div(
+                    button(T["account.change_password"], type="submit", data_testid="change-password"),
+                    class_name="form-actions",
+                ),
                 on_submit=A.change_password,
                 reset_on_submit=True,
                 class_name="form",

@@ -23,7 +23,13 @@ def _form() -> rx.Component:
             rx.el.div(
                 field(
                     T["contacts.name"],
-                    text_input("contact-name", name="name", default_value=C.form_name, required=True),
+                    text_input(
+                        "contact-name",
+                        name="name",
+                        default_value=C.form_name,
+                        required=True,
+                        data_testid="contact-name",
+                    ),
                     html_for="contact-name",
                 ),
                 field(
@@ -35,6 +41,7 @@ def _form() -> rx.Component:
                         required=True,
                         type="tel",
                         dir="ltr",
+                        data_testid="contact-phone",
                     ),
                     html_for="contact-phone",
                 ),
@@ -43,13 +50,24 @@ def _form() -> rx.Component:
             field(
                 T["contacts.notes"],
                 rx.el.textarea(
-                    id="contact-notes", name="notes", default_value=C.form_notes, rows=3, class_name="input"
+                    id="contact-notes",
+                    name="notes",
+                    default_value=C.form_notes,
+                    rows=3,
+                    class_name="input",
+                    data_testid="contact-notes",
                 ),
                 html_for="contact-notes",
             ),
             rx.el.div(
-                button(T["agents.save"], type="submit"),
-                button(T["agents.cancel"], variant="ghost", type="button", on_click=C.close_form),
+                button(T["agents.save"], type="submit", data_testid="contact-save"),
+                button(
+                    T["agents.cancel"],
+                    variant="ghost",
+                    type="button",
+                    on_click=C.close_form,
+                    data_testid="contact-cancel",
+                ),
                 class_name="form-actions",
             ),
             on_submit=C.save,
@@ -70,8 +88,20 @@ def _row(row: Any) -> rx.Component:
                 C.confirm_delete == row["id"],
                 rx.el.div(
                     rx.el.span(T["contacts.confirm_delete"], class_name="small"),
-                    button(T["contacts.delete"], variant="danger", on_click=C.delete, type="button"),
-                    button(T["agents.cancel"], variant="ghost", on_click=C.cancel_delete, type="button"),
+                    button(
+                        T["contacts.delete"],
+                        variant="danger",
+                        on_click=C.delete,
+                        type="button",
+                        data_testid="contact-delete-confirm",
+                    ),
+                    button(
+                        T["agents.cancel"],
+                        variant="ghost",
+                        on_click=C.cancel_delete,
+                        type="button",
+                        data_testid="contact-delete-cancel",
+                    ),
                     class_name="row-actions",
                 ),
                 rx.el.div(
@@ -83,6 +113,7 @@ def _row(row: Any) -> rx.Component:
                         disabled=SoftphoneState.in_call,
                         aria_label=T["contacts.call"] + " " + name,
                         type="button",
+                        data_testid="contact-call",
                     ),
                     button(
                         T["contacts.edit"],
@@ -90,6 +121,7 @@ def _row(row: Any) -> rx.Component:
                         on_click=C.open_edit(row["id"]),
                         aria_label=T["contacts.edit"] + " " + name,
                         type="button",
+                        data_testid="contact-edit",
                     ),
                     button(
                         T["contacts.delete"],
@@ -97,11 +129,14 @@ def _row(row: Any) -> rx.Component:
                         on_click=C.ask_delete(row["id"]),
                         aria_label=T["contacts.delete"] + " " + name,
                         type="button",
+                        data_testid="contact-delete",
                     ),
                     class_name="row-actions",
                 ),
             )
         ),
+        data_testid="contact-row",
+        data_contact_id=row["id"],
     )
 
 
@@ -117,14 +152,25 @@ def contacts_body() -> rx.Component:
                     default_value=C.query,
                     placeholder=T["contacts.search"],
                     class_name="input",
+                    data_testid="contacts-search",
                 ),
                 button(
-                    rx.icon("search", size=16), T["history.search_button"], variant="ghost", type="submit"
+                    rx.icon("search", size=16),
+                    T["history.search_button"],
+                    variant="ghost",
+                    type="submit",
+                    data_testid="contacts-search-button",
                 ),
                 on_submit=C.search,
                 class_name="dial-row search-form",
             ),
-            button(rx.icon("user-plus", size=16), T["contacts.add"], on_click=C.open_new, type="button"),
+            button(
+                rx.icon("user-plus", size=16),
+                T["contacts.add"],
+                on_click=C.open_new,
+                type="button",
+                data_testid="contact-add",
+            ),
             class_name="section-header",
         ),
         rx.cond(C.notice != "", alert(T[C.notice], kind="info")),
@@ -144,6 +190,7 @@ def contacts_body() -> rx.Component:
                     rx.el.tbody(rx.foreach(C.rows, _row)),
                     class_name="table",
                     aria_label=T["nav.contacts"],
+                    data_testid="contacts-table",
                 ),
                 empty_state(T["contacts.empty"]),
             ),

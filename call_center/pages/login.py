@@ -39,8 +39,14 @@ def login_page() -> rx.Component:
                 rx.el.div(rx.icon("headset", size=30), rx.el.span(T["app.name"]), class_name="login-brand"),
                 rx.el.h1(T["login.title"], class_name="login-title"),
                 rx.el.p(T["login.subtitle"], class_name="muted"),
-                rx.cond(LoginState.error != "", alert(T[LoginState.error], kind="error")),
-                rx.cond(LoginState.notice != "", alert(T[LoginState.notice], kind="info")),
+                rx.cond(
+                    LoginState.error != "",
+                    alert(T[LoginState.error], kind="error", data_testid="login-error"),
+                ),
+                rx.cond(
+                    LoginState.notice != "",
+                    alert(T[LoginState.notice], kind="info", data_testid="login-notice"),
+                ),
                 native_form(
                     field(
                         T["login.email"],
@@ -52,6 +58,7 @@ def login_page() -> rx.Component:
                             required=True,
                             default_value=LoginState.email,
                             dir="ltr",
+                            data_testid="login-email",
                         ),
                         html_for="email",
                     ),
@@ -63,11 +70,14 @@ def login_page() -> rx.Component:
                             type="password",
                             auto_complete="current-password",
                             required=True,
+                            data_testid="login-password",
                         ),
                         html_for="password",
                     ),
                     rx.el.input(type="hidden", name="next", value=LoginState.next_path),
-                    button(T["login.submit"], type="submit", class_name="btn-block"),
+                    button(
+                        T["login.submit"], type="submit", class_name="btn-block", data_testid="login-submit"
+                    ),
                     action="/api/auth/login",
                     class_name="form",
                 ),
@@ -78,6 +88,7 @@ def login_page() -> rx.Component:
                     aria_label=T["frame.switch_language_label"],
                     class_name="btn btn-ghost lang-switch",
                     type="button",
+                    data_testid="language-switch",
                 ),
                 class_name="login-card",
             ),

@@ -24,8 +24,9 @@ def _number_form() -> rx.Component:
                     dir="ltr",
                     class_name="input",
                     type="tel",
+                    data_testid="phone-number",
                 ),
-                button(T["sim.use_number"], variant="ghost", type="submit"),
+                button(T["sim.use_number"], variant="ghost", type="submit", data_testid="phone-use-number"),
                 class_name="dial-row",
             ),
             html_for="sim-number",
@@ -45,8 +46,15 @@ def _screen() -> rx.Component:
             ),
             T["sim.registered_as"],
             " ",
-            rx.el.span(P.number_display, class_name="num", id="sim-registered-number"),
+            rx.el.span(
+                P.number_display,
+                class_name="num",
+                id="sim-registered-number",
+                data_testid="phone-registered-number",
+            ),
             class_name="registration",
+            data_testid="phone-registration",
+            data_registered=rx.cond(P.registered, "true", "false"),
         ),
         rx.match(
             P.state,
@@ -54,8 +62,8 @@ def _screen() -> rx.Component:
                 "incoming",
                 rx.el.div(
                     rx.el.div(T["sim.ringing_from"]),
-                    rx.el.div(P.remote_name, class_name="remote-name"),
-                    rx.el.div(P.remote, class_name="num"),
+                    rx.el.div(P.remote_name, class_name="remote-name", data_testid="phone-caller-name"),
+                    rx.el.div(P.remote, class_name="num", data_testid="phone-caller"),
                     class_name="screen-call ringing",
                 ),
             ),
@@ -78,15 +86,18 @@ def _screen() -> rx.Component:
             rx.el.div(T["sim.idle"], class_name="screen-call muted"),
         ),
         class_name="sim-screen",
+        data_testid="phone-screen",
+        data_state=P.state,
+        data_outcome=P.outcome,
     )
 
 
 def _actions() -> rx.Component:
     return rx.match(
         P.state,
-        ("incoming", answer_buttons(P.answer, P.reject, class_name="sim-actions", size=18)),
-        ("in-progress", rx.el.div(hangup_button(P.hangup), class_name="sim-actions")),
-        ("ringing", rx.el.div(hangup_button(P.hangup), class_name="sim-actions")),
+        ("incoming", answer_buttons(P.answer, P.reject, class_name="sim-actions", size=18, testid="phone")),
+        ("in-progress", rx.el.div(hangup_button(P.hangup, testid="phone-hangup"), class_name="sim-actions")),
+        ("ringing", rx.el.div(hangup_button(P.hangup, testid="phone-hangup"), class_name="sim-actions")),
         rx.el.div(
             button(
                 rx.icon("building-2", size=18),
@@ -94,6 +105,7 @@ def _actions() -> rx.Component:
                 on_click=P.call_company,
                 disabled=~P.registered,
                 type="button",
+                data_testid="phone-call-company",
             ),
             rx.el.span(
                 T["sim.company_number"],
@@ -117,13 +129,18 @@ def phone_body() -> rx.Component:
         ),
         card(
             _screen(),
-            rx.cond(P.error != "", alert(T[P.error], id="sim-error")),
+            rx.cond(P.error != "", alert(T[P.error], id="sim-error", data_testid="phone-error")),
             _actions(),
-            rx.cond(P.state == "in-progress", keypad(P.press_key, "call.keypad")),
+            rx.cond(P.state == "in-progress", keypad(P.press_key, "call.keypad", "phone-key")),
             rx.el.p(
                 T["call.received_digits"],
                 ": ",
-                rx.el.span(P.digits_received, class_name="num", id="sim-digits-received"),
+                rx.el.span(
+                    P.digits_received,
+                    class_name="num",
+                    id="sim-digits-received",
+                    data_testid="phone-digits-received",
+                ),
                 class_name="muted small",
             ),
             class_name="handset",

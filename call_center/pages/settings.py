@@ -34,6 +34,7 @@ def _agent_row(row: Any) -> rx.Component:
                     on_click=AgentsAdminState.open_edit(row["id"]),
                     aria_label=T["agents.edit"] + " " + row["name"].to(str),
                     type="button",
+                    data_testid="agent-edit",
                 ),
                 rx.cond(
                     row["is_active"],
@@ -44,6 +45,7 @@ def _agent_row(row: Any) -> rx.Component:
                         aria_label=T["agents.disable"] + " " + row["name"].to(str),
                         disabled=is_me,
                         type="button",
+                        data_testid="agent-disable",
                     ),
                     button(
                         T["agents.enable"],
@@ -51,11 +53,14 @@ def _agent_row(row: Any) -> rx.Component:
                         on_click=AgentsAdminState.set_active(row["id"], True),
                         aria_label=T["agents.enable"] + " " + row["name"].to(str),
                         type="button",
+                        data_testid="agent-enable",
                     ),
                 ),
                 class_name="row-actions",
             )
         ),
+        data_testid="agent-row",
+        data_agent_id=row["id"],
     )
 
 
@@ -71,7 +76,11 @@ def _agent_form() -> rx.Component:
                 field(
                     T["agents.name"],
                     text_input(
-                        "agent-name", name="name", default_value=AgentsAdminState.form_name, required=True
+                        "agent-name",
+                        name="name",
+                        default_value=AgentsAdminState.form_name,
+                        required=True,
+                        data_testid="agent-form-name",
                     ),
                     html_for="agent-name",
                 ),
@@ -84,6 +93,7 @@ def _agent_form() -> rx.Component:
                         default_value=AgentsAdminState.form_email,
                         required=True,
                         dir="ltr",
+                        data_testid="agent-form-email",
                     ),
                     html_for="agent-email",
                 ),
@@ -96,6 +106,7 @@ def _agent_form() -> rx.Component:
                         name="role",
                         default_value=AgentsAdminState.form_role,
                         class_name="select",
+                        data_testid="agent-form-role",
                     ),
                     html_for="agent-role",
                 ),
@@ -107,6 +118,7 @@ def _agent_form() -> rx.Component:
                         type="password",
                         auto_complete="new-password",
                         dir="ltr",
+                        data_testid="agent-form-password",
                     ),
                     html_for="agent-password",
                     hint=T["agents.password_hint"],
@@ -114,9 +126,13 @@ def _agent_form() -> rx.Component:
                 class_name="form-grid",
             ),
             rx.el.div(
-                button(T["agents.save"], type="submit"),
+                button(T["agents.save"], type="submit", data_testid="agent-save"),
                 button(
-                    T["agents.cancel"], variant="ghost", type="button", on_click=AgentsAdminState.close_form
+                    T["agents.cancel"],
+                    variant="ghost",
+                    type="button",
+                    on_click=AgentsAdminState.close_form,
+                    data_testid="agent-cancel",
                 ),
                 class_name="form-actions",
             ),
@@ -137,6 +153,7 @@ def _agents_section() -> rx.Component:
                 T["agents.add"],
                 on_click=AgentsAdminState.open_new,
                 type="button",
+                data_testid="agent-add",
             ),
             class_name="section-header",
         ),
@@ -179,6 +196,7 @@ def _key_row(row: Any) -> rx.Component:
                     on_click=ApiKeysState.revoke(row["id"]),
                     aria_label=T["apikeys.revoke"] + " " + row["name"].to(str),
                     type="button",
+                    data_testid="api-key-revoke",
                 ),
             )
         ),
@@ -195,7 +213,7 @@ def _api_keys_section() -> rx.Component:
             alert(
                 T["apikeys.shown_once"],
                 " ",
-                rx.el.code(ApiKeysState.new_key, id="new-api-key", dir="ltr"),
+                rx.el.code(ApiKeysState.new_key, id="new-api-key", dir="ltr", data_testid="new-api-key"),
                 kind="warn",
             ),
         ),
@@ -207,8 +225,14 @@ def _api_keys_section() -> rx.Component:
                 placeholder=T["apikeys.name"],
                 class_name="input",
                 required=True,
+                data_testid="api-key-name",
             ),
-            button(rx.icon("key-round", size=16), T["apikeys.create"], type="submit"),
+            button(
+                rx.icon("key-round", size=16),
+                T["apikeys.create"],
+                type="submit",
+                data_testid="api-key-create",
+            ),
             on_submit=ApiKeysState.create,
             reset_on_submit=True,
             class_name="dial-row search-form",

@@ -182,6 +182,7 @@ def to_public(call: Call, agent_name: str | None, contact_name: str | None) -> C
         ended_at=call.ended_at,
         duration_seconds=call.duration_seconds,
         hangup_reason=call.hangup_reason,
+        hangup_by=call.hangup_by,
         recording_id=call.recording_id,
         recording_status=call.recording_status,
     )

@@ -98,7 +98,13 @@ class SoftphoneState(SessionState):
 
     @rx.var
     def can_dial(self) -> bool:
-        return self.registered and not self.in_call and self.number_e164 != ""
+        # A number refused by policy (country, number type) can still be "called": the attempt is then
+        # kept in the history as a failed call with its reason. A number that does not parse cannot.
+        return self.registered and not self.in_call and (self.number_e164 != "" or self.number_refused)
+
+    @rx.var
+    def number_refused(self) -> bool:
+        return self.number_error.startswith("dial.error.") and self.number_error != "dial.error.invalid"
 
     @rx.var
     def echo_number(self) -> str:

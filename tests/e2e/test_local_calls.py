@@ -1,5 +1,9 @@
 """Real calls through the local provider: Chromium legs (one browser per leg, fake microphones speaking
-different words), our media server in the middle, recordings checked against what each side said."""
+different words), our media server in the middle, recordings checked against what each side said.
+
+Written with the testing kit a tester would use: `agent_page`, `test_phone`, the page objects, and
+`recording_of` / `channel_matches` over the app's own API.
+"""
 
 from __future__ import annotations
 
@@ -10,142 +14,151 @@ from pathlib import Path
 
 from playwright.sync_api import expect
 
-from tests.e2e.helpers import PHONE, agent_on, dial, heard, phone_on, ready_recording
-from tests.support import appdb
-from tests.support.audio import channel_matches, decode
-from tests.support.server import RunningApp
+from call_center.testing import (
+    Recording,
+    Softphone,
+    agent_voice,
+    channel_matches,
+    customer_voice,
+    recording_of,
+)
+from tests.e2e.helpers import PHONE, agent_on
 
 
-def check_channels(app: RunningApp, recording: dict, left: Path, right: Path | None) -> tuple[int, object]:
-    rate, audio = decode(app.data_dir.resolve() / "recordings" / recording["storage_key"])
-    assert audio.shape[0] == 2, "the recording must have two channels"
-    left_right = channel_matches(audio[0], rate, left)
-    if right is not None:
-        left_wrong = channel_matches(audio[0], rate, right)
-        right_right = channel_matches(audio[1], rate, right)
-        right_wrong = channel_matches(audio[1], rate, left)
-        assert right_right > 0.5 and right_right > right_wrong + 0.15, (right_right, right_wrong)
-        assert left_right > 0.5 and left_right > left_wrong + 0.15, (left_right, left_wrong)
-    else:
+def check_channels(recording: Recording, left: Path, right: Path | None) -> None:
+    """Each channel follows its own speaker, clearly more than the other one."""
+    assert recording.channels == 2, "the recording must have two channels"
+    rate = recording.rate
+    left_right = channel_matches(recording.channel("agent"), rate, left)
+    if right is None:
         assert left_right > 0.5, left_right
-    return rate, audio
+        return
+    left_wrong = channel_matches(recording.channel("agent"), rate, right)
+    right_right = channel_matches(recording.channel("customer"), rate, right)
+    right_wrong = channel_matches(recording.channel("customer"), rate, left)
+    assert right_right > 0.5 and right_right > right_wrong + 0.15, (right_right, right_wrong)
+    assert left_right > 0.5 and left_right > left_wrong + 0.15, (left_right, left_wrong)
 
 
 def _ts(value: str) -> datetime:
     return datetime.fromisoformat(value)
 
 
-def test_agent_calls_a_simulated_phone_both_hear_and_both_are_recorded(app, launch, new_page, voices):
-    agent = agent_on(new_page(launch(voices["agent"])), app)
-    phone = phone_on(new_page(launch(voices["customer"])), app)
+def test_agent_calls_a_simulated_phone_both_hear_and_both_are_recorded(app, agent_page, test_phone):
+    softphone, phone = Softphone(agent_page, app), test_phone(PHONE)
+    softphone.dial("01000000001")
+    phone.wait_for_state("incoming")
+    softphone.wait_for_state("ringing")
+    expect(agent_page.locator("#call-state")).to_have_text("يرن…")  # and it says so, in Arabic
+    phone.answer()
+    softphone.wait_for_state("in-progress")
+    expect(agent_page.get_by_role("timer")).to_be_visible()
 
-    dial(agent, "01000000001")
-    expect(phone.get_by_text("مكالمة من")).to_be_visible(timeout=10000)
-    expect(agent.locator("#call-state")).to_have_text("يرن…")
-    phone.get_by_role("button", name="رد").click()
-    expect(agent.locator("#call-state")).to_have_text("مكالمة جارية", timeout=10000)
-    expect(agent.get_by_role("timer")).to_be_visible()
+    assert softphone.heard() > 0.01, "the agent hears the customer"
+    assert phone.heard() > 0.01, "the customer hears the agent"
+    agent_page.wait_for_timeout(2500)  # talk a little: the recording must cover it
+    softphone.hang_up()
+    softphone.wait_for_outcome("completed")
+    phone.wait_for_state("ended")
 
-    assert heard(agent) > 0.01, "the agent hears the customer"
-    assert heard(phone) > 0.01, "the customer hears the agent"
-    agent.wait_for_timeout(2500)
-    agent.get_by_role("button", name="إنهاء المكالمة").click()
-    expect(agent.locator("#call-outcome")).to_contain_text("انتهت المكالمة")
-    expect(phone.get_by_text("انتهت المكالمة")).to_be_visible()
-
-    call = appdb.latest_call(app)
+    call = app.latest_call()
     assert call["status"] == "completed" and call["direction"] == "outbound"
     assert call["customer_number"] == PHONE and call["hangup_by"] == "agent"
-    recording = ready_recording(app, call["id"])
-    assert recording["status"] == "ready", recording["reason"]
-    rate, audio = check_channels(app, recording, voices["agent"], voices["customer"])
+    recording = recording_of(app, call)
+    check_channels(recording, agent_voice(), customer_voice())
     talk = (_ts(call["ended_at"]) - _ts(call["answered_at"])).total_seconds()
-    assert abs(audio.shape[1] / rate - talk) <= 0.5, (audio.shape[1] / rate, talk)
+    assert abs(recording.seconds - talk) <= 0.5, (recording.seconds, talk)
 
 
-def test_echo_line_plays_the_callers_voice_back_and_is_recorded(app, launch, new_page, voices):
-    agent = agent_on(new_page(launch(voices["agent"])), app)
-    dial(agent, "1000")
-    expect(agent.locator("#call-state")).to_have_text("مكالمة جارية", timeout=10000)
-    assert heard(agent) > 0.01, "the echo line returns the agent's voice"
-    agent.get_by_role("button", name="إنهاء المكالمة").click()
-    call = appdb.latest_call(app)
+def test_echo_line_plays_the_callers_voice_back_and_is_recorded(app, agent_page):
+    softphone = Softphone(agent_page, app)
+    softphone.dial("1000")
+    softphone.wait_for_state("in-progress")
+    assert softphone.heard() > 0.01, "the echo line returns the agent's voice"
+    softphone.hang_up()
+    call = app.latest_call()
     assert call["customer_number"] == "1000"
-    recording = ready_recording(app, call["id"])
-    assert recording["status"] == "ready", recording["reason"]
-    check_channels(app, recording, voices["agent"], None)
-    rate, audio = decode(app.data_dir.resolve() / "recordings" / recording["storage_key"])
+    recording = recording_of(app, call)
+    check_channels(recording, agent_voice(), None)
     # the right channel is what the echo line sent back: the agent's own words
-    assert channel_matches(audio[1], rate, voices["agent"]) > 0.5
+    assert channel_matches(recording.channel("customer"), recording.rate, agent_voice()) > 0.5
 
 
-def test_inbound_call_from_the_phone_is_taken_by_an_available_agent(app, launch, new_page, voices):
-    agent = agent_on(new_page(launch(voices["agent"])), app)
-    phone = phone_on(new_page(launch(voices["customer"])), app, "+201000000002")
-
-    phone.get_by_role("button", name="اتصل بالشركة").click()
-    banner = agent.get_by_role("alertdialog", name="مكالمة واردة")
-    expect(banner).to_contain_text("+20 100 000 0002", timeout=10000)
-    banner.get_by_role("button", name="رد").click()
-    expect(agent.locator("#call-state")).to_have_text("مكالمة جارية", timeout=10000)
-    assert heard(agent) > 0.01 and heard(phone) > 0.01
-    phone.get_by_role("button", name="إنهاء المكالمة").click()
-    expect(agent.locator("#call-outcome")).to_contain_text("انتهت المكالمة")
-    call = appdb.latest_call(app)
+def test_inbound_call_from_the_phone_is_taken_by_an_available_agent(app, agent_page, test_phone):
+    softphone, phone = Softphone(agent_page, app), test_phone("+201000000002")
+    phone.call_company()
+    incoming = softphone.incoming().wait()
+    expect(incoming.banner).to_contain_text("+20 100 000 0002")
+    expect(agent_page.get_by_role("alertdialog", name="مكالمة واردة")).to_be_visible()
+    incoming.accept()
+    softphone.wait_for_state("in-progress")
+    assert softphone.heard() > 0.01 and phone.heard() > 0.01
+    phone.hang_up()
+    softphone.wait_for_outcome("completed")
+    call = app.latest_call()
     assert call["direction"] == "inbound" and call["status"] == "completed" and call["agent_id"] is not None
     assert call["hangup_by"] == "customer"
-    recording = ready_recording(app, call["id"])
-    check_channels(app, recording, voices["agent"], voices["customer"])
+    check_channels(recording_of(app, call), agent_voice(), customer_voice())
 
 
-def test_a_phone_that_rejects_gives_busy(app, launch, new_page, voices):
-    agent = agent_on(new_page(launch(voices["agent"])), app)
-    phone = phone_on(new_page(launch(voices["customer"])), app)
-    dial(agent, PHONE)
-    phone.get_by_role("button", name="رفض").click()
-    expect(agent.locator("#call-outcome")).to_contain_text("الرقم مشغول أو رفض المكالمة", timeout=10000)
-    call = appdb.wait_for(lambda: (c := appdb.latest_call(app)) and c["status"] == "busy" and c)
-    assert call["answered_at"] is None and appdb.recording_of(app, call["id"]) is None
+def test_a_phone_that_rejects_gives_busy(app, agent_page, test_phone):
+    softphone, phone = Softphone(agent_page, app), test_phone(PHONE)
+    softphone.dial(PHONE)
+    phone.reject()
+    softphone.wait_for_outcome("busy")
+    expect(agent_page.locator("#call-outcome")).to_contain_text("الرقم مشغول أو رفض المكالمة")
+    call = app.latest_call()
+    assert call["status"] == "busy" and call["answered_at"] is None and call["recording_id"] is None
 
 
-def test_an_unanswered_call_ends_as_no_answer(app, launch, new_page, voices):
-    agent = agent_on(new_page(launch(voices["agent"])), app)
-    phone_on(new_page(launch(voices["customer"])), app)
-    dial(agent, PHONE)
-    expect(agent.locator("#call-state")).to_have_text("يرن…", timeout=10000)
-    # RING_TIMEOUT_SECONDS is 6 in the test app
-    expect(agent.locator("#call-outcome")).to_contain_text("لم يتم الرد", timeout=20000)
-    assert appdb.latest_call(app)["status"] == "no-answer"
+def test_an_unanswered_call_ends_as_no_answer(app, agent_page, test_phone):
+    softphone = Softphone(agent_page, app)
+    test_phone(PHONE)
+    softphone.dial(PHONE)
+    softphone.wait_for_state("ringing")
+    softphone.wait_for_outcome("no-answer")  # RING_TIMEOUT_SECONDS is 6 in the test app
+    expect(agent_page.locator("#call-outcome")).to_contain_text("لم يتم الرد")
+    assert app.latest_call()["status"] == "no-answer"
 
 
-def test_an_unknown_number_fails_with_a_clear_reason(app, launch, new_page, voices):
-    agent = agent_on(new_page(launch(voices["agent"])), app)
-    dial(agent, "01009999999")
-    expect(agent.locator("#device-error")).to_have_text("الرقم غير متاح حالياً.", timeout=10000)
-    call = appdb.latest_call(app)
+def test_an_unknown_number_fails_with_a_clear_reason(app, agent_page):
+    softphone = Softphone(agent_page, app)
+    softphone.dial("01009999999")
+    softphone.wait_for_error("call.error.unreachable")
+    expect(agent_page.locator("#device-error")).to_have_text("الرقم غير متاح حالياً.")
+    call = app.latest_call()
     assert call["status"] == "failed" and call["hangup_reason"] == "call.error.unreachable"
 
 
-def test_a_killed_agent_browser_ends_the_call_within_5_seconds(app, launch, new_page, voices):
-    agent_browser = launch(voices["agent"])
-    agent = agent_on(new_page(agent_browser), app)
-    phone = phone_on(new_page(launch(voices["customer"])), app)
-    dial(agent, PHONE)
-    phone.get_by_role("button", name="رد").click()
-    expect(phone.get_by_role("timer")).to_be_visible(timeout=10000)
-    assert heard(phone) > 0.01
+def test_a_premium_rate_number_is_refused_in_the_dialer_and_kept_as_failed(app, agent_page):
+    softphone = Softphone(agent_page, app)
+    softphone.dial("09001234567")  # Egyptian premium rate: Egypt is allowed, the number type is not
+    expect(agent_page.locator("#number-feedback")).to_have_text("أرقام الخدمات مرتفعة التكلفة ممنوعة.")
+    call = app.wait_for_call(customer_number="+209001234567")
+    assert call["status"] == "failed" and call["hangup_reason"] == "dial.error.premium"
+
+
+def test_a_killed_agent_browser_ends_the_call_within_5_seconds(app, open_browser, new_page, test_phone):
+    agent_browser = open_browser(agent_voice())
+    softphone = Softphone(agent_on(new_page(agent_browser), app), app)
+    phone = test_phone(PHONE)
+    softphone.dial(PHONE)
+    phone.answer()
+    phone.wait_for_state("in-progress")
+    assert phone.heard() > 0.01
     killed_at = time.monotonic()
     agent_browser.close()  # the whole browser process goes, like a crash or a closed laptop
-    expect(phone.get_by_text("انتهت المكالمة")).to_be_visible(timeout=10000)
+    phone.wait_for_state("ended")
     assert time.monotonic() - killed_at <= 5.0 + 1.0  # 5 s, plus the time for this page to hear of it
-    call = appdb.wait_for(lambda: (c := appdb.latest_call(app)) and c["status"] == "completed" and c)
+    call = app.latest_call()
     assert re.match(r"reason\.lost_agent", call["hangup_reason"] or "")
-    recording = ready_recording(app, call["id"])
-    assert recording["status"] == "ready" and recording["duration_seconds"] > 1
+    recording = recording_of(app, call)
+    assert recording.seconds > 1
 
 
-def test_without_microphone_permission_the_agent_is_told_how_to_fix_it(app, launch, new_page, voices):
-    agent = agent_on(new_page(launch(voices["agent"], deny_microphone=True)), app)
-    dial(agent, "1000")
-    expect(agent.locator("#device-error")).to_have_text("لا يوجد إذن للميكروفون.", timeout=10000)
-    expect(agent.locator("#help .help-item.highlight")).to_contain_text("«السماح»")
+def test_without_microphone_permission_the_agent_is_told_how_to_fix_it(app, open_browser, new_page):
+    page = agent_on(new_page(open_browser(agent_voice(), deny_microphone=True)), app)
+    Softphone(page, app).dial("1000")
+    Softphone(page, app).wait_for_error("device.error.mic-denied")
+    expect(page.locator("#device-error")).to_have_text("لا يوجد إذن للميكروفون.")
+    expect(page.locator("#help .help-item.highlight")).to_contain_text("«السماح»")

@@ -11,9 +11,9 @@ import httpx
 import pytest
 from playwright.sync_api import expect
 
+from call_center.testing.server import start_app
 from tests.e2e.helpers import PHONE, agent_on, dial, heard, media_stats, phone_on, ready_recording
 from tests.support import appdb
-from tests.support.server import start_app
 
 
 def _answered_call(app, launch, new_page, voices):

@@ -12,11 +12,11 @@ import pytest
 import redis
 from playwright.sync_api import expect
 
+from call_center.testing.server import DisposableApp, start_app
 from tests.conftest import REDIS_TEST_URL
 from tests.e2e.conftest import log_in
 from tests.e2e.helpers import agent_on, dial
 from tests.support import appdb
-from tests.support.server import RunningApp, start_app
 
 pytestmark = pytest.mark.redis
 
@@ -26,13 +26,13 @@ def two_workers(tmp_path_factory):
     redis.Redis.from_url(REDIS_TEST_URL).flushdb()
     app = start_app(
         tmp_path_factory.mktemp("redis-app") / "data",
-        extra_env={"REDIS_URL": REDIS_TEST_URL, "GRANIAN_WORKERS": "2"},
+        settings={"REDIS_URL": REDIS_TEST_URL, "GRANIAN_WORKERS": "2"},
     )
     yield app
     app.stop()
 
 
-def _workers(app: RunningApp) -> list[psutil.Process]:
+def _workers(app: DisposableApp) -> list[psutil.Process]:
     """granian's worker processes: the children of the reflex supervisor."""
     supervisor = next(
         p for p in app.refresh_tree() if "reflex" in " ".join(p.cmdline()) and p.ppid() == app.process.pid

@@ -11,8 +11,8 @@ import httpx
 import pytest
 from playwright.sync_api import expect
 
+from call_center.testing.server import start_app
 from tests.e2e.conftest import log_in
-from tests.support.server import start_app
 
 TWILIO = {
     "TELEPHONY_PROVIDER": "twilio",
@@ -28,7 +28,7 @@ TWILIO = {
 
 @pytest.fixture(scope="module")
 def twilio_app(tmp_path_factory):
-    app = start_app(tmp_path_factory.mktemp("twilio-app") / "data", extra_env=TWILIO)
+    app = start_app(tmp_path_factory.mktemp("twilio-app") / "data", settings=TWILIO)
     yield app
     app.stop()
 

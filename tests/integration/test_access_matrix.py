@@ -20,8 +20,8 @@ import pytest
 
 from call_center.state.guard import Access, app_states
 from call_center.testing.reflex_client import ReflexClient
+from call_center.testing.server import ADMIN_EMAIL, ADMIN_PASSWORD, ROOT, DisposableApp, start_app
 from tests.support import appdb
-from tests.support.server import ADMIN_EMAIL, ADMIN_PASSWORD, ROOT, RunningApp, start_app
 from tests.support.sweep import Outcome, handlers, sweep
 
 AGENT_EMAIL, AGENT_PASSWORD = "agent@almasar.test", "agent-password-123"
@@ -95,7 +95,7 @@ def api_routes() -> list[tuple[str, str]]:
 
 # The running app and its sessions ---------------------------------------------------------------------
 @pytest.fixture(scope="module")
-def app(tmp_path_factory: pytest.TempPathFactory) -> Iterator[RunningApp]:
+def app(tmp_path_factory: pytest.TempPathFactory) -> Iterator[DisposableApp]:
     running = start_app(tmp_path_factory.mktemp("access") / "data")
     subprocess.run(
         [sys.executable, "-m", "call_center", "create-agent", "--email", AGENT_EMAIL, "--name", "Agent",
@@ -106,7 +106,7 @@ def app(tmp_path_factory: pytest.TempPathFactory) -> Iterator[RunningApp]:
     running.stop()
 
 
-def _login(app: RunningApp, email: str, password: str) -> dict[str, str]:
+def _login(app: DisposableApp, email: str, password: str) -> dict[str, str]:
     response = httpx.post(
         f"{app.url}/api/auth/login",
         json={"email": email, "password": password},
@@ -118,17 +118,17 @@ def _login(app: RunningApp, email: str, password: str) -> dict[str, str]:
 
 # A fresh login per test: some routes end the session they are called with (logout).
 @pytest.fixture
-def admin_cookies(app: RunningApp) -> dict[str, str]:
+def admin_cookies(app: DisposableApp) -> dict[str, str]:
     return _login(app, ADMIN_EMAIL, ADMIN_PASSWORD)
 
 
 @pytest.fixture
-def agent_cookies(app: RunningApp) -> dict[str, str]:
+def agent_cookies(app: DisposableApp) -> dict[str, str]:
     return _login(app, AGENT_EMAIL, AGENT_PASSWORD)
 
 
 @pytest.fixture(scope="module")
-def secret_contact(app: RunningApp) -> tuple[str, str, str]:
+def secret_contact(app: DisposableApp) -> tuple[str, str, str]:
     """A contact the admin saved through the contacts page's own handler: the data nobody else may see."""
     name, phone, notes = SECRET_CONTACT
     contacts = "reflex___state____state.call_center___state___session____session_state"
@@ -145,7 +145,7 @@ def secret_contact(app: RunningApp) -> tuple[str, str, str]:
     return SECRET_CONTACT
 
 
-def _database_fingerprint(app: RunningApp) -> str:
+def _database_fingerprint(app: DisposableApp) -> str:
     digest = hashlib.sha256()
     for table in [r["name"] for r in appdb.rows(app, "SELECT name FROM sqlite_master WHERE type='table'")]:
         for row in appdb.rows(app, f'SELECT * FROM "{table}" ORDER BY 1'):
@@ -153,7 +153,9 @@ def _database_fingerprint(app: RunningApp) -> str:
     return digest.hexdigest()
 
 
-def _run_sweep(app: RunningApp, cookies: dict[str, str] | None, path: str = "/call-center") -> list[Outcome]:
+def _run_sweep(
+    app: DisposableApp, cookies: dict[str, str] | None, path: str = "/call-center"
+) -> list[Outcome]:
     async def run() -> list[Outcome]:
         async with ReflexClient(app.url, cookies=cookies, path=path) as client:
             return await sweep(client)
@@ -189,7 +191,7 @@ def test_every_app_state_derives_from_the_session_state() -> None:
 
 
 def test_without_a_session_every_private_handler_is_refused_and_nothing_comes_back(
-    app: RunningApp, secret_contact: tuple[str, str, str]
+    app: DisposableApp, secret_contact: tuple[str, str, str]
 ) -> None:
     before = _database_fingerprint(app)
     outcomes = _run_sweep(app, None, path="/login")
@@ -208,7 +210,7 @@ def test_without_a_session_every_private_handler_is_refused_and_nothing_comes_ba
 
 @pytest.mark.parametrize("who", ["agent", "admin"])
 def test_with_a_session_each_role_runs_exactly_its_handlers(
-    app: RunningApp, who: str, agent_cookies: dict[str, str], admin_cookies: dict[str, str]
+    app: DisposableApp, who: str, agent_cookies: dict[str, str], admin_cookies: dict[str, str]
 ) -> None:
     cookies = agent_cookies if who == "agent" else admin_cookies
     outcomes = _run_sweep(app, cookies)
@@ -220,7 +222,7 @@ def test_with_a_session_each_role_runs_exactly_its_handlers(
 
 
 def test_a_logged_out_tab_hydrates_without_the_previous_agents_data(
-    app: RunningApp, admin_cookies: dict[str, str], secret_contact: tuple[str, str, str]
+    app: DisposableApp, admin_cookies: dict[str, str], secret_contact: tuple[str, str, str]
 ) -> None:
     """The same browser tab (same Reflex token) after logout: the state filled for the admin is gone."""
     contacts = "reflex___state____state.call_center___state___session____session_state"
@@ -245,7 +247,7 @@ def test_every_route_has_a_declared_guard() -> None:
     assert set(ROUTE_GUARDS) - routes == set(), "ROUTE_GUARDS lists routes that no longer exist"
 
 
-def _url(app: RunningApp, path: str) -> str:
+def _url(app: DisposableApp, path: str) -> str:
     for placeholder, value in SAMPLE_PATH.items():
         path = path.replace(placeholder, value)
     return f"{app.url}{path}"
@@ -265,7 +267,7 @@ def _refused(response: httpx.Response) -> bool:
     return not isinstance(detail, dict) or detail.get("code") in GUARD_CODES
 
 
-def _request(app: RunningApp, method: str, path: str, **kwargs: Any) -> bool:
+def _request(app: DisposableApp, method: str, path: str, **kwargs: Any) -> bool:
     """Whether the guard refused this request."""
     headers = {"Origin": app.url, **kwargs.pop("headers", {})}
     body = {"json": {}} if method == "POST" else {}
@@ -279,7 +281,7 @@ def _request(app: RunningApp, method: str, path: str, **kwargs: Any) -> bool:
 
 
 @pytest.fixture(scope="module")
-def api_key(app: RunningApp) -> str:
+def api_key(app: DisposableApp) -> str:
     keys = "reflex___state____state.call_center___state___session____session_state"
     keys += ".call_center___state___api_keys_admin____api_keys_state"
 
@@ -294,7 +296,7 @@ def api_key(app: RunningApp) -> str:
 
 @pytest.mark.parametrize(("method", "path"), sorted(ROUTE_GUARDS))
 def test_each_route_lets_in_exactly_its_callers(
-    app: RunningApp,
+    app: DisposableApp,
     method: str,
     path: str,
     agent_cookies: dict[str, str],
@@ -325,7 +327,7 @@ def test_each_route_lets_in_exactly_its_callers(
     ("method", "path"), [(m, p) for m, p in sorted(ROUTE_GUARDS) if m == "POST"], ids=lambda v: str(v)
 )
 def test_state_changing_routes_refuse_other_sites(
-    app: RunningApp, method: str, path: str, agent_cookies: dict[str, str]
+    app: DisposableApp, method: str, path: str, agent_cookies: dict[str, str]
 ) -> None:
     from call_center.api.csrf import exempt
 
@@ -340,6 +342,6 @@ def test_state_changing_routes_refuse_other_sites(
             assert response.status_code == 403 and response.json()["detail"]["code"] == "error.csrf", path
 
 
-def test_reflex_upload_route_refuses_without_a_session(app: RunningApp) -> None:
+def test_reflex_upload_route_refuses_without_a_session(app: DisposableApp) -> None:
     response = httpx.post(f"{app.url}/_upload", files={"files": ("x.txt", b"x")}, headers={"Origin": app.url})
     assert response.status_code in (400, 401, 403, 404, 405, 422), response.status_code

@@ -26,9 +26,9 @@ from call_center.telephony.local.protocol import (
     sign_request,
 )
 from call_center.testing.reflex_client import ReflexClient
+from call_center.testing.server import ADMIN_EMAIL, ADMIN_PASSWORD, ROOT, DisposableApp, start_app
 from tests.support import appdb
 from tests.support.legs import EventStream, Leg
-from tests.support.server import ADMIN_EMAIL, ADMIN_PASSWORD, ROOT, RunningApp, start_app
 
 PHONE_STATE = (
     "reflex___state____state.call_center___state___session____session_state"
@@ -39,9 +39,9 @@ PASSWORD = "agent-password-123"
 
 
 @pytest.fixture(scope="module")
-def app(tmp_path_factory: pytest.TempPathFactory) -> Iterator[RunningApp]:
+def app(tmp_path_factory: pytest.TempPathFactory) -> Iterator[DisposableApp]:
     running = start_app(
-        tmp_path_factory.mktemp("signaling") / "data", extra_env={"RING_TIMEOUT_SECONDS": "20"}
+        tmp_path_factory.mktemp("signaling") / "data", settings={"RING_TIMEOUT_SECONDS": "20"}
     )
     for key, email in AGENTS.items():
         subprocess.run(
@@ -53,7 +53,7 @@ def app(tmp_path_factory: pytest.TempPathFactory) -> Iterator[RunningApp]:
     running.stop()
 
 
-def _login(app: RunningApp, email: str, password: str = PASSWORD) -> dict[str, str]:
+def _login(app: DisposableApp, email: str, password: str = PASSWORD) -> dict[str, str]:
     response = httpx.post(
         f"{app.url}/api/auth/login", json={"email": email, "password": password}, headers={"Origin": app.url}
     )
@@ -62,7 +62,7 @@ def _login(app: RunningApp, email: str, password: str = PASSWORD) -> dict[str, s
 
 
 @pytest.fixture
-async def http(app: RunningApp) -> AsyncIterator:
+async def http(app: DisposableApp) -> AsyncIterator:
     clients: list[httpx.AsyncClient] = []
 
     def make(cookies: dict[str, str]) -> httpx.AsyncClient:
@@ -75,7 +75,7 @@ async def http(app: RunningApp) -> AsyncIterator:
         await client.aclose()
 
 
-async def _phone_token(app: RunningApp, cookies: dict[str, str], number: str) -> str:
+async def _phone_token(app: DisposableApp, cookies: dict[str, str], number: str) -> str:
     """The device token the phone page's own handler issues (as the /phone page would get it)."""
     async with ReflexClient(app.url, cookies=cookies, path="/phone") as client:
         await client.call(f"{PHONE_STATE}.set_number_input", value=number)
@@ -148,7 +148,7 @@ async def test_only_offered_agents_answer_the_first_wins_and_only_the_owner_cont
             await leg.close()
 
 
-def _callback(app: RunningApp, body: bytes, headers: dict[str, str]) -> int:
+def _callback(app: DisposableApp, body: bytes, headers: dict[str, str]) -> int:
     headers = {"content-type": "application/json", **headers}
     return httpx.post(f"{app.url}/api/local/webhook", content=body, headers=headers).status_code
 
@@ -168,7 +168,7 @@ def test_media_callbacks_must_be_signed_fresh_and_used_once(app):
     assert _callback(app, body, callback_headers(secret, body)) == 204  # a real retry: re-signed, harmless
 
 
-def _control(app: RunningApp, message: dict) -> dict:
+def _control(app: DisposableApp, message: dict) -> dict:
     with socket.create_connection(("127.0.0.1", int(app.env["MEDIA_CONTROL_PORT"])), timeout=5) as sock:
         sock.sendall(encode(message))
         return json.loads(sock.makefile().readline())

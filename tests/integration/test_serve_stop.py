@@ -16,7 +16,7 @@ from pathlib import Path
 import httpx
 import pytest
 
-from tests.support.server import ROOT, RunningApp, app_env, port_listening, start_app, wait_gone
+from call_center.testing.server import ROOT, DisposableApp, app_env, port_listening, start_app, wait_gone
 
 
 @pytest.fixture(scope="module")
@@ -26,20 +26,20 @@ def base(tmp_path_factory: pytest.TempPathFactory) -> Path:
 
 
 @pytest.fixture
-def running(base: Path, request: pytest.FixtureRequest) -> Iterator[RunningApp]:
+def running(base: Path, request: pytest.FixtureRequest) -> Iterator[DisposableApp]:
     app = start_app(base / f"data-{request.node.name}")
     yield app
     if app.process.poll() is None:
         app.stop()
 
 
-def _tree_is_complete(app: RunningApp) -> None:
+def _tree_is_complete(app: DisposableApp) -> None:
     names = [" ".join(p.cmdline()) for p in app.tree]
     assert any("call_center media" in n for n in names), names
     assert sum("reflex run" in n for n in names) >= 2, names  # granian's supervisor and a worker
 
 
-def test_one_sigterm_stops_every_process(running: RunningApp) -> None:
+def test_one_sigterm_stops_every_process(running: DisposableApp) -> None:
     _tree_is_complete(running)
     running.signal(signal.SIGTERM)
     running.wait_stopped()
@@ -48,7 +48,7 @@ def test_one_sigterm_stops_every_process(running: RunningApp) -> None:
 
 
 @pytest.mark.parametrize("signum", [signal.SIGTERM, signal.SIGINT], ids=["sigterm", "sigint"])
-def test_a_second_signal_during_the_stop_is_harmless(running: RunningApp, signum: int) -> None:
+def test_a_second_signal_during_the_stop_is_harmless(running: DisposableApp, signum: int) -> None:
     running.refresh_tree()
     running.signal(signum)
     time.sleep(0.05)
@@ -58,7 +58,7 @@ def test_a_second_signal_during_the_stop_is_harmless(running: RunningApp, signum
     assert "already stopping" in running.log()
 
 
-def test_a_third_signal_kills_everything_at_once(running: RunningApp) -> None:
+def test_a_third_signal_kills_everything_at_once(running: DisposableApp) -> None:
     running.refresh_tree()
     for _ in range(3):
         running.signal(signal.SIGINT)
@@ -68,7 +68,7 @@ def test_a_third_signal_kills_everything_at_once(running: RunningApp) -> None:
     assert "killing every process now" in running.log()
 
 
-def test_sigkill_of_serve_leaves_no_process_and_frees_the_port(running: RunningApp) -> None:
+def test_sigkill_of_serve_leaves_no_process_and_frees_the_port(running: DisposableApp) -> None:
     tree = running.refresh_tree()
     running.signal(signal.SIGKILL)  # no chance to clean up: the children must go by themselves
     running.process.wait(5)
@@ -81,7 +81,7 @@ def test_sigkill_of_serve_leaves_no_process_and_frees_the_port(running: RunningA
 
 
 def test_a_port_held_by_our_own_stale_process_is_reported_with_its_pid(
-    running: RunningApp, base: Path
+    running: DisposableApp, base: Path
 ) -> None:
     env = app_env(base / "data-second", running.port)
     second = subprocess.run(

@@ -7,7 +7,7 @@ import time
 from collections.abc import Callable
 from typing import Any
 
-from tests.support.server import RunningApp
+from call_center.testing.server import DisposableApp as RunningApp
 
 
 def rows(app: RunningApp, sql: str, *params: Any) -> list[dict[str, Any]]:

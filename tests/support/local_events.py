@@ -11,7 +11,7 @@ from datetime import UTC, datetime
 import httpx
 
 from call_center.telephony.local.protocol import callback_headers
-from tests.support.server import RunningApp
+from call_center.testing.server import DisposableApp as RunningApp
 
 
 def new_call(app: RunningApp, number: str = "+201000000009", agent_id: int = 1) -> tuple[int, str]:

@@ -1,0 +1,311 @@
+"""Page objects: the call center's screens as a tester talks about them.
+
+They find controls by `data-testid` (stable across languages; the list is in docs/testing.md) and read
+state from `data-*` attributes (`data-state="ringing"`, `data-status="busy"`), so a flow works in Arabic
+and in English alike. Every wait is for a condition, bounded by Playwright's expect timeout.
+
+    softphone = Softphone(agent_page)
+    softphone.dial("01000000001")
+    phone.wait_for_state("incoming"); phone.reject()
+    softphone.wait_for_outcome("busy")
+    assert History(agent_page).open().row(app.latest_call()).status == "busy"
+"""
+
+from __future__ import annotations
+
+import re
+import time
+from typing import Any
+
+from playwright.sync_api import Locator, Page, expect
+
+from call_center.testing.server import Account, CallCenterApp
+
+
+def tid(page: Page | Locator, name: str) -> Locator:
+    return page.locator(f'[data-testid="{name}"]')
+
+
+def log_in(page: Page, app: CallCenterApp, account: Account, path: str = "/call-center") -> Page:
+    """Sign in through the real login form, then land on `path`."""
+    page.goto(f"{app.url}{path}")
+    tid(page, "login-email").fill(account.email)
+    tid(page, "login-password").fill(account.password)
+    tid(page, "login-submit").click()
+    expect(page.get_by_role("navigation")).to_be_visible()
+    expect(page).to_have_url(re.compile(re.escape(path.split("?")[0]) + r"/?(\?.*)?$"))
+    return page
+
+
+class Screen:
+    """What every signed-in page has: navigation, language, the agent."""
+
+    path = "/"
+
+    def __init__(self, page: Page, app: CallCenterApp | None = None):
+        self.page = page
+        self.app = app
+
+    def open(self) -> Screen:
+        base = self.app.url if self.app else re.sub(r"(https?://[^/]+).*", r"\1", self.page.url)
+        self.page.goto(f"{base}{self.path}")
+        expect(tid(self.page, "app")).to_be_visible()
+        return self
+
+    @property
+    def language(self) -> str:
+        return tid(self.page, "app").first.get_attribute("data-lang") or ""
+
+    def switch_language(self) -> str:
+        """Arabic <-> English; the new language."""
+        before = self.language
+        tid(self.page, "language-switch").click()
+        expect(tid(self.page, "app").first).not_to_have_attribute("data-lang", before)
+        return self.language
+
+    def go(self, where: str) -> None:
+        """Follow a navigation link: call-center, history, contacts, account, settings, phone."""
+        tid(self.page, f"nav-{where}").click()
+        expect(self.page).to_have_url(re.compile(f"/{where}/?$"))
+
+
+class IncomingCall:
+    """The banner that rings on every agent page."""
+
+    def __init__(self, page: Page):
+        self.page = page
+        self.banner = tid(page, "incoming-call")
+
+    def wait(self) -> IncomingCall:
+        expect(self.banner).to_be_visible()
+        return self
+
+    @property
+    def caller(self) -> str:
+        return tid(self.banner, "incoming-from").inner_text()
+
+    def accept(self) -> None:
+        tid(self.banner, "incoming-accept").click()
+
+    def reject(self) -> None:
+        tid(self.banner, "incoming-reject").click()
+
+
+class Softphone(Screen):
+    """The agent's phone on the call-center page (dialer, call in progress, outcome)."""
+
+    path = "/call-center"
+
+    def wait_registered(self) -> Softphone:
+        expect(tid(self.page, "phone-status")).to_have_attribute("data-registered", "true")
+        return self
+
+    def dial(self, number: str) -> None:
+        tid(self.page, "dial-number").fill(number)
+        tid(self.page, "dial-call").click()
+
+    @property
+    def state(self) -> str:
+        """idle, connecting, ringing, in-progress, on-hold, or ended."""
+        state = tid(self.page, "call-state")
+        if state.count():
+            return state.get_attribute("data-state") or ""
+        return "ended" if tid(self.page, "call-outcome").count() else "idle"
+
+    def wait_for_state(self, state: str) -> None:
+        expect(tid(self.page, "call-state")).to_have_attribute("data-state", state)
+
+    @property
+    def outcome(self) -> str:
+        """How the last call ended: completed, busy, no-answer, failed, canceled."""
+        return tid(self.page, "call-outcome").get_attribute("data-outcome") or ""
+
+    def wait_for_outcome(self, outcome: str) -> None:
+        expect(tid(self.page, "call-outcome")).to_have_attribute("data-outcome", outcome)
+
+    @property
+    def error(self) -> str:
+        """The i18n key of the phone's error (e.g. call.error.unreachable), or ""."""
+        box = tid(self.page, "device-error")
+        return (box.get_attribute("data-code") or "") if box.count() else ""
+
+    def wait_for_error(self, code: str) -> None:
+        expect(tid(self.page, "device-error")).to_have_attribute("data-code", code)
+
+    @property
+    def number_error(self) -> str:
+        feedback = tid(self.page, "number-feedback")
+        return feedback.inner_text() if feedback.get_attribute("role") == "alert" else ""
+
+    def hang_up(self) -> None:
+        tid(self.page, "call-hangup").click()
+
+    def mute(self) -> None:
+        tid(self.page, "call-mute").click()
+
+    def hold(self) -> None:
+        tid(self.page, "call-hold").click()
+
+    def send_digits(self, digits: str) -> None:
+        keypad = tid(self.page, "call-keypad")
+        if keypad.get_attribute("aria-pressed") != "true":
+            keypad.click()
+        for digit in digits:
+            key = {"*": "star", "#": "hash"}.get(digit, digit)
+            tid(self.page, f"call-key-{key}").click()
+
+    def incoming(self) -> IncomingCall:
+        return IncomingCall(self.page)
+
+    def heard(self, seconds: float = 4.0) -> float:
+        return heard(self.page, seconds)
+
+
+class HistoryRow:
+    def __init__(self, locator: Locator):
+        self.locator = locator
+
+    @property
+    def status(self) -> str:
+        return self.locator.get_attribute("data-status") or ""
+
+    def wait_for_status(self, status: str) -> HistoryRow:
+        expect(self.locator).to_have_attribute("data-status", status)
+        return self
+
+    def wait_for_recording(self) -> HistoryRow:
+        expect(tid(self.locator, "call-recording")).to_have_count(1)
+        return self
+
+    @property
+    def recording(self) -> Locator:
+        return tid(self.locator, "call-recording")
+
+    @property
+    def download(self) -> Locator:
+        return tid(self.locator, "call-download")
+
+    def text(self) -> str:
+        return self.locator.inner_text()
+
+
+class History(Screen):
+    """The call history page (live: rows appear and change by themselves)."""
+
+    path = "/history"
+
+    def open(self) -> History:
+        super().open()
+        expect(tid(self.page, "history-live")).to_be_visible()
+        return self
+
+    def row(self, call: dict[str, Any] | int) -> HistoryRow:
+        call_id = call if isinstance(call, int) else call["id"]
+        locator = self.page.locator(f'[data-testid="history-row"][data-call-id="{call_id}"]')
+        expect(locator).to_be_visible()
+        return HistoryRow(locator)
+
+    @property
+    def rows(self) -> Locator:
+        return tid(self.page, "history-row")
+
+    def search(self, text: str) -> None:
+        tid(self.page, "history-search").fill(text)
+        tid(self.page, "history-search-button").click()
+
+    def filter(self, name: str, value: str) -> None:
+        """name: direction, status, recording, agent, from, to."""
+        control = tid(self.page, f"history-filter-f_{name}")
+        if control.get_attribute("type") == "date":
+            control.fill(value)
+        else:
+            control.select_option(value)
+
+
+class Contacts(Screen):
+    path = "/contacts"
+
+    def add(self, name: str, phone: str, notes: str = "") -> None:
+        tid(self.page, "contact-add").click()
+        tid(self.page, "contact-name").fill(name)
+        tid(self.page, "contact-phone").fill(phone)
+        tid(self.page, "contact-notes").fill(notes)
+        tid(self.page, "contact-save").click()
+        expect(self.row(name)).to_be_visible()
+
+    def row(self, name: str) -> Locator:
+        return tid(self.page, "contact-row").filter(has_text=name)
+
+    def search(self, text: str) -> None:
+        tid(self.page, "contacts-search").fill(text)
+        tid(self.page, "contacts-search-button").click()
+
+    def call(self, name: str) -> Softphone:
+        tid(self.row(name), "contact-call").click()
+        expect(self.page).to_have_url(re.compile(r"/call-center/?$"))
+        return Softphone(self.page, self.app)
+
+
+class TestPhone(Screen):
+    """A simulated customer handset (/phone): it rings, answers, rejects, hangs up, calls the company."""
+
+    __test__ = False  # not a test class, whatever pytest thinks of the name
+    path = "/phone"
+
+    def use_number(self, number: str) -> TestPhone:
+        """Register this handset with `number` (E.164 or national) and wait until it can take calls."""
+        field = tid(self.page, "phone-number")
+        field.fill(number)
+        tid(self.page, "phone-use-number").click()
+        return self.wait_registered()
+
+    def wait_registered(self) -> TestPhone:
+        expect(tid(self.page, "phone-registration")).to_have_attribute("data-registered", "true")
+        return self
+
+    @property
+    def number(self) -> str:
+        return tid(self.page, "phone-registered-number").inner_text()
+
+    @property
+    def state(self) -> str:
+        """idle, incoming, connecting, ringing, in-progress, ended."""
+        return tid(self.page, "phone-screen").get_attribute("data-state") or ""
+
+    def wait_for_state(self, state: str) -> None:
+        expect(tid(self.page, "phone-screen")).to_have_attribute("data-state", state)
+
+    @property
+    def outcome(self) -> str:
+        return tid(self.page, "phone-screen").get_attribute("data-outcome") or ""
+
+    def answer(self) -> None:
+        self.wait_for_state("incoming")
+        tid(self.page, "phone-accept").click()
+
+    def reject(self) -> None:
+        self.wait_for_state("incoming")
+        tid(self.page, "phone-reject").click()
+
+    def hang_up(self) -> None:
+        tid(self.page, "phone-hangup").click()
+
+    def call_company(self) -> None:
+        tid(self.page, "phone-call-company").click()
+
+    @property
+    def digits_received(self) -> str:
+        return tid(self.page, "phone-digits-received").inner_text()
+
+    def heard(self, seconds: float = 4.0) -> float:
+        return heard(self.page, seconds)
+
+
+def heard(page: Page, seconds: float = 4.0) -> float:
+    """The loudest level of the remote audio the page played over a few seconds (WebAudio analyser; speech
+    has pauses, so look for a while). Above ~0.01 someone is heard; silence stays near 0."""
+    best, deadline = 0.0, time.monotonic() + seconds
+    while time.monotonic() < deadline:
+        best = max(best, float(page.evaluate("window.almasarPhone ? window.almasarPhone.remoteLevel() : 0")))
+        page.wait_for_timeout(100)
+    return best

@@ -1,0 +1,123 @@
+"""The test ids docs/testing.md promises testers: each is on its screen in its state, and every control
+among them has a role and an accessible name, in Arabic and in English."""
+
+from __future__ import annotations
+
+import re
+from collections import defaultdict
+from pathlib import Path
+
+from playwright.sync_api import Page, expect
+
+from call_center.testing import Contacts, History, Softphone
+from call_center.testing.pages import tid
+from tests.e2e.helpers import PHONE
+
+DOC = Path(__file__).resolve().parents[2] / "docs" / "testing.md"
+CONTROLS = {"button", "a", "input", "select", "textarea", "audio"}
+ROLE_AND_NAME = re.compile(
+    r'^- (button|link|textbox|combobox|searchbox|spinbutton|group|checkbox|radio)\s+"[^"]+"'
+)
+
+
+def documented() -> dict[str, list[str]]:
+    """{state: [test ids]} from the table between the testids markers."""
+    text = DOC.read_text()
+    table = text.split("<!-- testids")[1].split("<!-- /testids -->")[0]
+    by_state: dict[str, list[str]] = defaultdict(list)
+    for testid, where in re.findall(r"^\| `([\w-]+)` \| ([^|]+) \|", table, flags=re.M):
+        by_state[where.strip()].append(testid)
+    return by_state
+
+
+IDS = documented()
+
+
+def check(page: Page, *states: str) -> None:
+    """Every id of these states is on the page; each control has a role and a name, in both languages."""
+    wanted = [t for s in states for t in IDS[s]]
+    assert wanted, states
+    for _ in range(2):  # the page's language, then the other one
+        for testid in wanted:
+            element = tid(page, testid).first
+            expect(element).to_be_attached()
+            tag = element.evaluate("e => e.tagName.toLowerCase()")
+            if tag in CONTROLS and tag != "audio" and element.get_attribute("type") != "hidden":
+                snapshot = element.aria_snapshot()
+                assert ROLE_AND_NAME.match(snapshot), (testid, snapshot)
+            elif tag == "audio":
+                assert element.get_attribute("aria-label"), testid
+        switch = tid(page, "language-switch").first
+        before = tid(page, "app").first.get_attribute("data-lang")
+        switch.click()
+        expect(tid(page, "app").first).not_to_have_attribute("data-lang", before or "")
+
+
+def test_every_screen_in_every_state_has_its_documented_test_ids(app, admin_page, test_phone, new_page):
+    covered: set[str] = set()
+
+    def seen(*states: str, page: Page = admin_page) -> None:
+        check(page, *states)
+        covered.update(states)
+
+    login = new_page()
+    login.goto(f"{app.url}/login")
+    seen("login", "every page", page=login)
+    tid(login, "login-email").fill("admin@almasar.test")
+    tid(login, "login-password").fill("wrong-password-0")
+    tid(login, "login-submit").click()
+    seen("login (wrong password)", page=login)
+
+    softphone = Softphone(admin_page, app)
+    seen("signed-in pages", "signed-in pages (admin)", "call center", "call center (idle)")
+    softphone.dial("1000")
+    softphone.wait_for_state("in-progress")
+    seen("call center (in a call)")
+    softphone.hang_up()
+    softphone.wait_for_outcome("completed")
+    seen("call center (after a call)")
+    softphone.dial("01009999999")
+    softphone.wait_for_error("call.error.unreachable")
+    seen("call center (an error)")
+
+    phone = test_phone(PHONE)
+    seen("test phone", "test phone (idle)", page=phone.page)
+    softphone.dial(PHONE)
+    phone.wait_for_state("incoming")
+    seen("test phone (ringing)", page=phone.page)
+    phone.answer()
+    phone.wait_for_state("in-progress")
+    seen("test phone (in a call)", page=phone.page)
+    phone.hang_up()
+    softphone.wait_for_outcome("completed")
+
+    phone.call_company()
+    softphone.incoming().wait()
+    seen("any agent page (ringing)")
+    softphone.incoming().reject()
+
+    history = History(admin_page, app).open()
+    history.row(app.wait_for_call(customer_number="1000", status="completed")).wait_for_recording()
+    seen("history", "history (with calls)", "history (with a recording)")
+
+    contacts = Contacts(admin_page, app)
+    contacts.open()
+    tid(admin_page, "contact-add").click()
+    seen("contacts", "contacts (form)")
+    tid(admin_page, "contact-name").fill("عميل الاختبار")
+    tid(admin_page, "contact-phone").fill("01000000005")
+    tid(admin_page, "contact-save").click()
+    expect(contacts.row("عميل الاختبار")).to_be_visible()
+    seen("contacts (with contacts)")
+
+    admin_page.goto(f"{app.url}/account")
+    seen("my account")
+    admin_page.goto(f"{app.url}/settings")
+    seen("settings (admin)")
+
+    assert covered == set(IDS), f"states documented but not visited: {set(IDS) - covered}"
+
+
+def test_an_agent_has_no_settings_in_the_navigation(app, agent_page):
+    expect(tid(agent_page, "nav-account")).to_be_visible()
+    expect(tid(agent_page, "nav-settings")).to_have_count(0)
