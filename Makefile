@@ -5,7 +5,7 @@ VENV := .venv
 PY := $(VENV)/bin/python
 PYTEST_ARGS ?=
 
-.PHONY: run test lint format unit integration e2e bench migrate clean
+.PHONY: run test lint format unit integration e2e examples bench migrate clean demo-data
 
 $(VENV)/.installed: requirements.txt scripts/bootstrap.sh
 	@scripts/bootstrap.sh runtime
@@ -25,6 +25,7 @@ test: $(VENV)/.installed-dev
 	$(VENV)/bin/mypy
 	$(PY) -m pytest tests/unit tests/integration $(PYTEST_ARGS)
 	$(PY) -m pytest tests/e2e $(PYTEST_ARGS)
+	scripts/run_examples.sh
 
 lint: $(VENV)/.installed-dev
 	$(VENV)/bin/ruff format --check .
@@ -44,6 +45,15 @@ integration: $(VENV)/.installed-dev
 e2e: $(VENV)/.installed-dev
 	@scripts/bootstrap.sh system
 	$(PY) -m pytest tests/e2e $(PYTEST_ARGS)
+
+## The testers' example flows (examples/playwright), run from a directory of their own with only the kit.
+examples: $(VENV)/.installed-dev
+	@scripts/bootstrap.sh system
+	scripts/run_examples.sh
+
+## Fill a fresh database with clearly marked sample agents, contacts and calls (with recordings).
+demo-data: $(VENV)/.installed
+	$(PY) -m call_center demo-data
 
 migrate: $(VENV)/.installed
 	$(PY) -m call_center migrate

@@ -137,6 +137,18 @@ def create_agent(args: argparse.Namespace) -> int:
     return 0
 
 
+def demo_data(_args: argparse.Namespace) -> int:
+    """Fill a fresh database with clearly marked sample agents, contacts and calls."""
+    from call_center import demo
+    from call_center.core.db import session_scope
+
+    settings = _settings_or_exit()
+    settings.recordings_dir.mkdir(parents=True, exist_ok=True)
+    migrate()
+    with session_scope() as db:
+        return demo.run(settings, db)
+
+
 def _migrate_command(_args: argparse.Namespace) -> int:
     _settings_or_exit()
     migrate()
@@ -157,6 +169,11 @@ def main(argv: Sequence[str] | None = None) -> int:
 
     p = sub.add_parser("media", help="run the local provider's media server (serve starts it for you)")
     p.set_defaults(func=media)
+
+    p = sub.add_parser(
+        "demo-data", help="fill a fresh database with marked sample agents, contacts and calls"
+    )
+    p.set_defaults(func=demo_data)
 
     p = sub.add_parser("migrate", help="apply database migrations")
     p.set_defaults(func=_migrate_command)

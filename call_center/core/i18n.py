@@ -78,6 +78,7 @@ STRINGS: dict[str, tuple[str, str]] = {
         "بعد التغيير يُسجَّل خروجك من كل الأجهزة الأخرى.",
         "After the change you are signed out everywhere else.",
     ),
+    "account.password_hint": ("10 أحرف على الأقل.", "At least 10 characters."),
     "account.old_password": ("كلمة المرور الحالية", "Current password"),
     "account.new_password": ("كلمة المرور الجديدة", "New password"),
     "account.new_password_again": ("أعد كتابة كلمة المرور الجديدة", "Repeat the new password"),

@@ -36,7 +36,7 @@ def account_body() -> rx.Component:
                     T["account.new_password"],
                     _password_input("new-password", "new_password", "new-password"),
                     html_for="new-password",
-                    hint=T["agents.password_hint"],
+                    hint=T["account.password_hint"],
                 ),
                 field(
                     T["account.new_password_again"],
