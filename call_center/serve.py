@@ -253,6 +253,7 @@ class Server:
         say("stopping: ending live calls, then the web server")
         if self.media is not None:
             self.media.stop(MEDIA_GRACE_SECONDS)
+            say(f"media server stopped ({time.monotonic() - started:.1f} s)")
         self.reflex.stop(REFLEX_GRACE_SECONDS)
         say(f"stopped in {time.monotonic() - started:.1f} s")
 

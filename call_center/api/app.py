@@ -63,6 +63,7 @@ async def app_lifespan() -> AsyncIterator[None]:
     ]
     if os.environ.get(SUPERVISED_ENV) == "1":
         tasks.append(asyncio.create_task(_die_with_supervisor(), name="parent-watch"))
+        _end_long_lived_connections_on_stop(asyncio.get_running_loop())
     try:
         yield
     finally:
@@ -70,6 +71,43 @@ async def app_lifespan() -> AsyncIterator[None]:
             task.cancel()
         await asyncio.gather(*tasks, return_exceptions=True)
         await bus.close()
+
+
+def _end_long_lived_connections_on_stop(loop: asyncio.AbstractEventLoop) -> None:
+    """When this worker is told to stop, end the connections that never end by themselves.
+
+    granian stops a worker gracefully: it stops accepting and waits for open connections to finish. Event
+    streams (softphones) and Reflex's websockets (every open page) do not, so a stop with browsers open
+    waited until serve's grace ran out. So the worker's stop signal first reaches granian (no new
+    connections), then ends our streams (a bus message every subscriber gets) and closes the websockets.
+    granian installs its handler through the loop before the app starts; ours wraps it."""
+    handlers = getattr(loop, "_signal_handlers", None)  # asyncio's own registry (unix event loops)
+    if not isinstance(handlers, dict):
+        logger.warning("cannot hook the worker's stop signal; open pages will slow a stop down")
+        return
+    for signum in (signal.SIGTERM, signal.SIGINT):
+        handle = handlers.get(signum)
+        if handle is None:
+            continue
+        callback, args = handle._callback, handle._args
+
+        def stop(callback: Any = callback, args: Any = args) -> None:
+            callback(*args)
+            get_bus().stopping()
+            loop.create_task(_close_websockets(), name="close-websockets")
+
+        loop.add_signal_handler(signum, stop)
+
+
+async def _close_websockets() -> None:
+    from reflex.utils.prerequisites import get_and_validate_app
+
+    try:
+        sio = get_and_validate_app().app.sio
+        if sio is not None:
+            await sio.eio.disconnect()  # every client of this worker
+    except Exception:  # the stop goes on regardless
+        logger.exception("closing the websockets at stop failed")
 
 
 async def _die_with_supervisor() -> None:

@@ -25,6 +25,8 @@ logger = logging.getLogger(__name__)
 
 CHANNEL = "call_center:events"
 QUEUE_SIZE = 1000
+# Offered to every subscriber of this process when it is stopping: long-lived streams end at once.
+STOPPING = "server.stopping"
 
 
 @dataclass(frozen=True)
@@ -115,6 +117,12 @@ class EventBus:
     def publish(self, topic: str, data: dict[str, Any]) -> None:
         """Send an event to every subscriber (from any thread)."""
         self._deliver_local(BusEvent(topic, data))
+
+    def stopping(self) -> None:
+        """Tell every subscriber of this process, whatever its topics, that the server is stopping."""
+        item = BusEvent(STOPPING, {})
+        for sub in list(self._subscribers):
+            sub.offer(item)
 
     @contextlib.asynccontextmanager
     async def subscribe(self, *topics: str) -> AsyncIterator[Subscription]:

@@ -22,7 +22,7 @@ from call_center.core.db import session_scope
 from call_center.core.i18n import key_or_text
 from call_center.models import CallPublic, CallStatus, Direction, RecordingStatus, Role
 from call_center.services import agents, history, numbers, recordings
-from call_center.services.events import get_bus
+from call_center.services.events import STOPPING, get_bus
 from call_center.state.live import connected as _connected
 from call_center.state.session import SessionState
 
@@ -229,6 +229,8 @@ class HistoryState(SessionState):
         async with get_bus().subscribe("call.updated") as sub:
             while True:
                 item = await sub.get(timeout=5)
+                if item is not None and item.topic == STOPPING:
+                    return
                 if not await _connected(token):
                     gone_since = gone_since or time.monotonic()
                     if time.monotonic() - gone_since > GRACE_SECONDS:

@@ -22,7 +22,7 @@ from call_center.core.i18n import DEFAULT_LANGUAGE, catalog, direction, normalis
 from call_center.core.security import LANG_COOKIE
 from call_center.models import Agent, Role
 from call_center.services import agents
-from call_center.services.events import get_bus
+from call_center.services.events import STOPPING, get_bus
 from call_center.state.guard import Caller, caller_for, public, session_token
 from call_center.state.live import connected
 
@@ -118,7 +118,9 @@ class SessionState(rx.State):
         gone_since: float | None = None
         async with get_bus().subscribe(agents.account_topic(agent_id)) as sub:
             while True:
-                await sub.get(timeout=SESSION_RECHECK_SECONDS)
+                item = await sub.get(timeout=SESSION_RECHECK_SECONDS)
+                if item is not None and item.topic == STOPPING:
+                    return None
                 if not await connected(client):
                     gone_since = gone_since or time.monotonic()
                     if time.monotonic() - gone_since > DISCONNECTED_GRACE_SECONDS:

@@ -20,7 +20,7 @@ from call_center.core.config import get_settings
 from call_center.core.db import session_scope
 from call_center.core.security import SESSION_COOKIE
 from call_center.services import agents, nonces, presence
-from call_center.services.events import get_bus
+from call_center.services.events import STOPPING, get_bus
 from call_center.telephony import get_provider
 from call_center.telephony.local import control
 from call_center.telephony.local.protocol import NONCE_HEADER, callback_signature_ok
@@ -143,6 +143,8 @@ async def _stream(
                     yield b": keep-alive\n\n"
                 if item is None:
                     continue
+                if item.topic == STOPPING:
+                    return  # the server is stopping: the browser reconnects to whatever comes next
                 if item.topic == account:
                     if not await anyio.to_thread.run_sync(_still_signed_in, token):
                         yield _sse({"type": "signed-out"})
