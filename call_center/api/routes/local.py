@@ -168,7 +168,7 @@ def _sse(data: dict[str, Any]) -> bytes:
 def _presence_connect(device: control.Device) -> str:
     with session_scope() as db:
         cid = presence.connect(db, device.identity, None if device.is_phone else device.agent.id)
-    logger.info("DBG presence connect %s %s", device.identity, cid)
+    logger.debug("presence: %s connected (%s)", device.identity, cid)
     return cid
 
 
@@ -186,7 +186,7 @@ def _current_state(device: control.Device) -> list[dict[str, Any]]:
 
 
 def _presence_disconnect(connection: str) -> None:
-    logger.info("DBG presence disconnect %s", connection)
+    logger.debug("presence: connection %s closed", connection)
     with session_scope() as db:
         presence.disconnect(db, connection)
 
