@@ -74,9 +74,9 @@ class Client:
         return np.concatenate([pcm for t, pcm in self.received if t >= start] or [np.zeros(1)])
 
 
-def band_share(pcm: np.ndarray, band: tuple[float, float]) -> float:
+def band_share(pcm: np.ndarray, band: tuple[float, float], rate: int = RATE) -> float:
     spectrum = np.abs(np.fft.rfft(pcm)) ** 2
-    freqs = np.fft.rfftfreq(len(pcm), 1 / RATE)
+    freqs = np.fft.rfftfreq(len(pcm), 1 / rate)
     inside = (freqs >= band[0] - 50) & (freqs <= band[1] + 50)
     return float(spectrum[inside].sum() / max(spectrum.sum(), 1e-12))
 
@@ -271,3 +271,58 @@ def test_recover_orphans_finishes_the_recording_of_a_killed_process(tmp_path: Pa
     check_channel(pcm[0], rate, 1.0, right=AGENT_SIGNAL, wrong=CUSTOMER_SIGNAL)
     check_channel(pcm[1], rate, 1.0, right=CUSTOMER_SIGNAL, wrong=AGENT_SIGNAL)
     assert recover_orphans(tmp_path / "legs", lambda call_id: tmp_path / f"{call_id}.mp3") == []
+
+
+TARGET_BAND = (3000, 3600)  # a third talker (a transfer target or a supervisor)
+TARGET_SIGNAL = chirp(*TARGET_BAND)
+
+
+async def test_three_talkers_each_hear_the_other_two_mixed_and_the_call_goes_back_to_forwarding(
+    engine: MediaEngine, clients: tuple[Client, Client]
+) -> None:
+    agent, customer = clients
+    target = Client(TARGET_SIGNAL)
+    try:
+        await asyncio.gather(agent.join(engine, "mix-1", "agent"), customer.join(engine, "mix-1", "customer"))
+        engine.connect("mix-1", "bridge")
+        await target.join(engine, "mix-1", "agent2")
+        engine.set_routes(
+            "mix-1",
+            {
+                "agent": ("customer", "agent2"),
+                "customer": ("agent", "agent2"),
+                "agent2": ("agent", "customer"),
+            },
+        )
+        assert engine.stats()["calls"]["mix-1"]["mixing"]
+        await asyncio.sleep(0.6)
+        heard = dict(zip(("agent", "customer", "agent2"), await asyncio.gather(
+            agent.heard(1.5), customer.heard(1.5), target.heard(1.5)), strict=True))  # fmt: skip
+        bands = {"agent": AGENT_BAND, "customer": CUSTOMER_BAND, "agent2": TARGET_BAND}
+        for listener, pcm in heard.items():
+            others = [band for name, band in bands.items() if name != listener]
+            assert all(band_share(pcm, band) > 0.2 for band in others), listener  # both others ...
+            assert band_share(pcm, bands[listener]) < 0.05, listener  # ... never itself
+
+        # the first agent leaves: two talkers again, forwarded untouched
+        await engine.end_leg("mix-1", "agent")
+        engine.set_routes("mix-1", {"customer": ("agent2",), "agent2": ("customer",)})
+        assert not engine.stats()["calls"]["mix-1"]["mixing"]
+        await asyncio.sleep(0.5)
+        customer_hears = await customer.heard(1.0)
+        assert band_share(customer_hears, TARGET_BAND) > 0.8
+        assert best_correlation(customer_hears[: RATE // 2], TARGET_SIGNAL) > 0.8  # not re-encoded
+
+        result = await engine.end_call("mix-1")
+        assert isinstance(result, RecordingResult)
+        pcm, rate = decode_mp3(result.path)
+        end = pcm.shape[1] / rate
+        # the company's side (left) holds the first agent, then the target; the customer stays right
+        assert rate == MP3_RATE
+        early, late = slice(0, int(0.25 * rate)), slice(int((end - 1.0) * rate), None)
+        assert band_share(pcm[0][early], AGENT_BAND, rate) > 0.5  # before the target joined
+        assert band_share(pcm[0][late], AGENT_BAND, rate) < 0.05  # the first agent left ...
+        assert band_share(pcm[0][late], TARGET_BAND, rate) > 0.5  # ... the target is on the left now
+        assert band_share(pcm[1][late], CUSTOMER_BAND, rate) > 0.5
+    finally:
+        await target.pc.close()

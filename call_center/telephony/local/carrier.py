@@ -150,7 +150,7 @@ class Carrier:
         expected = "customer" if call.direction == "outbound" else "agent"
         if role != expected:
             raise CarrierRefused("error.generic", f"the {role} cannot answer call {sid}")
-        answer = await self.engine.add_leg(sid, role, sdp)  # type: ignore[arg-type]
+        answer = await self.engine.add_leg(sid, role, sdp)
         self._cancel_timers(call)
         call.answered = True
         self.engine.play(sid, "agent", None)

@@ -1,9 +1,14 @@
 """The local provider's media engine: browsers' WebRTC legs in, Opus packets forwarded between them, recorded.
 
 Forward, do not transcode: inbound RTP is taken raw from aiortc (rtp_hook), appended to the leg's recording
-file and handed to the other leg's PacketTrack, which aiortc sends without encoding. The only decoding is
-the recording's, a few seconds behind the call in a worker thread (recorder). All methods must be called
-from the one event loop the engine runs on; it is not thread-safe.
+file and handed to the PacketTrack of whoever hears it, which aiortc sends without encoding. Only a leg that
+hears two or more others gets a mix (decode, sum, encode for that listener: mixer.py); the recording's
+decoding runs a few seconds behind the call in a worker thread (recorder). All methods must be called from
+the one event loop the engine runs on; it is not thread-safe.
+
+What each leg hears is its *route*: a sound ("ringback", "hold", "silence"), "echo" (itself, delayed), or
+the names of the legs it hears. The carrier sets routes for transfers and monitoring; `connect`, `play`
+and `set_hold` are the two-party shorthands.
 """
 
 from __future__ import annotations
@@ -22,12 +27,14 @@ from typing import Any, Literal
 from aiortc import RTCConfiguration, RTCPeerConnection, RTCRtpSender, RTCSessionDescription
 from aiortc.rtp import RtpPacket
 
+from call_center.telephony.local.mixer import Mixer
 from call_center.telephony.local.recorder import (
-    ROLES,
     CallRecorder,
+    Channel,
     RecordingFailure,
     RecordingResult,
     Role,
+    channel_of,
     recover_orphans,
 )
 from call_center.telephony.local.rtp_hook import (
@@ -46,20 +53,24 @@ ECHO_DELAY = 0.2
 MIX_INTERVAL = 5.0  # the recording's mix runs this often in the background ...
 MIX_MARGIN = 2.0  # ... this far behind live, so late and reordered packets still find their place
 _CALL_ID = re.compile(r"[A-Za-z0-9][A-Za-z0-9._-]{0,127}")
-_ECHO_SOURCE = -1  # the echo line's "SSRC" in the customer channel's timestamp unwrapper
-_OTHER: dict[Role, Role] = {"agent": "customer", "customer": "agent"}
+_ECHO_SOURCE = -1  # the echo line's "SSRC" in its timestamp unwrapper
+_OTHER: dict[str, str] = {"agent": "customer", "customer": "agent"}
+ECHO_LEG = "echo"  # the recording's name for what the echo line sends back (right channel)
+Route = str | tuple[str, ...]
+SOUNDS = ("ringback", "hold", "silence")
 
 
 @dataclass(eq=False)
 class _Leg:
     call: _Call
-    role: Role
+    role: str  # the leg's name: agent, customer, or e.g. agent2 / supervisor
     pc: RTCPeerConnection
     track: PacketTrack
     created: float
     tone: Sound | None = None
-    hears: str = "silence"  # a sound, "forward" (the other leg) or "echo" (itself)
-    targets: tuple[PacketTrack, ...] = ()  # the tracks this leg's packets are forwarded to
+    channel: Channel = "left"
+    hears: Route = "silence"  # a sound, "echo" (itself) or the legs it hears
+    targets: tuple[Any, ...] = ()  # where this leg's packets go: listeners' tracks, the mixer
     recorded: bool = True
     packets_in: int = 0
     last_rx: float = 0.0
@@ -72,9 +83,11 @@ class _Call:
     start: float
     recorder: CallRecorder
     ready: asyncio.Future[None]
-    legs: dict[Role, _Leg] = field(default_factory=dict)
-    unwrappers: dict[Role, RtpUnwrapper] = field(default_factory=lambda: {r: RtpUnwrapper() for r in ROLES})
+    legs: dict[str, _Leg] = field(default_factory=dict)
+    unwrappers: dict[str, RtpUnwrapper] = field(default_factory=dict)
     mode: Literal["bridge", "echo"] | None = None
+    routes: dict[str, Route] = field(default_factory=dict)  # set by the carrier; defaults otherwise
+    mixer: Mixer | None = None
     held: bool = False
     ended: bool = False
     mixing: bool = False
@@ -84,14 +97,23 @@ class _Call:
     mixed_at: float = 0.0
 
 
-def _hears(call: _Call, leg: _Leg) -> str:
+def _hears(call: _Call, leg: _Leg) -> Route:
     if leg.tone is not None:
         return leg.tone
+    if leg.role in call.routes:
+        return call.routes[leg.role]
     if call.held:
         return "hold" if leg.role == "customer" else "silence"
-    if call.mode == "bridge":
-        return "forward"
+    if call.mode == "bridge" and leg.role in _OTHER:
+        return (_OTHER[leg.role],)
     return "echo" if call.mode == "echo" and leg.role == "agent" else "silence"
+
+
+def _unwrapper(call: _Call, name: str) -> RtpUnwrapper:
+    found = call.unwrappers.get(name)
+    if found is None:
+        found = call.unwrappers[name] = RtpUnwrapper()
+    return found
 
 
 class MediaEngine:
@@ -102,7 +124,7 @@ class MediaEngine:
         *,
         legs_dir: Path,
         media_hosts: Sequence[str],
-        on_leg_ended: Callable[[str, Role, str], Awaitable[None]] | None = None,
+        on_leg_ended: Callable[[str, str, str], Awaitable[None]] | None = None,
         inactivity_timeout: float = 4.0,
         first_packet_timeout: float = 10.0,
         mix_interval: float | None = MIX_INTERVAL,
@@ -128,15 +150,19 @@ class MediaEngine:
         self._totals = {"legs": 0, "packets_in": 0, "packets_out": 0, "legs_timed_out": 0}
 
     # Legs ------------------------------------------------------------------------------------------------
-    async def add_leg(self, call_id: str, role: Role, offer_sdp: str) -> str:
+    async def add_leg(
+        self, call_id: str, role: str, offer_sdp: str, *, channel: Channel | None = None
+    ) -> str:
         """Answer a browser's non-trickle offer; returns the answer SDP (candidates included).
 
-        Inbound audio is recorded once the call is connected (`connect`), which also starts the recording's
-        clock. A second leg for the same role replaces the first (recorded into the same channel)."""
+        `role` names the leg ("agent", "customer", "agent2", "supervisor" ...); its recording goes to
+        `channel` (by default: the customer's side right, everyone else left). Inbound audio is recorded
+        once the call is connected (`connect`), which also starts the recording's clock. A second leg of
+        the same name replaces the first (recorded into the same file)."""
         if self._closed:
             raise RuntimeError("the media engine is closed")
-        if role not in ROLES:
-            raise ValueError(f"unknown role {role!r}")
+        if not _CALL_ID.fullmatch(role):
+            raise ValueError(f"unusable leg name {role!r}")
         await self._prepare()
         call = self._calls.get(call_id) or self._new_call(call_id)
         try:
@@ -149,7 +175,10 @@ class MediaEngine:
             await self._close_leg(old)
         pc = RTCPeerConnection(RTCConfiguration(iceServers=[]))  # no STUN: the media hosts are the addresses
         self._pcs.add(pc)
-        leg = call.legs[role] = _Leg(call, role, pc, PacketTrack(), created=time.monotonic())
+        leg = call.legs[role] = _Leg(
+            call, role, pc, PacketTrack(), created=time.monotonic(), channel=channel or channel_of(role)
+        )
+        call.recorder.add_leg(role, leg.channel)
         self._totals["legs"] += 1
         try:
             answer = await self._negotiate(leg, offer_sdp)
@@ -202,7 +231,7 @@ class MediaEngine:
         leg.packets_in += 1
         leg.last_rx = now
         call = leg.call
-        timestamp = call.unwrappers[leg.role].unwrap(packet.ssrc, packet.timestamp, now)
+        timestamp = _unwrapper(call, leg.role).unwrap(packet.ssrc, packet.timestamp, now)
         payload = packet.payload
         if leg.recorded and call.recording:
             call.recorder.write(leg.role, now - call.start, timestamp, payload)
@@ -242,7 +271,7 @@ class MediaEngine:
         finally:
             self._pcs.discard(leg.pc)
 
-    async def end_leg(self, call_id: str, role: Role) -> None:
+    async def end_leg(self, call_id: str, role: str) -> None:
         """Hang up one leg (on_leg_ended is not called); the call and its recording go on."""
         call = self._calls.get(call_id)
         leg = call.legs.get(role) if call else None
@@ -261,7 +290,7 @@ class MediaEngine:
             leg.tone = None
         self._route(call)
 
-    def play(self, call_id: str, role: Role, sound: Sound | None) -> None:
+    def play(self, call_id: str, role: str, sound: Sound | None) -> None:
         """Loop a pre-encoded tone to a leg instead of what it would hear; None stops it."""
         call = self._call(call_id)
         leg = call.legs.get(role)
@@ -284,31 +313,62 @@ class MediaEngine:
             raise KeyError(f"no call {call_id!r} in progress")
         return call
 
+    def set_routes(self, call_id: str, routes: dict[str, Route]) -> None:
+        """Who hears what, for the legs named (others keep the two-party defaults). A route is a sound,
+        "echo", or the names of the legs heard; two or more names make a mix for that leg alone."""
+        call = self._call(call_id)
+        for name, route in routes.items():
+            if isinstance(route, str) and route not in (*SOUNDS, "echo"):
+                raise ValueError(f"unknown route {route!r} for {name}")
+        call.routes = dict(routes)
+        for leg in call.legs.values():
+            leg.tone = None
+        self._route(call)
+
     def _route(self, call: _Call) -> None:
         """Set what each leg hears (its track) and who hears it (its targets)."""
         legs = call.legs
+        targets: dict[str, list[Any]] = {name: [] for name in legs}
+        mixes: dict[str, tuple[tuple[str, ...], Any]] = {}
         for role, leg in legs.items():
-            leg.hears = _hears(call, leg)
-            # The held customer is not recorded, nor a customer leg while the echo line has that channel.
-            leg.recorded = not (role == "customer" and (call.held or call.mode == "echo"))
+            leg.hears = route = _hears(call, leg)
+            # Who hears only a hold tone is not heard by anyone either: not recorded (as Twilio's hold).
+            leg.recorded = not (route == "hold" or (call.mode == "echo" and role != "agent"))
             leg.track.tap = None
-            if leg.hears == "forward":
-                leg.track.forward()
-            elif leg.hears == "echo":
+            if route == "echo":
                 leg.track.forward(ECHO_DELAY)
                 leg.track.tap = partial(self._echo_sent, call)
+                targets[role].append(leg.track)
+            elif isinstance(route, str):
+                leg.track.play(self._sounds[route])
             else:
-                leg.track.play(self._sounds[leg.hears])
+                sources = tuple(s for s in route if s in legs and s != role)
+                if not sources:
+                    leg.track.play(self._sounds["silence"])
+                    continue
+                leg.track.forward()
+                if len(sources) == 1:
+                    targets[sources[0]].append(leg.track)
+                else:
+                    mixes[role] = (sources, leg.track)
+        if mixes and call.mixer is None:
+            call.mixer = Mixer(call.call_id)
+        if call.mixer is not None:
+            call.mixer.configure(mixes)
+            for source, sink in call.mixer.inputs.items():
+                if source in targets:
+                    targets[source].append(sink)
+            if not call.mixer.active:
+                call.mixer = None
         for role, leg in legs.items():
-            other = legs.get(_OTHER[role])
-            listeners = [other.track] if other is not None and other.hears == "forward" else []
-            leg.targets = (*listeners, leg.track) if leg.hears == "echo" else tuple(listeners)
+            leg.targets = tuple(targets[role])
 
     def _echo_sent(self, call: _Call, pts: int, payload: bytes) -> None:
         now = time.monotonic()
-        timestamp = call.unwrappers["customer"].unwrap(_ECHO_SOURCE, pts & 0xFFFFFFFF, now)
+        timestamp = _unwrapper(call, ECHO_LEG).unwrap(_ECHO_SOURCE, pts & 0xFFFFFFFF, now)
         if call.recording:
-            call.recorder.write("customer", now - call.start, timestamp, payload)
+            call.recorder.add_leg(ECHO_LEG, "right")
+            call.recorder.write(ECHO_LEG, now - call.start, timestamp, payload)
 
     # Ending ----------------------------------------------------------------------------------------------
     async def end_call(self, call_id: str) -> RecordingResult | RecordingFailure | None:
@@ -320,6 +380,9 @@ class MediaEngine:
         if call is None:
             return None
         call.ended = True
+        if call.mixer is not None:
+            call.mixer.stop()
+            call.mixer = None
         end = time.monotonic() - call.start if call.recording else 0.0
         await asyncio.gather(*(self._close_leg(leg) for leg in list(call.legs.values())))
         try:
@@ -425,6 +488,7 @@ class MediaEngine:
             call_id: {
                 "mode": call.mode,
                 "held": call.held,
+                "mixing": call.mixer is not None,
                 "duration": round(now - call.start, 3),
                 # Seconds of the call not yet in the MP3 (what end_call still has to mix): stays under
                 # mix_interval + MIX_MARGIN while the mixer keeps up.
@@ -447,5 +511,5 @@ def _leg_stats(leg: _Leg, now: float) -> dict[str, Any]:
         "packets_out": leg.track.packets_sent,
         "last_packet_age": round(now - leg.last_rx, 3) if leg.packets_in else None,
         "state": leg.pc.connectionState,
-        "hears": leg.hears,
+        "hears": leg.hears if isinstance(leg.hears, str) else list(leg.hears),
     }

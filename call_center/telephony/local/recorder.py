@@ -1,8 +1,11 @@
 """Call recordings: raw Opus per leg on disk while the call runs, mixed into a two-channel MP3 in a thread.
 
-Layout: `legs_dir/<call_id>/<role>` holds (arrival, unwrapped RTP timestamp, payload) records, appended by the
-event loop through a buffered file. The mix (decode, align, resample to 16 kHz, LAME) runs in a worker thread,
-a few seconds behind the live call, so hang-up only has the last seconds left to do. A `finished` marker
+Layout: `legs_dir/<call_id>/<channel>.<leg>` holds one leg's (arrival, unwrapped RTP timestamp, payload)
+records, appended by the event loop through a buffered file. A call has as many legs as took part (the
+agent, the customer, a transfer target, a supervisor who barged in); each is decoded on its own and the legs
+of a channel are summed: left = the company's side (agents), right = the customer. The mix (decode, align,
+resample to 16 kHz, LAME) runs in a worker thread, a few seconds behind the live call, so hang-up only has
+the last seconds left to do. A `finished` marker
 is written once the MP3 is in place; a directory without one is a crash's leftover (`recover_orphans`).
 """
 
@@ -31,6 +34,31 @@ logger = logging.getLogger(__name__)
 
 Role = Literal["agent", "customer"]
 ROLES: tuple[Role, Role] = ("agent", "customer")  # left, right
+Channel = Literal["left", "right"]
+CHANNELS: tuple[Channel, Channel] = ("left", "right")
+# Leg files written before legs were named by channel (kept so a crash's leftovers still recover).
+LEGACY_FILES: dict[str, Channel] = {"agent": "left", "customer": "right"}
+
+
+def channel_of(leg: str) -> Channel:
+    """The recording channel of a leg by its name: the customer's side on the right, everyone else left."""
+    return "right" if leg.startswith(("customer", "echo")) else "left"
+
+
+def leg_files(call_dir: Path) -> dict[str, Channel]:
+    """The leg files of a call directory and their channels."""
+    found: dict[str, Channel] = {}
+    if not call_dir.is_dir():
+        return found
+    for path in call_dir.iterdir():
+        channel, dot, _leg = path.name.partition(".")
+        if dot and channel in CHANNELS:
+            found[path.name] = channel
+        elif path.name in LEGACY_FILES:
+            found[path.name] = LEGACY_FILES[path.name]
+    return found
+
+
 MAGIC = b"CCLEG1\n"
 _RECORD = struct.Struct("<dqH")  # arrival (s since call start), unwrapped RTP timestamp, payload length
 FINISHED = "finished"
@@ -263,8 +291,9 @@ class CallRecorder:
         self.call_dir = call_dir
         self.output = output
         self._partial = output.with_name(f".{output.name}.part")
-        self._writers: dict[Role, LegWriter] = {}
-        self._legs: dict[Role, LegTrack] = {}
+        self._writers: dict[str, LegWriter] = {}
+        self._legs: dict[str, LegTrack] = {}  # by file name
+        self._channels: dict[str, Channel] = {}  # file name -> channel
         self._mp3: Mp3Writer | None = None
         self._emitted = 0
         self._lock = threading.Lock()
@@ -277,10 +306,22 @@ class CallRecorder:
         return self._emitted / RATE
 
     # Event loop side ---------------------------------------------------------------------------------
-    def write(self, role: Role, arrival: float, timestamp: int, payload: bytes) -> None:
-        writer = self._writers.get(role)
-        if writer is not None:
-            writer.append(arrival, timestamp, payload)
+    def add_leg(self, leg: str, channel: Channel | None = None) -> None:
+        """Start a leg's file (a leg that joins later, e.g. a transfer target, starts its own)."""
+        if leg in self._writers or self._done:
+            return
+        name = f"{channel or channel_of(leg)}.{leg}"
+        # One assignment: the event loop may be iterating the writers (flush) while a thread reads them.
+        self._writers = {**self._writers, leg: LegWriter(self.call_dir / name)}
+
+    def write(self, leg: str, arrival: float, timestamp: int, payload: bytes) -> None:
+        writer = self._writers.get(leg)
+        if writer is None:
+            if leg not in ROLES:
+                return
+            self.add_leg(leg)
+            writer = self._writers[leg]
+        writer.append(arrival, timestamp, payload)
 
     def flush(self) -> None:
         for writer in self._writers.values():
@@ -288,10 +329,8 @@ class CallRecorder:
 
     # Worker thread side ------------------------------------------------------------------------------
     def open(self) -> None:
-        """Create the call's directory and leg files (blocking I/O: run it in a thread)."""
+        """Create the call's directory (blocking I/O: run it in a thread); legs add their files."""
         self.call_dir.mkdir(parents=True, exist_ok=True)
-        # One assignment: the event loop may be iterating the writers (flush) while this runs.
-        self._writers = {role: LegWriter(self.call_dir / role) for role in ROLES}
 
     def advance(self, horizon: float) -> None:
         """Mix everything up to `horizon` seconds of call time (later packets for that span are dropped)."""
@@ -299,22 +338,31 @@ class CallRecorder:
             if not self._done:
                 self._advance(round(horizon * RATE))
 
+    def _discover(self) -> None:
+        """Open the leg files that appeared since last time (a leg may join mid-call)."""
+        for name, channel in leg_files(self.call_dir).items():
+            if name not in self._legs:
+                track = LegTrack(self.call_dir / name)
+                track.base = self._emitted  # a leg that joins later starts where the mix is
+                self._legs[name], self._channels[name] = track, channel
+
     def _advance(self, target: int) -> None:
         if target <= self._emitted:
             return
-        if not self._legs:
-            self._legs = {role: LegTrack(self.call_dir / role) for role in ROLES}
-        legs = [self._legs[role] for role in ROLES]
-        for leg in legs:
+        self._discover()
+        for leg in self._legs.values():
             leg.load()
         if self._mp3 is None:
             self.output.parent.mkdir(parents=True, exist_ok=True)
             self._mp3 = Mp3Writer(self._partial)
         while self._emitted < target:
             end = min(target, self._emitted + SLICE)
-            for leg in legs:
+            count = end - self._emitted
+            mix = np.zeros((2, count), np.int32)
+            for name, leg in self._legs.items():
                 leg.decode_until(end)
-            self._mp3.write(np.stack([leg.take(end - self._emitted) for leg in legs]))
+                mix[CHANNELS.index(self._channels[name])] += leg.take(count)
+            self._mp3.write(np.clip(mix, -32768, 32767).astype(np.int16))
             self._emitted = end
 
     def finish(self, end: float | None) -> RecordingResult | RecordingFailure | None:
@@ -338,8 +386,7 @@ class CallRecorder:
     def _finish(self, end: float | None) -> RecordingResult | None:
         for writer in self._writers.values():
             writer.flush()
-        if not self._legs:
-            self._legs = {role: LegTrack(self.call_dir / role) for role in ROLES}
+        self._discover()
         for leg in self._legs.values():
             leg.load()
         if not any(leg.packets for leg in self._legs.values()):
@@ -348,7 +395,7 @@ class CallRecorder:
             shutil.rmtree(self.call_dir, ignore_errors=True)
             return None
         if end is None:
-            end = max(leg.last_arrival for leg in self._legs.values()) + FRAME / RATE
+            end = max(leg.last_arrival for leg in self._legs.values() if leg.packets) + FRAME / RATE
         self._advance(round(end * RATE))
         assert self._mp3 is not None
         self._mp3.close()

@@ -216,5 +216,5 @@ def test_a_recording_that_cannot_be_written_fails_and_keeps_its_legs(tmp_path: P
     assert isinstance(result, RecordingFailure) and "not-a-dir" in result.reason
     assert recorder.finish(1.0) is result  # asking again does not retry
     kept = tmp_path / "legs" / "doomed"
-    assert sorted(p.name for p in kept.iterdir()) == ["agent", "customer", FINISHED]
+    assert sorted(p.name for p in kept.iterdir()) == [FINISHED, "left.agent"]
     assert recover_orphans(tmp_path / "legs", lambda call_id: tmp_path / f"{call_id}.mp3") == []
