@@ -10,7 +10,7 @@ PYTEST_ARGS ?=
 $(VENV)/.installed: requirements.txt scripts/bootstrap.sh
 	@scripts/bootstrap.sh runtime
 
-$(VENV)/.installed-dev: requirements-dev.txt requirements.txt scripts/bootstrap.sh
+$(VENV)/.installed-dev: requirements-dev.txt requirements.txt scripts/bootstrap.sh scripts/fetch_twilio_spec.sh
 	@scripts/bootstrap.sh dev
 
 ## Serve the app at http://$${HOST:-127.0.0.1}:$${PORT:-3000} (SQLite, local telephony provider).

@@ -103,7 +103,7 @@ install_project() {
 
 case "${1:-runtime}" in
   runtime) make_venv; pip_install requirements.txt; install_project; install_bun; touch "$VENV/.installed" ;;
-  dev) make_venv; pip_install requirements-dev.txt; install_project; install_bun; touch "$VENV/.installed" "$VENV/.installed-dev" ;;
+  dev) make_venv; pip_install requirements-dev.txt; install_project; install_bun; scripts/fetch_twilio_spec.sh; touch "$VENV/.installed" "$VENV/.installed-dev" ;;
   system) system_packages ;;
   *) die "usage: $0 runtime|dev|system" ;;
 esac

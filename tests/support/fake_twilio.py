@@ -3,6 +3,12 @@
 `FakeTwilioHttp` is handed to `twilio.rest.Client(http_client=...)`. It answers only the requests a test
 declared with `on(...)`, records every request, and fails loudly on anything else: it raises, and the
 `fake_twilio` fixture fails the test at teardown even if the code under test swallowed the error.
+
+Everything for https://api.twilio.com is held to Twilio's published OpenAPI contract
+(`tests/support/twilio_contract.py`): a request with a parameter the operation does not declare is refused
+like an unknown one, and a route's body must be one Twilio could send. Other hosts (voice.twilio.com, ...)
+have no spec loaded and are matched against the routes only. `participant_body`, `conference_body`,
+`call_body` and `recording_body` build realistic resources that pass the contract.
 """
 
 from __future__ import annotations
@@ -11,6 +17,7 @@ import json
 import logging
 from collections.abc import Iterator, Mapping
 from dataclasses import dataclass, field
+from datetime import UTC, datetime
 from typing import Any
 from urllib.parse import parse_qsl, urlencode, urlsplit
 
@@ -21,6 +28,7 @@ from twilio.request_validator import RequestValidator
 
 from call_center.core.config import reset_settings
 from call_center.telephony import reset_provider
+from tests.support.twilio_contract import ContractViolation, check_response, contract, covers
 
 ACCOUNT_SID = "AC" + "a1" * 16
 AUTH_TOKEN = "0123456789abcdef" * 2
@@ -55,9 +63,10 @@ class Route:
     path: str
     status: int
     body: Any
-    params: dict[str, str] = field(default_factory=dict)
+    params: dict[str, str | list[str]] = field(default_factory=dict)
     times: int | None = None  # None: any number of times
     hits: int = 0
+    template: str | None = None  # the spec's path template when the body is held to the contract
 
     def matches(self, request: Recorded) -> bool:
         if self.times is not None and self.hits >= self.times:
@@ -76,12 +85,16 @@ class Recorded:
     method: str
     host: str
     path: str
-    params: dict[str, str]
+    params: dict[str, str | list[str]]  # a list for a repeated field (StatusCallbackEvent=...&...)
     username: str | None
 
 
 class UnexpectedTwilioRequest(AssertionError):
     pass
+
+
+class TwilioContractViolation(UnexpectedTwilioRequest, ContractViolation):
+    """Raised by the fake for a request (or an answer) that Twilio's contract does not allow."""
 
 
 class FakeTwilioHttp(HttpClient):
@@ -92,6 +105,7 @@ class FakeTwilioHttp(HttpClient):
         self.routes: list[Route] = []
         self.requests: list[Recorded] = []
         self.unexpected: list[str] = []
+        self.contract = contract()  # fails here, with how to fetch it, when the spec is not installed
 
     def on(
         self,
@@ -99,12 +113,25 @@ class FakeTwilioHttp(HttpClient):
         path: str,
         body: Any = None,
         *,
-        status: int = 200,
-        params: Mapping[str, str] | None = None,
+        status: int | None = None,
+        params: Mapping[str, str | list[str]] | None = None,
         times: int | None = None,
         host: str = "api.twilio.com",
     ) -> Route:
-        route = Route(method.upper(), host, path, status, body, dict(params or {}), times)
+        """Answer `method path` with `body`; the status defaults to the one Twilio's contract declares.
+
+        Raises ContractViolation at once when Twilio has no such operation or could not send this body.
+        """
+        method, template = method.upper(), None
+        if covers(host):
+            found = self.contract.match(method, path)
+            if status is None:
+                status = self.contract.success_status(method, found.operation.template)
+            if not found.media:  # media bodies are audio, not JSON
+                template = found.operation.template
+                self.contract.check_response(method, template, status, body)
+        status = 200 if status is None else status
+        route = Route(method, host, path, status, body, dict(params or {}), times, template=template)
         self.routes.append(route)
         return route
 
@@ -120,30 +147,51 @@ class FakeTwilioHttp(HttpClient):
         allow_redirects: bool = False,
     ) -> Response:
         parts = urlsplit(url)
-        merged = dict(parse_qsl(parts.query, keep_blank_values=True))
-        merged.update({k: str(v) for k, v in (params or {}).items()})
-        merged.update({k: str(v) for k, v in (data or {}).items()})
+        merged: dict[str, str | list[str]] = {}
+        for key, text in parse_qsl(parts.query, keep_blank_values=True):
+            merged[key] = [*_as_list(merged[key]), text] if key in merged else text
+        # As `requests` encodes a form: str() of each value, a list as repeated fields.
+        for key, value in [*(params or {}).items(), *(data or {}).items()]:
+            merged[key] = [str(v) for v in value] if isinstance(value, list | tuple) else str(value)
         recorded = Recorded(method.upper(), parts.netloc, parts.path, merged, auth[0] if auth else None)
         self.requests.append(recorded)
+        if covers(recorded.host):
+            try:
+                self.contract.check_request(
+                    recorded.method, f"https://{recorded.host}{recorded.path}", merged
+                )
+            except ContractViolation as exc:
+                return self._refuse(recorded, "Twilio's contract refuses the request", detail=str(exc))
         for route in self.routes:
             if route.matches(recorded):
                 route.hits += 1
+                if route.template is not None:  # checked again: a test may have changed the body since
+                    try:
+                        self.contract.check_response(route.method, route.template, route.status, route.body)
+                    except ContractViolation as exc:
+                        return self._refuse(
+                            recorded, "the fake's answer breaks Twilio's contract", detail=str(exc)
+                        )
                 text = "" if route.body is None else json.dumps(route.body)
                 return Response(route.status, text, {"Content-Type": "application/json"})
-        return self._unexpected(recorded, "no route")
+        return self._refuse(recorded, "unexpected Twilio request (no route)")
 
-    def _unexpected(self, recorded: Recorded, why: str) -> Response:
-        known = "\n  ".join(r.describe() for r in self.routes) or "(nothing)"
-        message = (
-            f"unexpected Twilio request ({why}): {recorded.method} https://{recorded.host}{recorded.path} "
-            f"{recorded.params}\n"
-            f"the fake knows:\n  {known}"
-        )
+    def _refuse(self, recorded: Recorded, why: str, *, detail: str | None = None) -> Response:
+        request = f"{recorded.method} https://{recorded.host}{recorded.path} {recorded.params}"
+        error: type[UnexpectedTwilioRequest] = TwilioContractViolation
+        if detail is None:
+            known = "\n  ".join(r.describe() for r in self.routes) or "(nothing)"
+            error, detail = UnexpectedTwilioRequest, f"the fake knows:\n  {known}"
+        message = f"{why}: {request}\n{detail}"
         self.unexpected.append(message)
-        raise UnexpectedTwilioRequest(message)
+        raise error(message)
 
     def calls_to(self, method: str, path: str) -> list[Recorded]:
         return [r for r in self.requests if r.method == method.upper() and r.path == path]
+
+
+def _as_list(value: str | list[str]) -> list[str]:
+    return value if isinstance(value, list) else [value]
 
 
 def error_body(status: int, code: int, message: str) -> dict[str, Any]:
@@ -163,6 +211,169 @@ def page(key: str, items: list[dict[str, Any]], next_page_uri: str | None = None
         "first_page_uri": "/first",
         "previous_page_uri": None,
     }
+
+
+# Resources as Twilio returns them ---------------------------------------------------------------------
+CREATED = datetime(2026, 11, 23, 14, 0, tzinfo=UTC)
+
+
+def twilio_sid(prefix: str, n: int) -> str:
+    """A well-formed SID: the resource's two-letter prefix and 32 hex digits, e.g. twilio_sid("CF", 1)."""
+    return f"{prefix}{n:032x}"
+
+
+def rfc2822(at: datetime | None) -> str | None:
+    """Twilio's REST date format: 'Mon, 23 Nov 2026 14:00:00 +0000'."""
+    return at.astimezone(UTC).strftime("%a, %d %b %Y %H:%M:%S +0000") if at else None
+
+
+def conference_path(sid: str | None = None) -> str:
+    return account_path(f"Conferences/{sid}.json" if sid else "Conferences.json")
+
+
+def participant_path(conference_sid: str, call_sid_or_label: str | None = None) -> str:
+    tail = f"/{call_sid_or_label}.json" if call_sid_or_label else ".json"
+    return account_path(f"Conferences/{conference_sid}/Participants{tail}")
+
+
+def _resource(fetch_path: str, values: dict[str, Any]) -> dict[str, Any]:
+    """Every property the resource declares (Twilio sends them all, null when unset), then `values`.
+
+    The result, extra fields included, must be a body Twilio could answer the resource's fetch with.
+    """
+    operation = contract().match("GET", fetch_path).operation
+    properties = contract().resolve(operation.responses[200] or {})["properties"]
+    common = {
+        "account_sid": ACCOUNT_SID,
+        "api_version": "2010-04-01",
+        "date_created": rfc2822(CREATED),
+        "date_updated": rfc2822(CREATED),
+        "uri": fetch_path,
+    }
+    body = dict.fromkeys(properties) | {k: v for k, v in common.items() if k in properties} | values
+    check_response("GET", operation.template, 200, body)
+    return body
+
+
+def participant_body(
+    conference_sid: str,
+    call_sid: str,
+    *,
+    label: str | None = None,
+    status: str = "connected",
+    hold: bool = False,
+    muted: bool = False,
+    end_conference_on_exit: bool = False,
+    **extra: Any,
+) -> dict[str, Any]:
+    """A conference participant (status: queued, connecting, ringing, connected, complete or failed)."""
+    return _resource(
+        participant_path(conference_sid, call_sid),
+        {
+            "call_sid": call_sid,
+            "conference_sid": conference_sid,
+            "label": label,
+            "status": status,
+            "hold": hold,
+            "muted": muted,
+            "end_conference_on_exit": end_conference_on_exit,
+            "start_conference_on_enter": True,
+            "coaching": False,
+            "queue_time": "0",
+        }
+        | extra,
+    )
+
+
+def conference_body(
+    sid: str, friendly_name: str, *, status: str = "in-progress", **extra: Any
+) -> dict[str, Any]:
+    """A conference (status: init, in-progress or completed; reason_conference_ended once completed)."""
+    return _resource(
+        conference_path(sid),
+        {
+            "sid": sid,
+            "friendly_name": friendly_name,
+            "status": status,
+            "region": "us1",
+            "subresource_uris": {
+                "participants": participant_path(sid),
+                "recordings": account_path(f"Conferences/{sid}/Recordings.json"),
+            },
+        }
+        | extra,
+    )
+
+
+def call_body(
+    sid: str,
+    *,
+    status: str = "in-progress",
+    from_: str = CALLER_ID,
+    to: str = "+201001234567",
+    direction: str = "outbound-api",
+    parent_call_sid: str | None = None,
+    start: datetime | None = CREATED,
+    end: datetime | None = None,
+    **extra: Any,
+) -> dict[str, Any]:
+    """A call leg (status: queued, ringing, in-progress, completed, busy, failed, no-answer or canceled)."""
+    base = account_path(f"Calls/{sid}")
+    return _resource(
+        base + ".json",
+        {
+            "sid": sid,
+            "parent_call_sid": parent_call_sid,
+            "from": from_,
+            "from_formatted": from_,
+            "to": to,
+            "to_formatted": to,
+            "status": status,
+            "direction": direction,
+            "start_time": rfc2822(start),
+            "end_time": rfc2822(end),
+            "duration": str(int((end - start).total_seconds())) if start and end else None,
+            "date_updated": rfc2822(end or start or CREATED),
+            "price_unit": "USD",
+            "queue_time": "0",
+            "subresource_uris": {
+                k: f"{base}/{k.title()}.json" for k in ("notifications", "recordings", "events")
+            },
+        }
+        | extra,
+    )
+
+
+def recording_body(
+    sid: str,
+    call_sid: str,
+    *,
+    status: str = "completed",
+    channels: int = 2,
+    duration: int = 60,
+    source: str = "DialVerb",
+    **extra: Any,
+) -> dict[str, Any]:
+    """A recording (source: DialVerb, Conference, StartConferenceRecordingAPI, ...)."""
+    return _resource(
+        account_path(f"Recordings/{sid}.json"),
+        {
+            "sid": sid,
+            "call_sid": call_sid,
+            "status": status,
+            "channels": channels,
+            "duration": str(duration),
+            "source": source,
+            "start_time": rfc2822(CREATED),
+            "price_unit": "USD",
+            "media_url": API + account_path(f"Recordings/{sid}"),
+            "subresource_uris": {
+                "add_on_results": account_path(f"Recordings/{sid}/AddOnResults.json"),
+                "transcriptions": account_path(f"Recordings/{sid}/Transcriptions.json"),
+            },
+        }
+        | extra,
+    )
 
 
 # Signed webhook requests ------------------------------------------------------------------------------
