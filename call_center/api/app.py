@@ -18,7 +18,7 @@ from fastapi.responses import JSONResponse
 from starlette.types import ASGIApp, Receive, Scope, Send
 
 from call_center.api.csrf import CsrfGuard
-from call_center.api.routes import auth, calls, health, local, recordings, twilio
+from call_center.api.routes import auth, calls, devices, health, local, recordings, twilio
 from call_center.core.db import session_scope
 from call_center.core.processes import SUPERVISED_ENV, ParentWatch, die_with_parent
 from call_center.core.security import SESSION_COOKIE
@@ -41,7 +41,7 @@ def create_api() -> FastAPI:
     api = FastAPI(
         title="AlMasar call center API", docs_url=None, redoc_url=None, openapi_url="/api/openapi.json"
     )
-    for module in (health, auth, calls, recordings, local, twilio):
+    for module in (health, auth, calls, recordings, devices, local, twilio):
         api.include_router(module.router)
     api.add_middleware(CsrfGuard)
 

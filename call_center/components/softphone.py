@@ -6,6 +6,7 @@ from typing import Any
 
 import reflex as rx
 
+from call_center.components.transfer import transfer_button, transfer_section
 from call_center.components.ui import T, alert, button, card, field
 from call_center.components.voice_device import call_timer
 from call_center.state.softphone import KEYS, SoftphoneState
@@ -297,8 +298,10 @@ def _call_panel() -> rx.Component:
                 type="button",
                 data_testid="call-keypad",
             ),
+            transfer_button(),
             class_name="call-controls",
         ),
+        transfer_section(),
         rx.cond(S.keypad_open, keypad(S.press_key, "call.keypad", "call-key")),
         rx.cond(
             S.digits_sent != "",
@@ -377,6 +380,10 @@ def softphone_card() -> rx.Component:
                 kind="warn",
             ),
         ),
+        rx.cond(
+            S.call_notice != "",
+            alert(T[S.call_notice], kind="info", data_testid="call-notice", data_notice=S.call_notice),
+        ),
         rx.cond(S.in_call, _call_panel(), rx.el.div(_ended(), _dialer())),
         class_name="softphone",
         data_testid="softphone",
@@ -390,6 +397,16 @@ def incoming_banner() -> rx.Component:
             rx.el.div(rx.icon("phone-incoming", size=22), class_name="ring-icon"),
             rx.el.div(
                 rx.el.strong(T["call.incoming"]),
+                rx.cond(
+                    S.incoming_transfer_from != "",
+                    rx.el.div(
+                        T["transfer.incoming"],
+                        " ",
+                        S.incoming_transfer_from,
+                        class_name="small",
+                        data_testid="incoming-transfer-from",
+                    ),
+                ),
                 rx.el.div(
                     rx.cond(S.incoming_name != "", S.incoming_name, T["call.unknown_caller"]),
                     class_name="caller",

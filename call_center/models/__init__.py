@@ -6,6 +6,7 @@ from call_center.models.call import Call, CallEvent, CallPublic, CallsPublic, Ca
 from call_center.models.contact import Contact
 from call_center.models.nonce import UsedNonce
 from call_center.models.offer import CallOffer, OfferOutcome
+from call_center.models.party import CallParty, CallTransfer, PartyKind, TransferMode, TransferState
 from call_center.models.presence import DevicePresence
 from call_center.models.recording import (
     Recording,
@@ -28,6 +29,8 @@ TABLES = (
     DevicePresence,
     CallOffer,
     UsedNonce,
+    CallParty,
+    CallTransfer,
 )
 
 __all__ = [
@@ -40,6 +43,8 @@ __all__ = [
     "Call",
     "CallEvent",
     "CallOffer",
+    "CallParty",
+    "CallTransfer",
     "CallPublic",
     "CallsPublic",
     "CallStatus",
@@ -48,6 +53,9 @@ __all__ = [
     "Direction",
     "LoginAttempt",
     "OfferOutcome",
+    "PartyKind",
+    "TransferMode",
+    "TransferState",
     "Recording",
     "RecordingJob",
     "RecordingPublic",

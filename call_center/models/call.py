@@ -51,6 +51,7 @@ class Call(SQLModel, table=True):
     provider: str = Field(max_length=16)
     provider_call_sid: str | None = Field(default=None, max_length=64)
     child_call_sid: str | None = Field(default=None, max_length=64, index=True)
+    conference_sid: str | None = Field(default=None, max_length=64)  # Twilio: the call's conference
     direction: str = Field(max_length=8)
     from_number: str = Field(max_length=32)
     to_number: str = Field(max_length=32)

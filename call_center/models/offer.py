@@ -36,3 +36,4 @@ class CallOffer(SQLModel, table=True):
     offered_at: datetime = created_field()
     ended_at: datetime | None = time_field()
     outcome: str = Field(default=OfferOutcome.RINGING, max_length=16)
+    leg: str | None = Field(default=None, max_length=64)  # the provider's leg ringing (Twilio call SID)

@@ -12,6 +12,7 @@ from __future__ import annotations
 import hashlib
 import json
 import logging
+import uuid
 from collections.abc import Iterable
 from dataclasses import dataclass, field
 from datetime import datetime
@@ -306,6 +307,43 @@ def _duration(call: Call, terminal: list[_Fact]) -> int:
     if call.answered_at is None or call.ended_at is None:
         return 0
     return max(0, round((call.ended_at - call.answered_at).total_seconds()))
+
+
+def note(db: Session, call: Call, what: str, **fields: Any) -> None:
+    """Add a step to the call's timeline (hold, resume, a transfer's steps) with who did it. Flushes.
+
+    Notes are call events of kind "note": stored with the provider's events, never folded into the
+    call's status."""
+    payload = {"what": what, "at": utcnow().isoformat(), **fields}
+    insert_event(
+        db,
+        {
+            "call_id": call.id,
+            "provider": call.provider,
+            "provider_call_sid": call.provider_call_sid,
+            "kind": "note",
+            "status": what[:32],
+            "dedupe_key": hashlib.sha256(f"note|{call.id}|{uuid.uuid4()}".encode()).hexdigest(),
+            "payload": json.dumps(payload, default=str),
+            "received_at": utcnow(),
+        },
+    )
+    db.flush()
+
+
+def timeline(db: Session, call_id: int) -> list[dict[str, Any]]:
+    """The call's notes, oldest first: {"what", "at", ...fields}."""
+    rows = db.exec(
+        select(CallEvent)
+        .where(CallEvent.call_id == call_id, CallEvent.kind == "note")
+        .order_by(col(CallEvent.id))
+    ).all()
+    steps = []
+    for row in rows:
+        body = json.loads(row.payload or "{}")
+        body["at"] = datetime.fromisoformat(body["at"]) if body.get("at") else row.received_at
+        steps.append(body)
+    return steps
 
 
 def claim_call(db: Session, call_id: int, agent_id: int) -> bool:

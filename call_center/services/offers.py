@@ -73,6 +73,45 @@ def answered(db: Session, call_id: int, winner: int) -> list[int]:
     return others
 
 
+def answered_with_legs(db: Session, call_id: int, winner: int) -> dict[int, str | None]:
+    """Like `answered`; the other agents whose phones still rang, each with the leg that rang (if the
+    provider has one to stop)."""
+    query = select(CallOffer.agent_id, CallOffer.leg).where(
+        CallOffer.call_id == call_id, CallOffer.outcome == OfferOutcome.RINGING, CallOffer.agent_id != winner
+    )
+    rings = {agent_id: leg for agent_id, leg in db.exec(query)}
+    answered(db, call_id, winner)
+    return rings
+
+
+def set_leg(db: Session, call_id: int, agent_id: int, leg: str) -> None:
+    """The provider's leg ringing this agent's phone for the call (Twilio: the participant's CallSid)."""
+    db.execute(
+        update(CallOffer)
+        .where(
+            col(CallOffer.call_id) == call_id,
+            col(CallOffer.agent_id) == agent_id,
+            col(CallOffer.outcome) == OfferOutcome.RINGING,
+        )
+        .values(leg=leg)
+    )
+    db.flush()
+
+
+def leg_of(db: Session, call_id: int, agent_id: int) -> str | None:
+    query = (
+        select(CallOffer.leg)
+        .where(CallOffer.call_id == call_id, CallOffer.agent_id == agent_id)
+        .order_by(col(CallOffer.id).desc())
+    )
+    return db.exec(query).first()
+
+
+def agent_for_leg(db: Session, call_id: int, leg: str) -> int | None:
+    query = select(CallOffer.agent_id).where(CallOffer.call_id == call_id, CallOffer.leg == leg)
+    return db.exec(query).first()
+
+
 def call_ended(db: Session, call_id: int) -> list[int]:
     """The call ended while still ringing somewhere: those offers were missed. The agents (to tell)."""
     ringing = ringing_agents(db, call_id)

@@ -1,4 +1,5 @@
-"""Which agents can take a call now: active, "available", a softphone connected, not already on a call."""
+"""Which agents can take a call now: active, "available", a softphone connected (its event stream open and
+fresh: GET /api/devices/events, on both providers), not on a call, not in one, not rung for a transfer."""
 
 from __future__ import annotations
 
@@ -7,7 +8,16 @@ from datetime import timedelta
 
 from sqlmodel import Session, col, delete, select
 
-from call_center.models import Agent, Availability, Call, CallStatus, DevicePresence
+from call_center.models import (
+    Agent,
+    Availability,
+    Call,
+    CallParty,
+    CallStatus,
+    CallTransfer,
+    DevicePresence,
+    TransferState,
+)
 from call_center.models.base import utcnow
 
 # A connection refreshes its row every HEARTBEAT seconds; rows older than the window are dead connections.
@@ -50,6 +60,13 @@ def available_agents(db: Session) -> list[Agent]:
     on_call = select(Call.agent_id).where(
         col(Call.status).in_(ACTIVE_STATUSES), col(Call.agent_id).is_not(None)
     )
+    # in someone else's call (a transfer they took, a consultation) or being rung for a transfer
+    in_a_call = select(CallParty.agent_id).where(
+        col(CallParty.left_at).is_(None), col(CallParty.agent_id).is_not(None)
+    )
+    rung = select(CallTransfer.to_agent_id).where(
+        CallTransfer.state == TransferState.RINGING, col(CallTransfer.to_agent_id).is_not(None)
+    )
     query = (
         select(Agent)
         .where(
@@ -57,6 +74,8 @@ def available_agents(db: Session) -> list[Agent]:
             Agent.availability == Availability.AVAILABLE,
             col(Agent.id).in_(online),
             col(Agent.id).not_in(on_call),
+            col(Agent.id).not_in(in_a_call),
+            col(Agent.id).not_in(rung),
         )
         .order_by(col(Agent.last_seen_at))
     )

@@ -18,9 +18,11 @@ from call_center.core.config import get_settings
 from call_center.core.db import session_scope
 from call_center.core.i18n import key_or_text
 from call_center.models import Call, Contact, Direction
-from call_center.services import agents, call_control, contacts, numbers
+from call_center.services import agents, call_control, contacts, numbers, transfers
 from call_center.services.errors import DomainError
 from call_center.state.session import SessionState
+from call_center.telephony import get_provider
+from call_center.telephony.base import Capability
 
 KEYS = "123456789*0#"
 DEVICE_ERRORS = {
@@ -31,7 +33,6 @@ DEVICE_ERRORS = {
     "signaling-lost",
     "session-expired",
     "busy",
-    "hold-unsupported",
     "twilio-token-invalid",
     "twilio-token-expired",
     "twilio-connection-error",
@@ -82,6 +83,16 @@ class SoftphoneState(SessionState):
     incoming_sid: str = ""
     incoming_from: str = ""
     incoming_name: str = ""
+    incoming_transfer_from: str = ""  # the agent transferring this call to me ("" for a new call)
+    call_notice: str = ""  # an i18n key: why the call left this phone (answered by another agent...)
+
+    # a transfer of the call in progress, as the server tells it (services.transfers)
+    transfer_id: int = 0
+    transfer_state: str = ""  # "", ringing, consulting, conference
+    transfer_mode: str = ""
+    transfer_target: str = ""
+    transfer_role: str = ""  # "from" (I transfer the call) or "to" (it is being transferred to me)
+    transfer_notice: str = ""  # an i18n key: how the latest transfer ended, when it did not complete
 
     inputs: list[dict[str, str]] = []
     outputs: list[dict[str, str]] = []
@@ -108,11 +119,15 @@ class SoftphoneState(SessionState):
 
     @rx.var
     def echo_number(self) -> str:
-        return get_settings().ECHO_NUMBER if get_settings().TELEPHONY_PROVIDER == "local" else ""
+        return get_settings().ECHO_NUMBER if get_provider().can(Capability.ECHO) else ""
 
     @rx.var
     def hold_supported(self) -> bool:
-        return get_settings().TELEPHONY_PROVIDER == "local"
+        return get_provider().can(Capability.HOLD)
+
+    @rx.var
+    def transfer_supported(self) -> bool:
+        return get_provider().can(Capability.TRANSFER)
 
     # Loading ------------------------------------------------------------------------------------------
     @rx.event
@@ -246,14 +261,29 @@ class SoftphoneState(SessionState):
 
     def _reset_call(self) -> None:
         self.call_sid = self.call_outcome = self.call_reason = self.call_reason_key = ""
-        self.digits_sent = self.digits_received = ""
+        self.digits_sent = self.digits_received = self.call_notice = ""
         self.muted = self.on_hold = self.keypad_open = False
         self.call_started_ms = 0
         self.device_error = self.device_error_detail = ""
+        self._reset_transfer()
+        self.transfer_notice = ""
+
+    def _reset_transfer(self) -> None:
+        self.transfer_id, self.transfer_state, self.transfer_mode = 0, "", ""
+        self.transfer_target = self.transfer_role = ""
 
     # In-call controls ----------------------------------------------------------------------------------
     @rx.event
     def hangup(self):
+        """Hang up. During a consultation the first agent hanging up completes the transfer (as a desk
+        phone does): the server takes their leg out and the phone hears the call end as transferred."""
+        if self.transfer_role == "from" and self.transfer_state in ("consulting", "conference"):
+            try:
+                with session_scope() as db:
+                    transfers.complete(db, self.call_sid, agents.get_agent(db, self.agent_id))
+                return None
+            except DomainError:
+                pass  # the transfer moved on meanwhile: an ordinary hang-up
         return _phone_call("hangup")
 
     @rx.event
@@ -262,7 +292,16 @@ class SoftphoneState(SessionState):
 
     @rx.event
     def toggle_hold(self):
-        return _phone_call("hold", not self.on_hold)
+        """Hold or resume the customer: the server asks the provider (both providers, one path)."""
+        want = not self.on_hold
+        try:
+            with session_scope() as db:
+                agent = agents.get_agent(db, self.agent_id)
+                transfers.set_hold(db, self.call_sid, agent, want)
+        except DomainError as exc:
+            self.device_error = exc.code
+            return
+        self.on_hold = want
 
     @rx.event
     def toggle_keypad(self):
@@ -275,12 +314,12 @@ class SoftphoneState(SessionState):
         self.call_direction = Direction.INBOUND
         self.call_sid = self.incoming_sid
         self.call_remote, self.call_remote_name = self.incoming_from, self.incoming_name
-        self.incoming_sid = ""
+        self.incoming_sid = self.incoming_transfer_from = ""
         return [_phone_call("accept"), rx.redirect("/call-center")]
 
     @rx.event
     def reject(self):
-        self.incoming_sid = ""
+        self.incoming_sid = self.incoming_transfer_from = ""
         return _phone_call("reject")
 
     @rx.event
@@ -310,8 +349,11 @@ class SoftphoneState(SessionState):
     def _on_registered(self, _event: dict[str, Any]) -> None:
         self.registered = True
         self.warning = ""
-        if self.device_error == "signaling-lost":
-            self.device_error = ""
+        if self.device_error in ("device.error.signaling-lost", "device.error.generic"):
+            self.device_error = self.device_error_detail = ""
+
+    def _on_unregistered(self, _event: dict[str, Any]) -> None:
+        self.registered = False
 
     def _on_connecting(self, _event: dict[str, Any]) -> None:
         self.call_state = "connecting"
@@ -332,6 +374,7 @@ class SoftphoneState(SessionState):
         self.call_outcome = str(event.get("status") or "completed")
         self.call_reason_key, self.call_reason = key_or_text(str(event.get("reason") or ""))
         self.muted = self.on_hold = False
+        self._reset_transfer()
         self._load_recent()
 
     def _on_incoming(self, event: dict[str, Any]) -> None:
@@ -339,10 +382,33 @@ class SoftphoneState(SessionState):
         number = str(event.get("from", ""))
         self.incoming_from = numbers.display(number, get_settings().DEFAULT_REGION)
         self.incoming_name = str(event.get("caller_name") or "") or self._contact_name(number)
+        self.incoming_transfer_from = str(event.get("transfer_from") or "")
+        self.call_notice = ""
 
     def _on_cancel(self, event: dict[str, Any]) -> None:
-        if event.get("call_sid") == self.incoming_sid:
-            self.incoming_sid = ""
+        """A ring stopped, or a call this phone was answering went to someone else."""
+        sid = event.get("call_sid")
+        notice = "call.notice.answered_elsewhere" if event.get("reason") == "answered-elsewhere" else ""
+        if sid == self.incoming_sid:
+            self.incoming_sid = self.incoming_transfer_from = ""
+            self.call_notice = notice
+        elif sid == self.call_sid and self.call_state in ("connecting", "ringing"):
+            self._reset_call()
+            self.call_state, self.call_notice = "idle", notice
+
+    def _on_transfer(self, event: dict[str, Any]) -> None:
+        mine = int(event.get("from_agent_id") or 0) == self.agent_id
+        state = str(event.get("state", ""))
+        if state in ("ringing", "consulting", "conference"):
+            self.transfer_id = int(event.get("transfer_id") or 0)
+            self.transfer_state, self.transfer_mode = state, str(event.get("mode", ""))
+            self.transfer_target = str(event.get("target", ""))
+            self.transfer_role = "from" if mine else "to"
+            self.transfer_notice = ""
+            return
+        self._reset_transfer()
+        if mine and state in ("failed", "canceled"):
+            self.transfer_notice = str(event.get("reason") or "transfer.reason.failed")
 
     def _on_warning(self, event: dict[str, Any]) -> None:
         code = str(event.get("code", ""))

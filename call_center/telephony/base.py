@@ -1,15 +1,16 @@
 """The interface the rest of the app uses for telephony, whichever provider carries the calls.
 
-Call lifecycle changes never bypass `services.calls.apply_event`: the local media server's callbacks and
-Twilio's status callbacks both end there. The browser engine (assets/voice_device.jsx) does what happens
-in the browser; the operations here are the server's part of each step:
+The decisions (who may dial what, who is rung, who gets a call, hold and transfers) are the call-control
+layer's (services.call_control, services.transfers); a provider implements primitives and says what it can
+do (`capabilities`; the UI asks these, never a provider's name):
 
-- browser engine config: `browser_config` (token, identity);
-- place a call / answer / decline: `place_call`, `answer`, `reject` (Twilio: the SDK talks to Twilio and
-  Twilio asks our TwiML routes, so these are the local provider's);
-- hang up, hold/resume, DTMF: `hangup`, `hold`, `send_digits`;
-- ring agents for an incoming call: `ring_agents` (local: offers pushed to the agents' phones; Twilio:
-  `<Client>` identities in the inbound TwiML);
+- the browser engine's configuration: `browser_config` (token, identity);
+- the local browser phones' signaling: `place_call`, `answer`, `reject`, `hangup`, `send_digits` (with
+  Twilio, the SDK talks to Twilio and Twilio asks our TwiML routes instead);
+- legs and parties: `ring_agents` / `stop_ringing`, `hold_customer`, `invite` / `cancel_invite`,
+  `remove_party`, `handoff`;
+- lifecycle changes never bypass `services.calls.apply_event` (statuses) and `services.parties.apply`
+  (parties): the media server's callbacks and Twilio's callbacks both end there;
 - recording hand-off: every provider ends in `services.recordings` (`start_recording` / `mark_ready` /
   `mark_failed`): the local media server reports a finished file in our store, Twilio's recordings are
   copied into it by durable jobs (`run_background`).
@@ -34,11 +35,20 @@ class ProviderError(Exception):
         super().__init__(detail)
 
 
+class Capability:
+    """What a provider can do on an answered call (the UI asks these, never a provider's name)."""
+
+    HOLD = "hold"
+    ECHO = "echo"  # a test line that plays back what it hears
+    TRANSFER = "transfer"
+    MONITOR = "monitor"
+
+
 class TelephonyProvider(ABC):
     """What a telephony provider offers the app."""
 
     name: str
-    supports_hold: bool = False
+    capabilities: frozenset[str] = frozenset()
 
     @abstractmethod
     def browser_config(self, agent: Agent) -> dict[str, Any]:
@@ -64,19 +74,46 @@ class TelephonyProvider(ABC):
     def hangup(self, db: Session, device: Any, call_sid: str) -> None:
         raise self._unsupported("hanging up")
 
-    def hold(self, db: Session, device: Any, call_sid: str, on: bool) -> None:
-        raise self._unsupported("hold")
-
     def send_digits(self, db: Session, device: Any, call_sid: str, digits: str) -> None:
         raise self._unsupported("sending keypad tones")
 
-    def ring_agents(self, db: Session, call: Call, agents: list[Agent]) -> None:
+    # Primitives the call-control layer (services.call_control, services.transfers) drives ------------------
+    def ring_agents(self, db: Session, call: Call, agents: list[Agent]) -> dict[int, str] | None:
+        """Ring these agents' phones for an incoming call; the leg ringing each (if the provider has
+        legs to stop: Twilio participants), by agent id."""
         raise self._unsupported("ringing agents")
+
+    def stop_ringing(self, db: Session, call: Call, agent_id: int, leg: str) -> None:  # noqa: B027
+        """Stop one agent's ringing leg (another agent answered, or they declined)."""
+
+    def signal_customer(self, db: Session, call: Call, message: dict[str, Any]) -> None:  # noqa: B027
+        """Tell the customer's side about the call, if the provider has a device there (local phones)."""
+
+    def hold_customer(self, db: Session, call: Call, on: bool) -> None:
+        """Put the customer on hold (they hear our hold tone and nobody hears them) or take them off."""
+        raise self._unsupported("hold")
+
+    def invite(
+        self, db: Session, call: Call, *, agent: Agent | None, number: str | None, ring_timeout: int, tag: str
+    ) -> str:
+        """Ring a transfer target (an agent's softphone, or a number) to join the answered call; its leg.
+        The provider reports the leg as party events (joined, or not reached)."""
+        raise self._unsupported("transfer")
+
+    def cancel_invite(self, db: Session, call: Call, leg: str) -> None:
+        raise self._unsupported("transfer")
+
+    def remove_party(self, db: Session, call: Call, leg: str) -> None:
+        """A party leaves the call (the customer and the others stay)."""
+        raise self._unsupported("transfer")
+
+    def handoff(self, db: Session, call: Call, leaving: str, staying: str) -> None:  # noqa: B027
+        """Before `leaving` is removed, `staying` becomes the one whose leaving ends the call (Twilio's
+        endConferenceOnExit); providers whose calls end when the customer is alone need nothing."""
 
     def health(self) -> dict[str, Any]:
         """Provider facts for /api/health (never secrets)."""
         return {"provider": self.name}
 
-    def describe_call(self, call: Call) -> dict[str, Any]:
-        """Provider-specific extras for a call (e.g. whether it can be put on hold)."""
-        return {"hold": self.supports_hold}
+    def can(self, capability: str) -> bool:
+        return capability in self.capabilities

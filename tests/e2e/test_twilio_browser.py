@@ -50,7 +50,7 @@ def test_the_browser_registers_with_our_token_and_explains_twilio_errors(twilio_
     assert claims["grants"]["identity"] == "agent_1"
     assert claims["grants"]["voice"]["outgoing"]["application_sid"] == TWILIO["TWILIO_TWIML_APP_SID"]
     # no simulated phones with Twilio, and no local signaling
-    assert httpx.get(f"{twilio_app.url}/api/local/events").status_code in (401, 404)
+    assert httpx.get(f"{twilio_app.url}/api/devices/events").status_code in (401, 404)
     expect(page.get_by_role("link", name="هاتف تجريبي")).to_have_count(0)
     page.goto(f"{twilio_app.url}/phone")
     expect(page.get_by_text("404")).to_be_visible()

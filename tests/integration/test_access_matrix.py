@@ -65,9 +65,8 @@ ROUTE_GUARDS: dict[tuple[str, str], str] = {
     ("POST", "/api/local/calls/{sid}/answer"): "session",
     ("POST", "/api/local/calls/{sid}/reject"): "session",
     ("POST", "/api/local/calls/{sid}/hangup"): "session",
-    ("POST", "/api/local/calls/{sid}/hold"): "session",
     ("POST", "/api/local/calls/{sid}/dtmf"): "session",
-    ("GET", "/api/local/events"): "session",
+    ("GET", "/api/devices/events"): "session",
     ("POST", "/api/local/webhook"): "media",
     ("POST", "/api/calls/twiml/outbound"): "twilio",
     ("POST", "/api/calls/twiml/inbound"): "twilio",
@@ -272,7 +271,7 @@ def _request(app: DisposableApp, method: str, path: str, **kwargs: Any) -> bool:
     headers = {"Origin": app.url, **kwargs.pop("headers", {})}
     body = {"json": {}} if method == "POST" else {}
     with httpx.Client(timeout=10, cookies=kwargs.pop("cookies", None)) as client:
-        if path == "/api/local/events":  # a stream: its status is all we need
+        if path == "/api/devices/events":  # a stream: its status is all we need
             with client.stream(method, _url(app, path), headers=headers, **kwargs) as response:
                 if response.status_code in (401, 403):
                     response.read()

@@ -45,7 +45,7 @@ class Leg:
 
 
 class EventStream:
-    """A device's /api/local/events stream, read in the background into `messages`."""
+    """A device's /api/devices/events stream, read in the background into `messages`."""
 
     def __init__(self, client: httpx.AsyncClient, query: str = "") -> None:
         self.client = client
@@ -70,7 +70,7 @@ class EventStream:
             await asyncio.gather(self._task, return_exceptions=True)
 
     async def _read(self) -> None:
-        async with self.client.stream("GET", f"/api/local/events{self.query}", timeout=None) as response:
+        async with self.client.stream("GET", f"/api/devices/events{self.query}", timeout=None) as response:
             if response.status_code != 200:
                 await response.aread()
                 self.messages.append({"type": "http-error", "status": response.status_code})

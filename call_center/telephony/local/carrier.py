@@ -1,8 +1,13 @@
 """The local media server's call control: a tiny "carrier" around the media engine.
 
-It owns what a phone network would: legs, ringing timers, answer/reject/hang-up, hold, the echo line and the
+It owns what a phone network would: legs, ringing timers, answer/reject/hang-up, the echo line and the
 recordings. The app decides *who* a call goes to and tells the carrier over the control protocol; the carrier
 reports every status change back as a signed callback, which the app applies like a Twilio webhook.
+
+An answered call is a small conference, like Twilio's: parties join and leave (a transfer target, a
+supervisor), each can be held (hears the hold tone, is heard by nobody), muted (a listener: heard by
+nobody) or coaching one party (a whisper: heard by that party alone). Everyone else hears everyone else;
+the engine forwards when a party hears one other, and mixes when it hears more.
 """
 
 from __future__ import annotations
@@ -33,6 +38,19 @@ class CarrierRefused(Exception):
 
 
 @dataclass
+class Party:
+    leg: str  # "agent", "customer", or a name the app chose (agent_7, ext_201000000002, sup_3)
+    held: bool = False
+    muted: bool = False
+    coaching: str | None = None  # the one leg that hears this party (whisper)
+
+    def heard_by(self, listener: str) -> bool:
+        if self.held or self.muted:
+            return False
+        return self.coaching is None or self.coaching == listener
+
+
+@dataclass
 class CarrierCall:
     sid: str
     mode: str  # "bridge" or "echo"
@@ -40,8 +58,14 @@ class CarrierCall:
     key: str  # where the recording goes in the store
     answered: bool = False
     ended: bool = False
-    on_hold: bool = False
     timers: list[asyncio.TimerHandle | asyncio.Task[None]] = field(default_factory=list)
+    parties: dict[str, Party] = field(default_factory=dict)  # who is in the answered call
+    invites: dict[str, asyncio.TimerHandle] = field(default_factory=dict)  # legs ringing to join
+
+    @property
+    def on_hold(self) -> bool:
+        party = self.parties.get("customer")
+        return bool(party and party.held)
 
 
 class Carrier:
@@ -61,6 +85,11 @@ class Carrier:
             "reject": self.reject,
             "hangup": self.hangup,
             "hold": self.hold,
+            "invite": self.invite,
+            "cancel_invite": self.cancel_invite,
+            "join": self.join,
+            "update": self.update,
+            "leave": self.leave,
             "stats": self.stats,
         }
 
@@ -128,6 +157,7 @@ class Carrier:
         self.engine.play(call.sid, "agent", None)
         self.engine.connect(call.sid, "echo")
         self.notifier.status(call.sid, "in-progress", leg="customer")
+        self.notifier.party(call.sid, "agent", "joined")
 
     async def inbound(self, sid: str, sdp: str, ring_timeout: float = 30) -> dict[str, Any]:
         """A simulated phone calls the company: it hears ringback until an agent answers."""
@@ -153,10 +183,14 @@ class Carrier:
         answer = await self.engine.add_leg(sid, role, sdp)
         self._cancel_timers(call)
         call.answered = True
+        call.parties = {"agent": Party("agent"), "customer": Party("customer")}
         self.engine.play(sid, "agent", None)
         self.engine.play(sid, "customer", None)
         self.engine.connect(sid, "bridge")
+        self._apply_routes(call)
         self.notifier.status(sid, "in-progress", leg="customer")
+        self.notifier.party(sid, "agent", "joined")
+        self.notifier.party(sid, "customer", "joined")
         return {"sdp": answer}
 
     async def reject(self, sid: str, status: str = "busy") -> None:
@@ -177,35 +211,164 @@ class Carrier:
             await self._end(call, "canceled", reason=f"reason.hangup_{by}", by=by)
 
     async def hold(self, sid: str, on: bool) -> None:
+        """Hold / resume the customer."""
         call = self._get(sid)
-        if not call.answered:
+        if call.mode == "echo":
+            raise CarrierRefused("call.error.unsupported", "the echo line cannot be held")
+        await self.update(sid, "customer", held=on)
+
+    # The conference: parties joining, flags, leaving ---------------------------------------------------
+    def _answered(self, sid: str) -> CarrierCall:
+        call = self._get(sid)
+        if not call.answered or call.mode != "bridge":
             raise CarrierRefused("call.error.not_answered", f"call {sid} is not answered yet")
-        call.on_hold = on
-        self.engine.set_hold(sid, on)
+        return call
+
+    def _apply_routes(self, call: CarrierCall) -> None:
+        """Everyone hears everyone who is heard by them (see Party.heard_by); held parties hear the hold
+        tone. Parties nobody on the customer's side hears are left out of the recording."""
+        routes: dict[str, Any] = {}
+        for leg, party in call.parties.items():
+            if party.held:
+                routes[leg] = "hold"
+                continue
+            heard = tuple(
+                other.leg for other in call.parties.values() if other.leg != leg and other.heard_by(leg)
+            )
+            routes[leg] = heard or "silence"
+        unrecorded = frozenset(leg for leg, party in call.parties.items() if party.muted or party.coaching)
+        self.engine.set_routes(call.sid, routes, unrecorded=unrecorded)
+
+    async def invite(self, sid: str, leg: str, ring_timeout: float = 30) -> None:
+        """A party is being rung to join (a transfer target): if it has not joined within `ring_timeout`
+        the app hears `party no-answer`."""
+        call = self._answered(sid)
+        if leg in call.parties or leg in call.invites:
+            raise CarrierRefused("error.generic", f"{leg} is already in call {sid}")
+        loop = asyncio.get_running_loop()
+        call.invites[leg] = loop.call_later(ring_timeout, self._invite_timeout, sid, leg)
+
+    def _invite_timeout(self, sid: str, leg: str) -> None:
+        call = self.calls.get(sid)
+        if call is not None and call.invites.pop(leg, None) is not None and not call.ended:
+            self.notifier.party(sid, leg, "no-answer")
+
+    async def cancel_invite(self, sid: str, leg: str, status: str = "canceled") -> None:
+        call = self.calls.get(sid)
+        timer = call.invites.pop(leg, None) if call else None
+        if timer is not None:
+            timer.cancel()
+            self.notifier.party(sid, leg, status)
+
+    async def join(
+        self,
+        sid: str,
+        leg: str,
+        sdp: str,
+        held: bool = False,
+        muted: bool = False,
+        coaching: str | None = None,
+        invited: bool = True,
+    ) -> dict[str, Any]:
+        """A party's browser joins the answered call: an invited transfer target (while its invite rings),
+        or a supervisor (`invited=False`)."""
+        call = self._answered(sid)
+        if leg in call.parties:
+            raise CarrierRefused("error.generic", f"{leg} is already in call {sid}")
+        timer = call.invites.pop(leg, None)
+        if timer is not None:
+            timer.cancel()
+        elif invited:
+            raise CarrierRefused("transfer.error.expired", f"{leg} is not invited to call {sid} (any more)")
+        try:
+            answer = await self.engine.add_leg(sid, leg, sdp)
+        except Exception:
+            if invited:
+                self.notifier.party(sid, leg, "failed")  # the transfer learns its target never joined
+            raise
+        if call.ended:
+            raise CarrierRefused("call.error.gone", f"call {sid} ended")
+        call.parties[leg] = Party(leg, held=held, muted=muted, coaching=coaching)
+        self._apply_routes(call)
+        self.notifier.party(sid, leg, "joined")
+        return {"sdp": answer}
+
+    async def update(
+        self,
+        sid: str,
+        leg: str,
+        held: bool | None = None,
+        muted: bool | None = None,
+        coaching: str | None = "",
+    ) -> None:
+        """Change a party's flags (coaching: "" leaves it as it is, None ends a whisper)."""
+        call = self._answered(sid)
+        party = call.parties.get(leg)
+        if party is None:
+            raise CarrierRefused("error.generic", f"{leg} is not in call {sid}")
+        if held is not None:
+            party.held = held
+        if muted is not None:
+            party.muted = muted
+        if coaching != "":
+            party.coaching = coaching
+        self._apply_routes(call)
+
+    async def leave(self, sid: str, leg: str) -> None:
+        """A party leaves (the first agent once the transfer target has the customer). The call goes on
+        while the customer has someone; the customer leaving, or being left alone, ends it."""
+        call = self.calls.get(sid)
+        if call is None or call.ended or leg not in call.parties:
+            return
+        await self._party_left(call, leg, reason=f"reason.left_{leg}")
+
+    async def _party_left(self, call: CarrierCall, leg: str, *, reason: str) -> None:
+        alone = [p for p in call.parties if p not in (leg, "customer")]
+        if leg == "customer" or not alone:
+            by = "customer" if leg == "customer" else "agent"
+            await self._end(call, "completed", reason=f"reason.hangup_{by}", by=by)
+            return
+        del call.parties[leg]
+        await self.engine.end_leg(call.sid, leg)
+        self._apply_routes(call)
+        self.notifier.party(call.sid, leg, "left")
 
     async def stats(self) -> dict[str, Any]:
         return {
             "pid": os.getpid(),
             "calls": len(self.calls),
+            "parties": {
+                sid: {leg: vars(party) for leg, party in call.parties.items()}
+                for sid, call in self.calls.items()
+            },
             "engine": self.engine.stats(),
             "callbacks_sent": self.notifier.sent,
         }
 
     # Events from the media engine ----------------------------------------------------------------------
     async def on_leg_ended(self, sid: str, role: str, reason: str) -> None:
-        """A browser vanished (watchdog or connection state): the whole call ends."""
+        """A browser vanished (watchdog or connection state): the call ends, unless it was one of several
+        parties on the company's side (a transfer target, a supervisor): then only that party leaves."""
         call = self.calls.get(sid)
         if call is None or call.ended:
             return
         logger.info("call %s: %s leg ended by itself (%s)", sid, role, reason)
+        others = [p for p in call.parties if p not in (role, "customer")]
+        if call.answered and role != "customer" and role in call.parties and others:
+            del call.parties[role]
+            self._apply_routes(call)
+            self.notifier.party(sid, role, "lost")
+            return
+        lost = "customer" if role == "customer" else "agent"
         status = "completed" if call.answered else "canceled"
-        await self._end(call, status, reason=f"reason.lost_{role}", by="system")
+        await self._end(call, status, reason=f"reason.lost_{lost}", by="system")
 
     # Ending -------------------------------------------------------------------------------------------
     def _cancel_timers(self, call: CarrierCall) -> None:
-        for timer in call.timers:
+        for timer in [*call.timers, *call.invites.values()]:
             timer.cancel()
         call.timers.clear()
+        call.invites.clear()
 
     async def _end(self, call: CarrierCall, status: str, *, reason: str, by: str) -> None:
         call.ended = True

@@ -1,12 +1,15 @@
-"""The app's side of the local provider: routing calls to phones and agents, driving the media server,
-and applying its callbacks through the one call state machine.
+"""The app's side of the local provider: the browser phones' signaling, the media server's primitives, and
+its callbacks mapped onto the call-control layer (services.call_control, services.transfers).
 
 Who may act on a call is decided here, never by what the browser claims:
 - an agent's device is the session's agent;
 - a simulated phone's number comes from a device token the server signed for that agent's session
   (`issue_phone_token`), never from a query parameter;
-- an agent may answer or decline only a call offered to them, and hang up, hold or send keypad tones only
-  on a call that is theirs; the first agent to answer gets the call, the others are told "taken".
+- an agent may answer or decline only a call offered to them (or a transfer of it), and hang up or send
+  keypad tones only on a call they are in.
+
+Legs of a call on the media server: "agent" (the agent who had it first), "customer", and the transfer
+targets the app names: `agent_<id>_<tag>` (an agent's softphone) or `ext_<digits>_<tag>` (a number).
 """
 
 from __future__ import annotations
@@ -24,11 +27,22 @@ from sqlmodel import Session, col, select
 from call_center.core import security
 from call_center.core.config import get_settings
 from call_center.core.i18n import t
-from call_center.models import Agent, Call, CallStatus, Direction, OfferOutcome, Recording, RecordingStatus
-from call_center.services import call_control, calls, offers, presence, recordings
+from call_center.models import (
+    Agent,
+    Call,
+    CallParty,
+    CallStatus,
+    Direction,
+    PartyKind,
+    Recording,
+    RecordingStatus,
+)
+from call_center.services import call_control, calls, offers, parties, presence, recordings, transfers
 from call_center.services.calls import ProviderEvent
+from call_center.services.devices import device_topic
 from call_center.services.errors import Conflict, DomainError, Forbidden, InvalidInput, NotFound
 from call_center.services.events import queue_event
+from call_center.services.parties import PartyEvent
 from call_center.telephony.local.protocol import CarrierClient, CarrierError
 
 logger = logging.getLogger(__name__)
@@ -36,6 +50,7 @@ logger = logging.getLogger(__name__)
 PROVIDER = "local"
 PHONE_TOKEN_PURPOSE = "phone-device"
 _DIGITS = re.compile(r"^[0-9*#]{1,32}$")
+TARGET_LEG = re.compile(r"^(agent|ext)_(\d+)_[0-9a-f]+$")
 
 
 class CallFailed(DomainError):
@@ -63,10 +78,6 @@ class Device:
 
 def phone_identity(number: str) -> str:
     return "phone_" + number.lstrip("+")
-
-
-def device_topic(identity: str) -> str:
-    return f"device.{identity}"
 
 
 def new_sid() -> str:
@@ -105,15 +116,18 @@ def client() -> CarrierClient:
     return CarrierClient(settings.media_control_port, settings.secret_key())
 
 
-def _media_refused(exc: CarrierError) -> Conflict:
-    # The media server's own words stay in our log; the browser gets the reason's key and its text.
-    logger.info("media server refused: %s (%s)", exc.code, exc.message)
-    return Conflict(exc.code, t(exc.code, "en"))
+def _media(op: str, **args: Any) -> Any:
+    """A media server operation; its refusal becomes a Conflict with the reason's key (its own words stay
+    in our log)."""
+    try:
+        return client().request(op, **args)
+    except CarrierError as exc:
+        logger.info("media server refused %s: %s (%s)", op, exc.code, exc.message)
+        raise Conflict(exc.code, t(exc.code, "en")) from None
 
 
 def _fail(db: Session, sid: str, status: str, code: str, reason: str) -> CallFailed:
-    # The i18n key is what the call keeps as its reason: the history shows it in the viewer's language.
-    calls.apply_event(db, ProviderEvent(PROVIDER, sid, status, leg=None, reason=code, dedupe=f"{sid}:{code}"))
+    call_control.fail(db, PROVIDER, sid, status, code)
     logger.info("call %s failed: %s", sid, reason)
     return CallFailed(code, t(code, "en"), sid)
 
@@ -124,23 +138,11 @@ def _fail(db: Session, sid: str, status: str, code: str, reason: str) -> CallFai
 def place_call(db: Session, agent: Agent, to: str, sdp: str) -> dict[str, Any]:
     """An agent calls a number: the echo line, or a simulated phone if one is registered with that number."""
     settings = get_settings()
-    try:
-        dest = call_control.check_outbound(db, agent, to, settings)
-    except DomainError as exc:
-        call_control.record_refused(db, provider=PROVIDER, agent=agent, raw=to, error=exc, settings=settings)
-        raise
     sid = new_sid()
-    call = calls.create_call(
-        db,
-        provider=PROVIDER,
-        call_sid=sid,
-        direction=Direction.OUTBOUND,
+    call, dest = call_control.open_outbound(
+        db, provider=PROVIDER, agent=agent, raw=to, settings=settings, call_sid=sid,
         from_number=settings.COMPANY_NUMBER,
-        to_number=dest.e164,
-        customer_number=dest.e164,
-        agent_id=agent.id,
-    )
-    db.commit()
+    )  # fmt: skip
     if not dest.is_echo and not presence.is_online(db, phone_identity(dest.e164)):
         raise _fail(db, sid, CallStatus.FAILED, "call.error.unreachable", "the number is not reachable")
     mode = "echo" if dest.is_echo else "bridge"
@@ -159,7 +161,6 @@ def place_call(db: Session, agent: Agent, to: str, sdp: str) -> dict[str, Any]:
         }
         queue_event(db, device_topic(phone_identity(dest.e164)), offer)
         db.commit()
-    logger.info("call %s: agent %s dialled %s (%s)", sid, agent.id, dest.e164, mode)
     return {
         "call_sid": sid,
         "call_id": call.id,
@@ -174,44 +175,33 @@ def phone_calls_company(db: Session, device: Device, sdp: str) -> dict[str, Any]
     settings = get_settings()
     assert device.number is not None
     sid = new_sid()
-    call = calls.create_call(
+    call = call_control.open_inbound(
         db,
         provider=PROVIDER,
         call_sid=sid,
-        direction=Direction.INBOUND,
-        from_number=device.number,
-        to_number=settings.COMPANY_NUMBER,
-        customer_number=device.number,
+        caller=device.number,
+        to=settings.COMPANY_NUMBER,
+        settings=settings,
     )
-    db.commit()
-    agents = presence.available_agents(db)
+    agents = call_control.route_inbound(db, call)
     if not agents:
-        raise _fail(db, sid, CallStatus.NO_ANSWER, "call.error.no_agents", "no agent is available")
+        raise CallFailed(call_control.NO_AGENTS, t(call_control.NO_AGENTS, "en"), sid)
     try:
         reply = client().request("inbound", sid=sid, sdp=sdp, ring_timeout=settings.RING_TIMEOUT_SECONDS)
     except CarrierError as exc:
         raise _fail(db, sid, CallStatus.FAILED, exc.code, exc.message) from None
-    offer_to_agents(db, call, agents)
-    db.commit()
-    logger.info("call %s: %s calls the company; ringing %d agent(s)", sid, device.number, len(agents))
+    call_control.ring(db, call, agents)
     return {"call_sid": sid, "call_id": call.id, "sdp": reply["sdp"]}
 
 
-def offer_to_agents(db: Session, call: Call, agents: list[Agent]) -> None:
-    """Ring these agents' phones (all at once; the first to answer gets the call). Sent on commit."""
-    contact = calls.contact_for(db, call.customer_number)
-    offers.open_offers(db, call.id or 0, [a.id or 0 for a in agents])
-    offer = {
-        "type": "incoming",
-        "call_sid": call.provider_call_sid,
-        "from": call.customer_number,
-        "caller_name": contact.name if contact else None,
-    }
+def ring_agents(db: Session, call: Call, agents: list[Agent]) -> None:
+    """The agents' softphones ring (an offer on their event stream; sent when `db` commits)."""
+    offer = call_control.offer_message(db, call)
     for agent in agents:
         queue_event(db, device_topic(agent.identity), offer)
 
 
-# Acting on a call ----------------------------------------------------------------------------------------
+# Which leg a device is -----------------------------------------------------------------------------------
 
 
 def _call(db: Session, sid: str) -> Call:
@@ -221,69 +211,112 @@ def _call(db: Session, sid: str) -> Call:
     return call
 
 
-def _role(call: Call, device: Device) -> str:
-    """Which side of `call` the device is ("customer", or "agent" for the agent it belongs to)."""
+def _leg(db: Session, call: Call, device: Device) -> str:
+    """The device's leg in `call` ("agent", "customer" or a transfer target's), or Forbidden."""
     if device.is_phone:
         if call.customer_number == device.number:
             return "customer"
-    elif call.agent_id == device.agent.id:
-        return "agent"
+        party = db.exec(
+            select(CallParty.leg).where(
+                CallParty.call_id == call.id,
+                CallParty.number == device.number,
+                col(CallParty.left_at).is_(None),
+            )
+        ).first()
+        if party:
+            return party
+    else:
+        leg = parties.agent_leg(db, call, device.agent.id or 0)
+        if leg:
+            return leg
+        if call.agent_id == device.agent.id:
+            return "agent"
     raise Forbidden("error.forbidden", "this device is not part of that call")
 
 
-def _offered(db: Session, call: Call, device: Device) -> None:
-    """An agent acting on an unanswered call must have been offered it (it rings on their phone)."""
-    outcome = offers.latest_outcome(db, call.id or 0, device.agent.id or 0)
-    if outcome == OfferOutcome.TAKEN or (call.agent_id is not None and call.agent_id != device.agent.id):
-        raise Conflict("call.error.taken", "another agent answered first")
-    if call.direction != Direction.INBOUND or outcome != OfferOutcome.RINGING:
-        raise Forbidden("call.error.not_offered", "that call was not offered to you")
+def _party_of(call: Call, leg: str) -> tuple[str, int | None, str | None]:
+    """(kind, agent id, number) of a leg name."""
+    if leg == "customer":
+        return PartyKind.CUSTOMER, None, call.customer_number
+    if leg == "agent":
+        return PartyKind.AGENT, call.agent_id, None
+    match = TARGET_LEG.match(leg)
+    if match and match.group(1) == "agent":
+        return PartyKind.TARGET, int(match.group(2)), None
+    if match:
+        return PartyKind.TARGET, None, "+" + match.group(2)
+    return PartyKind.SUPERVISOR, None, None
+
+
+# Acting on a call ----------------------------------------------------------------------------------------
 
 
 def answer(db: Session, device: Device, sid: str, sdp: str) -> dict[str, Any]:
-    """The called side picks up: a phone answering an agent, or the first agent to accept an inbound call."""
+    """The called side picks up: a phone answering an agent, the first agent to accept an inbound call, or
+    the target of a transfer joining the call."""
     call = _call(db, sid)
     if call.status in CallStatus.TERMINAL:
         raise Conflict("call.error.gone", "the call has ended")
-    if device.is_phone:
-        role = _role(call, device)
-    else:
-        _offered(db, call, device)
-        if not calls.claim_call(db, call.id or 0, device.agent.id or 0):
-            raise Conflict("call.error.taken", "another agent answered first")
-        others = offers.answered(db, call.id or 0, device.agent.id or 0)
-        _tell_agents(db, others, {"type": "cancel", "call_sid": sid, "reason": "answered-elsewhere"})
+    invited = (
+        transfers.pending_for_number(db, call, device.number or "")
+        if device.is_phone
+        else transfers.pending_for_agent(db, call, device.agent.id or 0)
+    )
+    if invited is not None and (not device.is_phone or call.customer_number != device.number):
+        reply = _media("join", sid=sid, leg=invited.target_leg, sdp=sdp)
+        queue_event(
+            db, device_topic(device.identity), {"type": "status", "call_sid": sid, "status": "in-progress"}
+        )
         db.commit()
+        return {"call_sid": sid, "sdp": reply["sdp"]}
+    if device.is_phone:
+        role = _leg(db, call, device)
+    else:
+        call_control.check_offered(db, call, device.agent.id or 0)
+        call_control.claim(db, call, device.agent.id or 0)
         role = "agent"
-    try:
-        reply = client().request("answer", sid=sid, role=role, sdp=sdp)
-    except CarrierError as exc:
-        raise _media_refused(exc) from None
+    reply = _media("answer", sid=sid, role=role, sdp=sdp)
     return {"call_sid": sid, "sdp": reply["sdp"]}
 
 
 def reject(db: Session, device: Device, sid: str) -> None:
-    """A phone declines a call (busy). An agent declining an offer only stops their own ringing."""
+    """A phone declines a call (busy). An agent declining an offer only stops their own ringing; declining a
+    transfer tells the transferring agent."""
     call = _call(db, sid)
-    if device.is_phone:
-        _role(call, device)
-        try:
-            client().request("reject", sid=sid, status="busy")
-        except CarrierError as exc:
-            raise _media_refused(exc) from None
+    invited = (
+        transfers.pending_for_number(db, call, device.number or "")
+        if device.is_phone
+        else transfers.pending_for_agent(db, call, device.agent.id or 0)
+    )
+    if invited is not None and (not device.is_phone or call.customer_number != device.number):
+        _media("cancel_invite", sid=sid, leg=invited.target_leg, status="declined")
         return
-    _offered(db, call, device)
-    offers.end_offer(db, call.id or 0, device.agent.id or 0, OfferOutcome.DECLINED)
-    db.commit()
+    if device.is_phone:
+        _leg(db, call, device)
+        _media("reject", sid=sid, status="busy")
+        return
+    call_control.decline(db, call, device.agent.id or 0)
 
 
 def hangup(db: Session, device: Device, sid: str) -> None:
+    """A device hangs up. With other agents in the call (a transfer), only its own leg leaves: the first
+    agent hanging up a consultation completes the transfer."""
     call = _call(db, sid)
-    role = _role(call, device)
+    leg = _leg(db, call, device)
     if call.status in CallStatus.TERMINAL:
         return
+    if (
+        leg != "customer"
+        and not device.is_phone
+        and transfers.hang_up_during_transfer(db, call, device.agent)
+    ):
+        return
+    others = [p for p in parties.in_call(db, call) if p.leg not in (leg, "customer")]
+    if leg != "customer" and others and call.status == CallStatus.IN_PROGRESS:
+        _media("leave", sid=sid, leg=leg)
+        return
     try:
-        client().request("hangup", sid=sid, by=role)
+        client().request("hangup", sid=sid, by="customer" if leg == "customer" else "agent")
     except CarrierError as exc:
         # The media server lost the call (e.g. it restarted): end it here so nothing stays "in progress".
         logger.warning(
@@ -294,51 +327,69 @@ def hangup(db: Session, device: Device, sid: str) -> None:
         )
 
 
-def hold(db: Session, device: Device, sid: str, on: bool) -> None:
-    call = _call(db, sid)
-    if _role(call, device) != "agent":
-        raise Forbidden("error.forbidden", "only the agent can hold a call")
-    try:
-        client().request("hold", sid=sid, on=on)
-    except CarrierError as exc:
-        raise _media_refused(exc) from None
-    signal(db, call, {"type": "hold", "on": on})
-    db.commit()
-
-
 def send_digits(db: Session, device: Device, sid: str, digits: str) -> None:
     """DTMF from one side reaches the other side's phone."""
     if not _DIGITS.match(digits or ""):
         raise InvalidInput("call.error.digits", "DTMF digits are 0-9, * and #")
     call = _call(db, sid)
-    role = _role(call, device)
-    target = phone_identity(call.customer_number) if role == "agent" else _agent_identity(db, call)
-    if target:
-        queue_event(
-            db, device_topic(target), {"type": "dtmf", "call_sid": sid, "digits": digits, "from": role}
-        )
-        db.commit()
-
-
-def _agent_identity(db: Session, call: Call) -> str | None:
-    agent = db.get(Agent, call.agent_id) if call.agent_id else None
-    return agent.identity if agent else None
-
-
-def _tell_agents(db: Session, agent_ids: list[int], message: dict[str, Any]) -> None:
-    for agent_id in agent_ids:
-        queue_event(db, device_topic(f"agent_{agent_id}"), message)
-
-
-def signal(db: Session, call: Call, message: dict[str, Any]) -> None:
-    """Tell both ends of `call` (and, while it rings unanswered, every agent it rings for) about it."""
-    body = {"call_sid": call.provider_call_sid, **message}
-    if identity := _agent_identity(db, call):
-        queue_event(db, device_topic(identity), body)
-    if call.direction == Direction.INBOUND and call.agent_id is None:
-        _tell_agents(db, offers.ringing_agents(db, call.id or 0), body)
-    if call.customer_number.startswith("+"):
+    leg = _leg(db, call, device)
+    body = {
+        "type": "dtmf",
+        "call_sid": sid,
+        "digits": digits,
+        "from": "customer" if leg == "customer" else "agent",
+    }
+    if leg == "customer":
+        call_control.signal(db, call, body)
+    else:
         queue_event(db, device_topic(phone_identity(call.customer_number)), body)
+    db.commit()
+
+
+def signal_customer(db: Session, call: Call, message: dict[str, Any]) -> None:
+    if call.customer_number.startswith("+"):
+        queue_event(db, device_topic(phone_identity(call.customer_number)), message)
+
+
+# Primitives for hold and transfers (services.transfers drives them) --------------------------------------
+
+
+def hold_customer(db: Session, call: Call, on: bool) -> None:
+    _media("update", sid=call.provider_call_sid, leg="customer", held=on)
+
+
+def invite(
+    db: Session, call: Call, *, agent: Agent | None, number: str | None, ring_timeout: int, tag: str
+) -> str:
+    """Ring a transfer target: an agent's softphone, or a simulated phone with that number."""
+    if agent is not None:
+        leg, identity = f"agent_{agent.id}_{tag}", agent.identity
+        offer = call_control.offer_message(db, call, leg=leg)
+    else:
+        assert number is not None
+        leg, identity = f"ext_{number.lstrip('+')}_{tag}", phone_identity(number)
+        if not presence.is_online(db, identity):
+            raise Conflict("call.error.unreachable", "the number is not reachable")
+        company = get_settings().COMPANY_NUMBER
+        offer = {"type": "incoming", "call_sid": call.provider_call_sid, "from": company, "leg": leg}
+    _media("invite", sid=call.provider_call_sid, leg=leg, ring_timeout=ring_timeout)
+    queue_event(db, device_topic(identity), offer)
+    return leg
+
+
+def cancel_invite(db: Session, call: Call, leg: str) -> None:
+    _media("cancel_invite", sid=call.provider_call_sid, leg=leg)
+    kind, agent_id, number = _party_of(call, leg)
+    identity = f"agent_{agent_id}" if agent_id else phone_identity(number or "")
+    queue_event(
+        db,
+        device_topic(identity),
+        {"type": "cancel", "call_sid": call.provider_call_sid, "reason": "canceled"},
+    )
+
+
+def remove_party(db: Session, call: Call, leg: str) -> None:
+    _media("leave", sid=call.provider_call_sid, leg=leg)
 
 
 def current_state(db: Session, device: Device) -> list[dict[str, Any]]:
@@ -374,24 +425,29 @@ def current_state(db: Session, device: Device) -> list[dict[str, Any]]:
 
 
 def handle_callback(db: Session, body: dict[str, Any]) -> None:
-    """Apply one signed callback: a status change or a finished recording."""
+    """Apply one signed callback: a status change, a party's leg, or a finished recording."""
     kind, sid = body.get("type"), str(body.get("sid", ""))
     if kind == "status":
         _apply_status(db, sid, body)
+    elif kind == "party":
+        _apply_party(db, sid, body)
     elif kind == "recording":
         _apply_recording(db, sid, body)
     else:
         raise InvalidInput("error.generic", f"unknown callback type {kind!r}")
 
 
+def _at(body: dict[str, Any]) -> datetime | None:
+    return datetime.fromisoformat(body["at"]) if body.get("at") else None
+
+
 def _apply_status(db: Session, sid: str, body: dict[str, Any]) -> None:
-    at = datetime.fromisoformat(body["at"]) if body.get("at") else None
     event = ProviderEvent(
         PROVIDER,
         sid,
         str(body.get("status")),
         leg=body.get("leg"),
-        at=at,
+        at=_at(body),
         reason=body.get("reason"),
         hangup_by=body.get("hangup_by"),
         raw=body,
@@ -403,14 +459,22 @@ def _apply_status(db: Session, sid: str, body: dict[str, Any]) -> None:
         return
     if event.status == CallStatus.IN_PROGRESS and not recordings.recordings_for_call(db, call.id or 0):
         recordings.start_recording(db, call)
-    signal(
-        db,
-        call,
-        {"type": "status", "status": call.status, "reason": call.hangup_reason, "by": call.hangup_by},
-    )
-    if call.status in CallStatus.TERMINAL:
-        offers.call_ended(db, call.id or 0)  # still ringing somewhere: those rings were missed
-    db.commit()
+    call_control.after_status(db, call)
+
+
+def _apply_party(db: Session, sid: str, body: dict[str, Any]) -> None:
+    leg, status = str(body.get("leg", "")), str(body.get("status", ""))
+    found = calls.find_call(db, PROVIDER, sid)
+    if found is None:
+        raise NotFound("error.not_found", f"no call {sid}")
+    kind, agent_id, number = _party_of(found, leg)
+    event = PartyEvent(
+        PROVIDER, sid, leg, status, kind=kind, agent_id=agent_id, number=number, at=_at(body), raw=body,
+        dedupe=str(body.get("event_id") or ""),
+    )  # fmt: skip
+    call, new = parties.apply(db, event)
+    if call is not None and new:
+        call_control.after_party(db, call, leg, status)
 
 
 def _apply_recording(db: Session, sid: str, body: dict[str, Any]) -> None:

@@ -87,6 +87,7 @@ class _Call:
     unwrappers: dict[str, RtpUnwrapper] = field(default_factory=dict)
     mode: Literal["bridge", "echo"] | None = None
     routes: dict[str, Route] = field(default_factory=dict)  # set by the carrier; defaults otherwise
+    unrecorded: frozenset[str] = frozenset()  # legs nobody on the customer's side hears (a listener)
     mixer: Mixer | None = None
     held: bool = False
     ended: bool = False
@@ -313,10 +314,14 @@ class MediaEngine:
             raise KeyError(f"no call {call_id!r} in progress")
         return call
 
-    def set_routes(self, call_id: str, routes: dict[str, Route]) -> None:
+    def set_routes(
+        self, call_id: str, routes: dict[str, Route], *, unrecorded: frozenset[str] = frozenset()
+    ) -> None:
         """Who hears what, for the legs named (others keep the two-party defaults). A route is a sound,
-        "echo", or the names of the legs heard; two or more names make a mix for that leg alone."""
+        "echo", or the names of the legs heard; two or more names make a mix for that leg alone.
+        `unrecorded` legs are left out of the recording (a listening or whispering supervisor)."""
         call = self._call(call_id)
+        call.unrecorded = unrecorded
         for name, route in routes.items():
             if isinstance(route, str) and route not in (*SOUNDS, "echo"):
                 raise ValueError(f"unknown route {route!r} for {name}")
@@ -333,7 +338,9 @@ class MediaEngine:
         for role, leg in legs.items():
             leg.hears = route = _hears(call, leg)
             # Who hears only a hold tone is not heard by anyone either: not recorded (as Twilio's hold).
-            leg.recorded = not (route == "hold" or (call.mode == "echo" and role != "agent"))
+            leg.recorded = not (
+                route == "hold" or role in call.unrecorded or (call.mode == "echo" and role != "agent")
+            )
             leg.track.tap = None
             if route == "echo":
                 leg.track.forward(ECHO_DELAY)

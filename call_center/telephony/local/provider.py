@@ -9,13 +9,13 @@ from sqlmodel import Session
 
 from call_center.core.config import get_settings
 from call_center.models import Agent, Call
-from call_center.telephony.base import TelephonyProvider
+from call_center.telephony.base import Capability, TelephonyProvider
 from call_center.telephony.local import control
 
 
 class LocalProvider(TelephonyProvider):
     name = "local"
-    supports_hold = True
+    capabilities = frozenset({Capability.HOLD, Capability.TRANSFER, Capability.MONITOR, Capability.ECHO})
 
     def browser_config(self, agent: Agent) -> dict[str, Any]:
         settings = get_settings()
@@ -26,6 +26,7 @@ class LocalProvider(TelephonyProvider):
             "company_number": settings.COMPANY_NUMBER,
         }
 
+    # The browser phones' signaling (/api/local/...) -------------------------------------------------------
     def place_call(self, db: Session, device: control.Device, to: str, offer: str) -> dict[str, Any]:
         if device.is_phone:
             return control.phone_calls_company(db, device, offer)
@@ -40,11 +41,26 @@ class LocalProvider(TelephonyProvider):
     def hangup(self, db: Session, device: control.Device, call_sid: str) -> None:
         control.hangup(db, device, call_sid)
 
-    def hold(self, db: Session, device: control.Device, call_sid: str, on: bool) -> None:
-        control.hold(db, device, call_sid, on)
-
     def send_digits(self, db: Session, device: control.Device, call_sid: str, digits: str) -> None:
         control.send_digits(db, device, call_sid, digits)
 
+    # Primitives of the call-control layer -----------------------------------------------------------------
     def ring_agents(self, db: Session, call: Call, agents: list[Agent]) -> None:
-        control.offer_to_agents(db, call, agents)
+        control.ring_agents(db, call, agents)
+
+    def signal_customer(self, db: Session, call: Call, message: dict[str, Any]) -> None:
+        control.signal_customer(db, call, message)
+
+    def hold_customer(self, db: Session, call: Call, on: bool) -> None:
+        control.hold_customer(db, call, on)
+
+    def invite(
+        self, db: Session, call: Call, *, agent: Agent | None, number: str | None, ring_timeout: int, tag: str
+    ) -> str:
+        return control.invite(db, call, agent=agent, number=number, ring_timeout=ring_timeout, tag=tag)
+
+    def cancel_invite(self, db: Session, call: Call, leg: str) -> None:
+        control.cancel_invite(db, call, leg)
+
+    def remove_party(self, db: Session, call: Call, leg: str) -> None:
+        control.remove_party(db, call, leg)
