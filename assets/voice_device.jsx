@@ -208,6 +208,43 @@ class Phone {
       this.emit(ok ? "audio-unlocked" : "audio-blocked", {});
     });
   }
+  // for tests: the remote audio this page plays, as mono samples (about 8 kHz) over `seconds`
+  captureRemote(seconds) {
+    return new Promise((resolve) => {
+      if (!this.remoteStream) return resolve({ rate: 8000, samples: [] });
+      const ctx = this.sounds.context();
+      const source = ctx.createMediaStreamSource(this.remoteStream);
+      const node = ctx.createScriptProcessor(4096, 1, 1);
+      const sink = ctx.createGain();
+      sink.gain.value = 0; // processed, never played twice
+      const step = Math.max(1, Math.round(ctx.sampleRate / 8000));
+      const samples = [];
+      let seen = 0;
+      node.onaudioprocess = (ev) => {
+        const data = ev.inputBuffer.getChannelData(0);
+        for (let i = 0; i + step <= data.length; i += step) {
+          let sum = 0;
+          for (let j = 0; j < step; j++) sum += data[i + j];
+          samples.push(sum / step);
+        }
+        seen += data.length;
+        if (seen >= seconds * ctx.sampleRate) {
+          node.onaudioprocess = null;
+          source.disconnect();
+          node.disconnect();
+          sink.disconnect();
+          resolve({ rate: ctx.sampleRate / step, samples });
+        }
+      };
+      source.connect(node);
+      node.connect(sink);
+      sink.connect(ctx.destination);
+    });
+  }
+  // what the tests check after a call: the microphone is released
+  microphoneOpen() {
+    return !!(this.stream && this.stream.getAudioTracks().some((t) => t.readyState === "live"));
+  }
   // for tests and the level meters
   micLevel() {
     return rms(this.micAnalyser);

@@ -197,6 +197,16 @@ def _status(row: Any) -> rx.Component:
             row["reason_text"] != "",
             rx.el.div(row["reason_text"], class_name="muted small", data_testid="call-reason"),
         ),
+        rx.cond(
+            row["chain"] != "",
+            rx.el.div(
+                rx.icon("phone-forwarded", size=12),
+                rx.el.span(T["history.chain"], class_name="sr-only"),
+                rx.el.span(row["chain"], class_name="num"),
+                class_name="muted small chain",
+                data_testid="call-chain",
+            ),
+        ),
     )
 
 

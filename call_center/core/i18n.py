@@ -398,6 +398,7 @@ STRINGS: dict[str, tuple[str, str]] = {
     "sim.idle": ("في انتظار المكالمات", "Waiting for calls"),
     "phone.error.number": ("رقم الهاتف غير صالح.", "That phone number is not valid."),
     "reason.transferred": ("حُوِّلت المكالمة", "the call was transferred"),
+    "reason.taken_back": ("استعاد الموظف الأول المكالمة", "the first agent took the call back"),
     "call.notice.answered_elsewhere": ("رد موظف آخر على المكالمة.", "Answered by another agent."),
     # Transfers (services.transfers)
     "call.transfer": ("تحويل", "Transfer"),

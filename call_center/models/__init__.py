@@ -2,7 +2,17 @@
 
 from call_center.models.agent import Agent, AgentPublic, AgentSession, Availability, LoginAttempt, Role
 from call_center.models.api_key import ApiKey
-from call_center.models.call import Call, CallEvent, CallPublic, CallsPublic, CallStatus, Direction
+from call_center.models.call import (
+    Call,
+    CallDetail,
+    CallEvent,
+    CallPublic,
+    CallsPublic,
+    CallStatus,
+    ChainStep,
+    Direction,
+    TimelineStep,
+)
 from call_center.models.contact import Contact
 from call_center.models.nonce import UsedNonce
 from call_center.models.offer import CallOffer, OfferOutcome
@@ -47,6 +57,9 @@ __all__ = [
     "CallTransfer",
     "CallPublic",
     "CallsPublic",
+    "ChainStep",
+    "CallDetail",
+    "TimelineStep",
     "CallStatus",
     "Contact",
     "DevicePresence",

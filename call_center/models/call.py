@@ -90,6 +90,15 @@ class CallEvent(SQLModel, table=True):
     received_at: datetime = created_field()
 
 
+class ChainStep(BaseModel):
+    """One agent (or a number a call was transferred to) who had the customer, and when."""
+
+    agent_id: int | None
+    name: str
+    joined_at: datetime
+    left_at: datetime | None
+
+
 class CallPublic(BaseModel):
     """A call as the API and the history show it."""
 
@@ -112,6 +121,23 @@ class CallPublic(BaseModel):
     hangup_by: str | None = None
     recording_id: int | None = None
     recording_status: str | None = None
+    chain: list[ChainStep] = []  # who had the customer, in order (a transferred call has two or more)
+
+
+class TimelineStep(BaseModel):
+    """A step of a call (hold, resume, a transfer's steps), with who did it and to whom."""
+
+    what: str
+    at: datetime
+    agent_id: int | None = None
+    target: str | None = None
+    reason: str | None = None  # an i18n key
+
+
+class CallDetail(CallPublic):
+    """One call with its timeline (GET /api/calls/{id})."""
+
+    timeline: list[TimelineStep] = []
 
 
 class CallsPublic(BaseModel):

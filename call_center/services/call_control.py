@@ -52,6 +52,11 @@ def _best_number(raw: str, region: str) -> str:
         return (raw or "").strip()[:32] or "unknown"
 
 
+def agent_name(db: Session, call: Call) -> str:
+    agent = db.get(Agent, call.agent_id) if call.agent_id else None
+    return agent.name if agent else ""
+
+
 def caller_name(db: Session, number: str) -> str | None:
     contact = calls.contact_for(db, number)
     return contact.name if contact else None

@@ -367,5 +367,6 @@ def publish_call(db: Session, call: Call) -> None:
         if call.contact_id
         else None
     )
-    public = history.to_public(call, agent_name, contact_name)
+    chain = history.chains(db, [call.id]).get(call.id, []) if call.id else []
+    public = history.to_public(call, agent_name, contact_name, chain)
     queue_event(db, "call.updated", public.model_dump(mode="json"))

@@ -16,7 +16,17 @@ from sqlalchemy import ColumnElement, and_, func, or_
 from sqlmodel import Session, col, select
 
 from call_center.core.config import get_settings
-from call_center.models import Agent, Call, CallPublic, Contact, RecordingStatus, Role
+from call_center.models import (
+    Agent,
+    Call,
+    CallParty,
+    CallPublic,
+    ChainStep,
+    Contact,
+    PartyKind,
+    RecordingStatus,
+    Role,
+)
 
 MAX_PAGE_SIZE = 200
 COUNT_CAP = 10_000
@@ -36,10 +46,12 @@ class CallFilter:
     has_recording: bool | None = None
     search: str | None = None
     call_sid: str | None = None
+    call_id: int | None = None
 
 
 def _scoped(viewer: Agent, flt: CallFilter) -> CallFilter:
-    """Agents see their own calls; admins see everyone's unless they ask for their own."""
+    """Agents see their own calls (theirs now, or ones they had before a transfer); admins see everyone's
+    unless they ask for their own."""
     if viewer.role != Role.ADMIN or flt.mine_only:
         return CallFilter(**{**flt.__dict__, "agent_id": viewer.id})
     return flt
@@ -86,10 +98,39 @@ def with_call_sid(db: Session, sid: str) -> ColumnElement[bool]:
     return col(Call.id).in_(ids)
 
 
+def of_agent(agent_id: int) -> ColumnElement[bool]:
+    """An agent's calls: theirs now, or ones they took part in (a call transferred away stays theirs)."""
+    took_part = select(CallParty.call_id).where(col(CallParty.agent_id) == agent_id)
+    return or_(col(Call.agent_id) == agent_id, col(Call.id).in_(took_part))
+
+
+def chains(db: Session, call_ids: list[int]) -> dict[int, list[ChainStep]]:
+    """Who had the customer in each call, in order (agents and transfer numbers, with their times)."""
+    if not call_ids:
+        return {}
+    query = (
+        select(CallParty, Agent.name)
+        .outerjoin(Agent, col(Agent.id) == col(CallParty.agent_id))
+        .where(
+            col(CallParty.call_id).in_(call_ids),
+            col(CallParty.kind).in_((PartyKind.AGENT, PartyKind.TARGET)),
+        )
+        .order_by(col(CallParty.joined_at), col(CallParty.id))
+    )
+    found: dict[int, list[ChainStep]] = {}
+    for party, name in db.exec(query):
+        step = ChainStep(
+            agent_id=party.agent_id, name=name or party.number or "", joined_at=party.joined_at,
+            left_at=party.left_at,
+        )  # fmt: skip
+        found.setdefault(party.call_id, []).append(step)
+    return found
+
+
 def _conditions(db: Session, flt: CallFilter) -> list[ColumnElement[bool]]:
     conditions: list[ColumnElement[bool]] = []
     if flt.agent_id is not None:
-        conditions.append(col(Call.agent_id) == flt.agent_id)
+        conditions.append(of_agent(flt.agent_id))
     if flt.direction:
         conditions.append(col(Call.direction) == flt.direction)
     if flt.status:
@@ -100,6 +141,8 @@ def _conditions(db: Session, flt: CallFilter) -> list[ColumnElement[bool]]:
         conditions.append(col(Call.created_at) < flt.until)
     if flt.call_sid:
         conditions.append(with_call_sid(db, flt.call_sid))
+    if flt.call_id is not None:
+        conditions.append(col(Call.id) == flt.call_id)
     if flt.has_recording is True:
         conditions.append(col(Call.recording_status) == RecordingStatus.READY)
     elif flt.has_recording is False:
@@ -126,7 +169,11 @@ def matches(flt: CallFilter, call: CallPublic) -> bool:
         found = True
     return (
         found
-        and (flt.agent_id is None or call.agent_id == flt.agent_id)
+        and (
+            flt.agent_id is None
+            or call.agent_id == flt.agent_id
+            or any(step.agent_id == flt.agent_id for step in call.chain)
+        )
         and (not flt.direction or call.direction == flt.direction)
         and (not flt.status or call.status == flt.status)
         and (flt.since is None or call.created_at >= flt.since)
@@ -161,10 +208,14 @@ def list_calls(
         .offset((page - 1) * page_size)
         .limit(page_size)
     ).all()
-    return [to_public(call, agent_name, contact_name) for call, agent_name, contact_name in rows], total
+    found = chains(db, [call.id for call, _, _ in rows if call.id])
+    calls = [to_public(call, agent, contact, found.get(call.id or 0, [])) for call, agent, contact in rows]
+    return calls, total
 
 
-def to_public(call: Call, agent_name: str | None, contact_name: str | None) -> CallPublic:
+def to_public(
+    call: Call, agent_name: str | None, contact_name: str | None, chain: list[ChainStep] | None = None
+) -> CallPublic:
     return CallPublic(
         id=call.id or 0,
         provider=call.provider,
@@ -185,4 +236,11 @@ def to_public(call: Call, agent_name: str | None, contact_name: str | None) -> C
         hangup_by=call.hangup_by,
         recording_id=call.recording_id,
         recording_status=call.recording_status,
+        chain=chain or [],
     )
+
+
+def get_call(db: Session, viewer: Agent, call_id: int) -> CallPublic | None:
+    """One call, if the viewer may see it."""
+    found, _ = list_calls(db, viewer, CallFilter(call_id=call_id), page_size=1)
+    return found[0] if found else None

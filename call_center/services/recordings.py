@@ -16,7 +16,7 @@ from sqlmodel import Session, col, select
 from call_center.core import security
 from call_center.core.config import get_settings
 from call_center.core.files import fsync_path
-from call_center.models import Agent, Call, Recording, RecordingPublic, RecordingStatus, Role
+from call_center.models import Agent, Call, CallParty, Recording, RecordingPublic, RecordingStatus, Role
 from call_center.models.base import utcnow
 from call_center.services import history
 from call_center.services.calls import publish_call
@@ -190,9 +190,12 @@ def signature_ok(recording_id: int, expires: int | None, signature: str | None) 
     return security.verify_signed(SIGN_PURPOSE, str(recording_id), expires, signature)
 
 
-def can_view(viewer: Agent, call: Call) -> bool:
-    """Admins hear every call; agents their own."""
-    return viewer.role == Role.ADMIN or (call.agent_id is not None and call.agent_id == viewer.id)
+def can_view(db: Session, viewer: Agent, call: Call) -> bool:
+    """Admins hear every call; agents their own (theirs now, or one they had before a transfer)."""
+    if viewer.role == Role.ADMIN or (call.agent_id is not None and call.agent_id == viewer.id):
+        return True
+    took_part = select(CallParty.id).where(CallParty.call_id == call.id, CallParty.agent_id == viewer.id)
+    return db.exec(took_part).first() is not None
 
 
 def download_name(call: Call) -> str:
@@ -226,7 +229,7 @@ def list_recordings(
     """Recordings the viewer may hear, newest first (optionally of one call, by the provider's call id)."""
     query = select(Recording, Call).join(Call, col(Recording.call_id) == col(Call.id))
     if viewer.role != Role.ADMIN:
-        query = query.where(col(Call.agent_id) == viewer.id)
+        query = query.where(history.of_agent(viewer.id or 0))
     if call_sid:
         query = query.where(history.with_call_sid(db, call_sid))
     total = int(db.exec(select(func.count()).select_from(query.subquery())).one())

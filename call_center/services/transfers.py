@@ -345,6 +345,13 @@ def _end(
     if was == TransferState.RINGING:
         _quietly("stopping the target's ringing", call, provider.cancel_invite, db, call, transfer.target_leg)
     elif parties.present(db, call, transfer.target_leg) is not None:
+        if transfer.to_agent_id:  # their softphone ends the call, saying why
+            devices.tell_agent(
+                db,
+                transfer.to_agent_id,
+                {"type": "status", "call_sid": call.provider_call_sid, "status": "completed",
+                 "reason": "reason.taken_back", "by": "agent"},
+            )  # fmt: skip
         _quietly("removing the target", call, provider.remove_party, db, call, transfer.target_leg)
     if unhold and call.status == CallStatus.IN_PROGRESS:
         _quietly("taking the customer off hold", call, provider.hold_customer, db, call, False)

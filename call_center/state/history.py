@@ -80,8 +80,16 @@ def row_for(call: CallPublic) -> dict[str, Any]:
         if ready and call.recording_id
         else "",
         "agent_id": call.agent_id or 0,
+        "chain": _chain(call, settings.zone),
     }
     return row
+
+
+def _chain(call: CallPublic, zone: Any) -> str:
+    """ "Sara 14:05:10 → Omar 14:06:02" for a call two or more agents had (empty otherwise)."""
+    if len(call.chain) < 2:
+        return ""
+    return " → ".join(f"{step.name} {step.joined_at.astimezone(zone):%H:%M:%S}" for step in call.chain)
 
 
 def _day(value: str, zone: Any, *, end: bool = False) -> datetime | None:

@@ -86,6 +86,17 @@ def customer_voice() -> Path:
     )
 
 
+def colleague_voice() -> Path:
+    """A second agent (a transfer target), different from both of the above."""
+    return say(
+        "This is Omar from the billing team. I can see your account now. Let me check the last invoice.",
+        "en",
+        variant="m3",
+        pitch=25,
+        speed=165,
+    )
+
+
 def decode(path: Path) -> tuple[int, np.ndarray]:
     """(sample rate, float32 array shaped channels x samples) of an audio file (MP3, WAV ...)."""
     with av.open(str(path)) as container:
@@ -137,3 +148,28 @@ def channel_matches(channel: np.ndarray, rate: int, source_wav: Path) -> float:
     if len(active) < rate:  # less than a second of audio
         return 0.0
     return looped_correlation(envelope(active, rate), envelope(source[0], source_rate))
+
+
+def sounds_like(samples: np.ndarray, rate: int, source_wav: Path) -> float:
+    """How well audio a page heard (Softphone.listen / TestPhone.listen) follows a voice, 0..1: like
+    `channel_matches` for a recording's channel. About 0.5 and more for the one speaking."""
+    return channel_matches(samples, rate, source_wav)
+
+
+def tone_share(samples: np.ndarray, rate: int, freqs: tuple[float, ...], width: float = 20.0) -> float:
+    """The share of the heard energy within `width` Hz of `freqs` (e.g. the hold tone's notes), 0..1.
+    Speech spreads over the spectrum; a tone puts most of its energy on its notes."""
+    if len(samples) < rate // 10 or not np.any(samples):
+        return 0.0
+    spectrum = np.abs(np.fft.rfft(samples * np.hanning(len(samples)))) ** 2
+    bins = np.fft.rfftfreq(len(samples), 1 / rate)
+    audible = (bins > 80) & (bins < 3800)
+    near = np.zeros_like(audible)
+    for freq in freqs:
+        near |= np.abs(bins - freq) <= width
+    total = spectrum[audible].sum()
+    return float(spectrum[near & audible].sum() / total) if total > 0 else 0.0
+
+
+# The hold tone the app plays (a soft two-note chime, telephony/local/tones.py and the Twilio hold URL).
+HOLD_TONE = (523.25, 659.25)

@@ -17,6 +17,7 @@ import re
 import time
 from typing import Any
 
+import numpy as np
 from playwright.sync_api import Locator, Page, expect
 
 from call_center.testing.server import Account, CallCenterApp
@@ -90,6 +91,12 @@ class IncomingCall:
     def reject(self) -> None:
         tid(self.banner, "incoming-reject").click()
 
+    @property
+    def transfer_from(self) -> str:
+        """The agent transferring this call (empty for a new call)."""
+        line = tid(self.banner, "incoming-transfer-from")
+        return line.inner_text() if line.count() else ""
+
 
 class Softphone(Screen):
     """The agent's phone on the call-center page (dialer, call in progress, outcome)."""
@@ -154,11 +161,86 @@ class Softphone(Screen):
             key = {"*": "star", "#": "hash"}.get(digit, digit)
             tid(self.page, f"call-key-{key}").click()
 
+    def resume(self) -> None:
+        tid(self.page, "call-hold").click()
+
+    @property
+    def on_hold(self) -> bool:
+        return tid(self.page, "call-hold").get_attribute("aria-pressed") == "true"
+
     def incoming(self) -> IncomingCall:
         return IncomingCall(self.page)
 
     def heard(self, seconds: float = 4.0) -> float:
         return heard(self.page, seconds)
+
+    def listen(self, seconds: float = 5.0) -> tuple[int, np.ndarray]:
+        """What this phone hears, for `sounds_like` / `tone_share`."""
+        return listen(self.page, seconds)
+
+    @property
+    def notice(self) -> str:
+        """Why the last call left this phone (an i18n key, e.g. call.notice.answered_elsewhere), or ""."""
+        box = tid(self.page, "call-notice")
+        return (box.get_attribute("data-notice") or "") if box.count() else ""
+
+    def wait_for_notice(self, key: str) -> None:
+        expect(tid(self.page, "call-notice")).to_have_attribute("data-notice", key)
+
+    @property
+    def microphone_open(self) -> bool:
+        return bool(self.page.evaluate("window.almasarPhone ? window.almasarPhone.microphoneOpen() : false"))
+
+    # Transfers ---------------------------------------------------------------------------------------
+    def _open_transfer(self) -> Locator:
+        panel = tid(self.page, "transfer-panel")
+        if not panel.count():
+            tid(self.page, "call-transfer").click()
+        expect(panel).to_be_visible()
+        return panel
+
+    def transfer_targets(self) -> list[str]:
+        """The agents the call can go to now (the transfer panel's list)."""
+        panel = self._open_transfer()
+        return [t.get_attribute("data-agent-name") or "" for t in tid(panel, "transfer-target").all()]
+
+    def transfer_to(self, agent_name: str, mode: str = "cold") -> None:
+        """Transfer the call to an agent: mode "cold" (they take it at once) or "warm" (talk first)."""
+        panel = self._open_transfer()
+        target = panel.locator(f'[data-testid="transfer-target"][data-agent-name="{agent_name}"]')
+        tid(target, f"transfer-agent-{mode}").click()
+
+    def transfer_to_number(self, number: str, mode: str = "cold") -> None:
+        panel = self._open_transfer()
+        tid(panel, "transfer-number").fill(number)
+        tid(panel, f"transfer-number-{mode}").click()
+
+    @property
+    def transfer_state(self) -> str:
+        """The transfer I started: ringing, consulting, conference, or "" (none)."""
+        box = tid(self.page, "transfer-status")
+        return (box.get_attribute("data-state") or "") if box.count() else ""
+
+    def wait_for_transfer(self, state: str) -> None:
+        expect(tid(self.page, "transfer-status")).to_have_attribute("data-state", state)
+
+    def complete_transfer(self) -> None:
+        tid(self.page, "transfer-complete").click()
+
+    def cancel_transfer(self) -> None:
+        tid(self.page, "transfer-cancel").click()
+
+    def talk_to_all(self) -> None:
+        tid(self.page, "transfer-talk-all").click()
+
+    @property
+    def transfer_notice(self) -> str:
+        """How my last transfer ended when it did not complete (an i18n key), or ""."""
+        box = tid(self.page, "transfer-notice")
+        return (box.get_attribute("data-reason") or "") if box.count() else ""
+
+    def wait_for_transfer_notice(self, key: str) -> None:
+        expect(tid(self.page, "transfer-notice")).to_have_attribute("data-reason", key)
 
 
 class HistoryRow:
@@ -299,6 +381,18 @@ class TestPhone(Screen):
 
     def heard(self, seconds: float = 4.0) -> float:
         return heard(self.page, seconds)
+
+    def listen(self, seconds: float = 5.0) -> tuple[int, np.ndarray]:
+        return listen(self.page, seconds)
+
+
+def listen(page: Page, seconds: float = 5.0) -> tuple[int, np.ndarray]:
+    """(rate, samples) of the remote audio the page plays over `seconds`: who or what it hears, for
+    `sounds_like(samples, rate, voice)` and `tone_share(samples, rate, HOLD_TONE)`."""
+    got = page.evaluate(
+        "s => window.almasarPhone ? window.almasarPhone.captureRemote(s) : {rate: 8000, samples: []}", seconds
+    )
+    return int(round(got["rate"])), np.asarray(got["samples"], dtype=np.float32)
 
 
 def heard(page: Page, seconds: float = 4.0) -> float:

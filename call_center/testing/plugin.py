@@ -33,6 +33,7 @@ if TYPE_CHECKING:
     from call_center.testing.server import Account, CallCenterApp
 
 AGENT = ("agent@almasar.test", "agent-password-123")
+COLLEAGUE = ("colleague@almasar.test", "colleague-password-123")
 # Playwright's expect() bound: generous, because a CI box may share two cores between the app, its media
 # server and five Chromiums. It catches a hang, not a slow page; no test waits for a fixed time.
 EXPECT_TIMEOUT_MS = 15_000
@@ -108,12 +109,17 @@ def call_center_accounts(call_center_app: CallCenterApp) -> dict[str, Account]:
     accounts = {"admin": call_center_app.admin}
     if isinstance(call_center_app, DisposableApp):
         accounts["agent"] = call_center_app.create_agent(AGENT[0], "Test Agent", AGENT[1])
+        accounts["colleague"] = call_center_app.create_agent(COLLEAGUE[0], "Omar Colleague", COLLEAGUE[1])
     elif os.environ.get("CALL_CENTER_AGENT_EMAIL"):
         accounts["agent"] = Account(
             os.environ["CALL_CENTER_AGENT_EMAIL"], os.environ.get("CALL_CENTER_AGENT_PASSWORD", "")
         )
     else:
         accounts["agent"] = call_center_app.admin
+    if os.environ.get("CALL_CENTER_COLLEAGUE_EMAIL"):
+        accounts["colleague"] = Account(
+            os.environ["CALL_CENTER_COLLEAGUE_EMAIL"], os.environ.get("CALL_CENTER_COLLEAGUE_PASSWORD", "")
+        )
     return accounts
 
 
@@ -215,6 +221,20 @@ def admin_page(new_page, open_browser, call_center_app, call_center_accounts) ->
     from call_center.testing.audio import agent_voice
 
     return _signed_in(new_page, open_browser, call_center_app, call_center_accounts["admin"], agent_voice())
+
+
+@pytest.fixture
+def colleague_page(new_page, open_browser, call_center_app, call_center_accounts) -> Page:
+    """A second agent signed in on /call-center (a transfer target, the other side of an answer race), in
+    a browser of its own whose microphone speaks `colleague_voice`. On an existing app, set
+    CALL_CENTER_COLLEAGUE_EMAIL / CALL_CENTER_COLLEAGUE_PASSWORD."""
+    from call_center.testing.audio import colleague_voice
+
+    if "colleague" not in call_center_accounts:
+        pytest.fail("colleague_page needs a second agent: set CALL_CENTER_COLLEAGUE_EMAIL and _PASSWORD")
+    return _signed_in(
+        new_page, open_browser, call_center_app, call_center_accounts["colleague"], colleague_voice()
+    )
 
 
 @pytest.fixture

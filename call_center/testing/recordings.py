@@ -45,6 +45,12 @@ class Recording:
         """ "agent"/"left" or "customer"/"right"."""
         return self.audio[CHANNELS[side]]
 
+    def between(self, side: str, start: float, end: float | None = None) -> np.ndarray:
+        """A channel from `start` to `end` seconds into the recording (e.g. before and after a transfer)."""
+        first = max(0, int(start * self.rate))
+        last = self.audio.shape[1] if end is None else max(first, int(end * self.rate))
+        return self.channel(side)[first:last]
+
     @property
     def mp3(self) -> bytes:
         return self.path.read_bytes()

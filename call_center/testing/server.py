@@ -108,6 +108,17 @@ class CallCenterApp:
             response.raise_for_status()
             return list(response.json()["data"])
 
+    def call(self, call_id: int) -> dict[str, Any]:
+        """One call with its chain of agents and its timeline (GET /api/calls/{id})."""
+        with self.api() as client:
+            response = client.get(f"/api/calls/{call_id}")
+            response.raise_for_status()
+            return dict(response.json())
+
+    def timeline(self, call_id: int) -> list[dict[str, Any]]:
+        """The call's steps (hold, resume, transfer-cold, transfer-answered, transfer-completed...)."""
+        return list(self.call(call_id)["timeline"])
+
     def latest_call(self) -> dict[str, Any]:
         found = self.calls(page_size=1)
         if not found:

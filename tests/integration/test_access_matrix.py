@@ -59,6 +59,7 @@ ROUTE_GUARDS: dict[tuple[str, str], str] = {
     ("GET", "/api/calls"): "reader",
     ("GET", "/api/calls/recordings"): "reader",
     ("GET", "/api/calls/recordings/{call_sid}"): "reader",
+    ("GET", "/api/calls/{call_id:int}"): "reader",
     ("GET", "/api/calls/token"): "session",
     ("GET", "/api/recordings/{recording_id:int}.mp3"): "link",
     ("POST", "/api/local/calls"): "session",
@@ -75,7 +76,7 @@ ROUTE_GUARDS: dict[tuple[str, str], str] = {
     ("POST", "/api/calls/webhook/status"): "twilio",
     ("POST", "/api/calls/webhook/recording"): "twilio",
 }
-SAMPLE_PATH = {"{call_sid}": "CA0000", "{recording_id:int}": "1", "{sid}": "LC0000"}
+SAMPLE_PATH = {"{call_sid}": "CA0000", "{recording_id:int}": "1", "{sid}": "LC0000", "{call_id:int}": "1"}
 
 
 def api_routes() -> list[tuple[str, str]]:

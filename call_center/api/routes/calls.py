@@ -8,8 +8,8 @@ from typing import Annotated, Any
 from fastapi import APIRouter, HTTPException, Query
 
 from call_center.api.deps import CurrentAgent, Reader, SessionDep
-from call_center.models import CallsPublic, CallStatus, RecordingsPublic
-from call_center.services import history, recordings
+from call_center.models import CallDetail, CallsPublic, CallStatus, RecordingsPublic, TimelineStep
+from call_center.services import calls, history, recordings
 from call_center.telephony import get_provider
 from call_center.telephony.base import ProviderError
 
@@ -72,6 +72,16 @@ def call_recordings(call_sid: str, viewer: Reader, db: SessionDep) -> Recordings
     """The recordings of one call, by the provider's call id (Twilio CallSid or local LC...)."""
     rows, count = recordings.list_recordings(db, viewer, limit=200, call_sid=call_sid)
     return RecordingsPublic(data=rows, count=count)
+
+
+@router.get("/{call_id:int}", response_model=CallDetail)
+def get_call(call_id: int, viewer: Reader, db: SessionDep) -> CallDetail:
+    """One call the caller may see, with its chain of agents and its timeline (hold, transfers)."""
+    call = history.get_call(db, viewer, call_id)
+    if call is None:
+        raise HTTPException(404, {"code": "error.not_found", "message": f"no call {call_id} for you"})
+    steps = [TimelineStep(**step) for step in calls.timeline(db, call_id)]
+    return CallDetail(**call.model_dump(), timeline=steps)
 
 
 @router.get("/token")

@@ -36,7 +36,7 @@ def recording_mp3(
         call = db.get(Call, recording.call_id) if recording else None
         if recording is None or call is None:
             raise _not_found()
-        if viewer is not None and not recordings.can_view(viewer, call):
+        if viewer is not None and not recordings.can_view(db, viewer, call):
             raise HTTPException(
                 status_code=403, detail={"code": "error.forbidden", "message": "Not your call."}
             )

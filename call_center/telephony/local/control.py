@@ -364,7 +364,7 @@ def invite(
     """Ring a transfer target: an agent's softphone, or a simulated phone with that number."""
     if agent is not None:
         leg, identity = f"agent_{agent.id}_{tag}", agent.identity
-        offer = call_control.offer_message(db, call, leg=leg)
+        offer = call_control.offer_message(db, call, leg=leg, transfer_from=call_control.agent_name(db, call))
     else:
         assert number is not None
         leg, identity = f"ext_{number.lstrip('+')}_{tag}", phone_identity(number)
@@ -390,6 +390,11 @@ def cancel_invite(db: Session, call: Call, leg: str) -> None:
 
 def remove_party(db: Session, call: Call, leg: str) -> None:
     _media("leave", sid=call.provider_call_sid, leg=leg)
+    kind, agent_id, number = _party_of(call, leg)
+    if agent_id is None and number and kind == PartyKind.TARGET:  # a simulated phone: its call ends
+        ended = {"type": "status", "call_sid": call.provider_call_sid, "status": "completed", "by": "agent"}
+        queue_event(db, device_topic(phone_identity(number)), ended)
+        db.commit()
 
 
 def current_state(db: Session, device: Device) -> list[dict[str, Any]]:
