@@ -75,6 +75,9 @@ class Phone {
     if (this.engine) this.engine.onSignal(msg);
   }
   onSignalState(state) {
+    // shown by the page itself (VoiceDevice): while the server is away, nothing reaches the app's state
+    this.link = state === "reconnecting" ? "reconnecting" : "ok";
+    if (this.onLink) this.onLink(this.link);
     if (state === "connected") {
       this.emit("warning-cleared", { code: "signaling" });
       if (this.engine) this.engine.onConnected();
@@ -254,20 +257,32 @@ class Phone {
   }
 }
 
-export function VoiceDevice({ mode, deviceToken, onEvent }) {
+export function VoiceDevice({ mode, deviceToken, onEvent, reconnectingText }) {
   const audioRef = useRef(null);
   const listenerRef = useRef(onEvent);
+  const [link, setLink] = useState("ok");
   listenerRef.current = onEvent;
 
   useEffect(() => {
     const phone = window.almasarPhone || (window.almasarPhone = new Phone());
     phone.listener = (event) => listenerRef.current && listenerRef.current(event);
+    phone.onLink = setLink;
+    setLink(phone.link || "ok");
     phone.setAudioElement(audioRef.current);
     if (mode === "phone" && !deviceToken) phone.stop();
     else phone.start({ mode: mode || "agent", deviceToken });
   }, [mode, deviceToken]);
 
-  return <audio ref={audioRef} autoPlay playsInline data-testid="remote-audio" />;
+  return (
+    <>
+      <audio ref={audioRef} autoPlay playsInline data-testid="remote-audio" />
+      {link === "reconnecting" ? (
+        <div className="alert alert-warn phone-link" role="status" aria-live="polite" data-testid="phone-reconnecting">
+          {reconnectingText || "Reconnecting…"}
+        </div>
+      ) : null}
+    </>
+  );
 }
 
 // Elapsed time of the call in progress, counted in the browser (mm:ss, or h:mm:ss).

@@ -20,6 +20,7 @@ class VoiceDevice(rx.Component):
 
     mode: rx.Var[str]
     device_token: rx.Var[str]  # a simulated phone's registration, signed by the server
+    reconnecting_text: rx.Var[str]  # shown by the page itself while the server cannot be reached
     on_event: rx.EventHandler[passthrough_event_spec(dict[str, Any])]  # type: ignore[type-arg,valid-type,unused-ignore]
 
 
@@ -32,5 +33,8 @@ class CallTimer(rx.Component):
     since: rx.Var[int]
 
 
-voice_device = VoiceDevice.create
+def voice_device(**props: Any) -> rx.Component:
+    from call_center.components.ui import T
+
+    return VoiceDevice.create(reconnecting_text=T["device.warning.reconnecting"], **props)
 call_timer = CallTimer.create

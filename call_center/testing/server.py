@@ -206,6 +206,19 @@ class DisposableApp(CallCenterApp):
             self.signal(signal.SIGTERM)
         return self.wait_stopped()
 
+    def restart(self, timeout: float = 240) -> None:
+        """Stop the app and serve it again on the same address with the same data (a deploy, a crash
+        and its restart): open pages stay open and must find their way back."""
+        self.stop()
+        self.restart_after_stop(timeout)
+
+    def restart_after_stop(self, timeout: float = 240) -> None:
+        """Serve the stopped app again (same address, same data)."""
+        assert self.process is None or self.process.poll() is not None, "stop the app first"
+        self.process = _launch(self.env, self.log_path)
+        self.tree = []
+        _wait_ready(self, timeout)
+
 
 def app_env(data_dir: Path, port: int, settings: dict[str, str] | None = None) -> dict[str, str]:
     """The environment of a disposable app: nothing inherited that would point it at real data."""
@@ -231,16 +244,9 @@ def app_env(data_dir: Path, port: int, settings: dict[str, str] | None = None) -
     }
 
 
-def start_app(
-    data_dir: Path, settings: dict[str, str] | None = None, *, timeout: float = 240
-) -> DisposableApp:
-    """Serve the app on a free port with its own data and wait until the API and the pages answer."""
-    port = free_port()
-    data_dir.mkdir(parents=True, exist_ok=True)
-    env = app_env(data_dir, port, settings)
-    log_path = data_dir / "server.log"
+def _launch(env: dict[str, str], log_path: Path) -> subprocess.Popen[bytes]:
     with log_path.open("ab") as log:
-        process = subprocess.Popen(
+        return subprocess.Popen(
             [sys.executable, "-m", "call_center", "serve", "--loglevel", "warning"],
             cwd=ROOT,
             env=env,
@@ -249,30 +255,46 @@ def start_app(
             # serve stays in the test run's process group (Ctrl-C reaches it) and goes if pytest is killed
             preexec_fn=preexec_die_with_parent(signal.SIGTERM),
         )
+
+
+def _wait_ready(app: DisposableApp, timeout: float) -> None:
+    assert app.process is not None
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        if app.process.poll() is not None:
+            raise RuntimeError(f"the app exited with {app.process.returncode}:\n{app.log()[-4000:]}")
+        try:
+            # the frontend is mounted by the same server; make sure it answers too
+            healthy = httpx.get(f"{app.url}/api/health", timeout=2).status_code == 200
+            if healthy and httpx.get(f"{app.url}/login/", timeout=5).status_code == 200:
+                app.refresh_tree()
+                return
+        except httpx.HTTPError:
+            pass
+        time.sleep(0.3)
+    app.stop()
+    raise RuntimeError(f"the app did not start within {timeout} s:\n{app.log()[-4000:]}")
+
+
+def start_app(
+    data_dir: Path, settings: dict[str, str] | None = None, *, timeout: float = 240
+) -> DisposableApp:
+    """Serve the app on a free port with its own data and wait until the API and the pages answer."""
+    port = free_port()
+    data_dir.mkdir(parents=True, exist_ok=True)
+    env = app_env(data_dir, port, settings)
+    log_path = data_dir / "server.log"
     app = DisposableApp(
         f"http://127.0.0.1:{port}",
         Account(ADMIN_EMAIL, ADMIN_PASSWORD, "admin"),
         port=port,
         data_dir=data_dir,
         log_path=log_path,
-        process=process,
+        process=_launch(env, log_path),
         env=env,
     )
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        if process.poll() is not None:
-            raise RuntimeError(f"the app exited with {process.returncode}:\n{app.log()[-4000:]}")
-        try:
-            # the frontend is mounted by the same server; make sure it answers too
-            healthy = httpx.get(f"{app.url}/api/health", timeout=2).status_code == 200
-            if healthy and httpx.get(f"{app.url}/login/", timeout=5).status_code == 200:
-                app.refresh_tree()
-                return app
-        except httpx.HTTPError:
-            pass
-        time.sleep(0.3)
-    app.stop()
-    raise RuntimeError(f"the app did not start within {timeout} s:\n{app.log()[-4000:]}")
+    _wait_ready(app, timeout)
+    return app
 
 
 def connect(url: str, email: str, password: str) -> CallCenterApp:
