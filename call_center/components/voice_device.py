@@ -37,4 +37,6 @@ def voice_device(**props: Any) -> rx.Component:
     from call_center.components.ui import T
 
     return VoiceDevice.create(reconnecting_text=T["device.warning.reconnecting"], **props)
+
+
 call_timer = CallTimer.create

@@ -169,6 +169,9 @@ class Settings(BaseSettings):
     TWILIO_CALLER_ID: str | None = None
     TWILIO_TOKEN_TTL_SECONDS: int = Field(3600, ge=300, le=86400)
     TWILIO_DELETE_AFTER_DOWNLOAD: bool = False
+    # Where Twilio's REST API is: unset for https://api.twilio.com, a regional edge
+    # (https://api.dublin.ie1.twilio.com), or an offline fake on this machine in tests (http://127.0.0.1:...).
+    TWILIO_API_URL: str | None = None
     TIMEZONE: str = "Africa/Cairo"
     TRUSTED_PROXIES: CommaList = []
     BLOCKED_NUMBER_TYPES: CommaList = [
@@ -191,6 +194,17 @@ class Settings(BaseSettings):
         if isinstance(value, str):
             return [part.strip() for part in value.split(",") if part.strip()]
         return value
+
+    @field_validator("TWILIO_API_URL")
+    @classmethod
+    def _api_url(cls, value: str | None) -> str | None:
+        if not value:
+            return None
+        parts = urlsplit(value)
+        loopback = parts.scheme == "http" and parts.hostname in ("127.0.0.1", "localhost", "::1")
+        if not (parts.scheme == "https" and parts.hostname) and not loopback:
+            raise ValueError("TWILIO_API_URL must be an https:// URL (or http:// on this machine, for tests)")
+        return value.rstrip("/")
 
     @field_validator("DEFAULT_REGION", mode="before")
     @classmethod

@@ -25,6 +25,7 @@ class CallStatus:
     CANCELED = "canceled"
 
     TERMINAL = frozenset({COMPLETED, BUSY, NO_ANSWER, FAILED, CANCELED})
+    UNREACHED = TERMINAL - {COMPLETED}  # a leg that ended without being answered
     ALL = (QUEUED, INITIATED, RINGING, IN_PROGRESS, COMPLETED, BUSY, NO_ANSWER, FAILED, CANCELED)
     RANK = {QUEUED: 0, INITIATED: 1, RINGING: 2, IN_PROGRESS: 3} | dict.fromkeys(TERMINAL, 4)
 

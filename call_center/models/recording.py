@@ -44,6 +44,9 @@ class RecordingJob(SQLModel, table=True):
     id: int | None = Field(default=None, primary_key=True)
     recording_id: int = Field(foreign_key="recording.id", unique=True, ondelete="CASCADE")
     source_url: str = Field(max_length=500)
+    # The provider's file has the customer on the first channel (Twilio's recording of the customer's
+    # leg): swapped on the way in, so every stored file is left = the company's side, right = the customer.
+    swap_channels: bool = False
     attempts: int = 0
     done: bool = Field(default=False, index=True)
     next_attempt_at: datetime = created_field(index=True)

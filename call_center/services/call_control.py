@@ -20,6 +20,7 @@ from __future__ import annotations
 
 import logging
 import secrets
+from datetime import datetime
 from typing import Any
 
 from sqlalchemy import and_, or_
@@ -108,15 +109,21 @@ def record_refused(
 
 
 def fail(
-    db: Session, provider: str, sid: str, status: str, code: str, *, raw: dict[str, Any] | None = None
+    db: Session,
+    provider: str,
+    sid: str,
+    status: str,
+    code: str,
+    *,
+    raw: dict[str, Any] | None = None,
+    at: datetime | None = None,
 ) -> None:
-    """End a call with our own decision (a refusal, nobody to take it): its reason is the i18n key."""
-    calls.apply_event(
-        db,
-        ProviderEvent(
-            provider, sid, status, reason=code, raw={"code": code, **(raw or {})}, dedupe=f"{sid}:{code}"
-        ),
+    """End a call with our own decision (a refusal, nobody to take it): its reason is the i18n key. `at`:
+    when it happened, if a provider's event says (else now)."""
+    event = ProviderEvent(
+        provider, sid, status, at=at, reason=code, raw={"code": code, **(raw or {})}, dedupe=f"{sid}:{code}"
     )
+    calls.apply_event(db, event)
 
 
 def _create(db: Session, **fields: Any) -> Call:
@@ -271,12 +278,19 @@ def after_status(db: Session, call: Call) -> None:
     from call_center.services import transfers
 
     if call.status in CallStatus.TERMINAL:
-        missed = offers.call_ended(db, call.id or 0)
+        rings = offers.ringing_with_legs(db, call.id or 0)
+        offers.call_ended(db, call.id or 0)
         devices.tell_agents(
-            db, missed, {"type": "cancel", "call_sid": call.provider_call_sid, "reason": call.status}
+            db, list(rings), {"type": "cancel", "call_sid": call.provider_call_sid, "reason": call.status}
         )
         parties.refold(db, call)
         transfers.call_ended(db, call)
+        db.commit()
+        provider = _provider()
+        for agent_id, leg in rings.items():
+            if leg:
+                provider.stop_ringing(db, call, agent_id, leg)
+        provider.call_ended(db, call)
     signal(db, call, {"type": "status", "status": call.status, "reason": call.hangup_reason,
                       "by": call.hangup_by})  # fmt: skip
     db.commit()

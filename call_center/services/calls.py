@@ -40,6 +40,10 @@ TERMINAL_PRECEDENCE = {
     CallStatus.CANCELED: 3,
     CallStatus.COMPLETED: 4,
 }
+# An event may name the leg that ended the call instead of who it was (hangup_by="leg:<sid>", reason
+# BY_LEG_REASON): the fold says "customer" or "agent" once it knows the call's legs.
+BY_LEG = "leg:"
+BY_LEG_REASON = "reason.hangup_by_leg"
 # Twilio's and our own vocabulary, mapped onto CallStatus.
 STATUS_ALIASES = {"answered": CallStatus.IN_PROGRESS, "in_progress": CallStatus.IN_PROGRESS}
 
@@ -272,6 +276,9 @@ def _refold(db: Session, call: Call) -> bool:
 
     ringing = [f.at for f in facts if f.status == CallStatus.RINGING]
     answered = [f.at for f in facts if f.status == CallStatus.IN_PROGRESS]
+    # An agent's leg ending is the call's end only while nobody answered: an answered call goes on after
+    # its first agent left (a transfer); the customer's side or the room says when it ends.
+    facts = [f for f in facts if not (f.leg == "agent" and f.status in CallStatus.TERMINAL and answered)]
     terminal = sorted(
         (f for f in facts if f.status in CallStatus.TERMINAL),
         key=lambda f: (LEG_PRIORITY.get(f.leg, 1), TERMINAL_PRECEDENCE[f.status], f.at, f.key),
@@ -281,12 +288,16 @@ def _refold(db: Session, call: Call) -> bool:
     if terminal:
         chosen = terminal[0]
         status = chosen.status
-        if chosen.leg == "agent" and status == CallStatus.COMPLETED and call.answered_at is None:
-            status = CallStatus.CANCELED  # the agent hung up before the customer answered
+        if chosen.leg != "customer" and status == CallStatus.COMPLETED and call.answered_at is None:
+            status = CallStatus.CANCELED  # ended before anyone answered (the agent hung up, the room closed)
         call.status = status
         call.ended_at = max(f.at for f in terminal)
-        call.hangup_reason = next((f.reason for f in terminal if f.reason), None)
-        call.hangup_by = next((f.hangup_by for f in terminal if f.hangup_by), None)
+        # An agent leg's end only says why when it is what ended the call (nobody else's end came).
+        telling = [f for f in terminal if f.leg != "agent" or chosen.leg == "agent"]
+        by = next((f.hangup_by for f in telling if f.hangup_by), None)
+        call.hangup_by = _who(call, by)
+        reason = next((f.reason for f in telling if f.reason), None)
+        call.hangup_reason = f"reason.hangup_{call.hangup_by}" if reason == BY_LEG_REASON else reason
         call.duration_seconds = _duration(call, terminal)
     else:
         call.status = max((f.status for f in facts), key=lambda s: CallStatus.RANK[s])
@@ -297,6 +308,16 @@ def _refold(db: Session, call: Call) -> bool:
         db.flush()
         return True
     return False
+
+
+def _who(call: Call, by: str | None) -> str | None:
+    """Who hung up: as the event said, or, for BY_LEG ("leg:<sid>", a leg that ended the call), whether that
+    leg is the customer's (known by the time the call is refolded, whatever order the events came in)."""
+    if not by or not by.startswith(BY_LEG):
+        return by
+    leg = by[len(BY_LEG) :]
+    customer = call.provider_call_sid if call.direction == "inbound" else call.child_call_sid
+    return "customer" if leg == customer else "agent"
 
 
 def _duration(call: Call, terminal: list[_Fact]) -> int:

@@ -58,12 +58,24 @@ class Subscription:
     def __init__(self, topics: tuple[str, ...]):
         self.topics = topics
         self.queue: asyncio.Queue[BusEvent] = asyncio.Queue(maxsize=QUEUE_SIZE)
+        self.loop = asyncio.get_running_loop()  # the queue's: it is only touched from there
         self.dropped = 0
 
     def wants(self, topic: str) -> bool:
         return not self.topics or any(topic_matches(pattern, topic) for pattern in self.topics)
 
     def offer(self, item: BusEvent) -> None:
+        """Queue an event (from any thread: another loop's or a worker thread's offer is handed over)."""
+        try:
+            here = asyncio.get_running_loop()
+        except RuntimeError:
+            here = None
+        if here is self.loop:
+            self._put(item)
+        elif not self.loop.is_closed():
+            self.loop.call_soon_threadsafe(self._put, item)
+
+    def _put(self, item: BusEvent) -> None:
         if self.queue.full():
             self.queue.get_nowait()
             self.dropped += 1
@@ -102,17 +114,8 @@ class EventBus:
                 sub.offer(item)
 
     def _deliver_local(self, item: BusEvent) -> None:
-        loop = self._loop
-        if loop is None or loop.is_closed():
-            return
-        try:
-            running = asyncio.get_running_loop()
-        except RuntimeError:
-            running = None
-        if running is loop:
-            self._fan_out(item)
-        else:
-            loop.call_soon_threadsafe(self._fan_out, item)
+        # Each subscription takes the event on its own loop (Subscription.offer), whatever thread this is.
+        self._fan_out(item)
 
     def publish(self, topic: str, data: dict[str, Any]) -> None:
         """Send an event to every subscriber (from any thread)."""

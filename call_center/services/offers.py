@@ -73,13 +73,18 @@ def answered(db: Session, call_id: int, winner: int) -> list[int]:
     return others
 
 
-def answered_with_legs(db: Session, call_id: int, winner: int) -> dict[int, str | None]:
-    """Like `answered`; the other agents whose phones still rang, each with the leg that rang (if the
-    provider has one to stop)."""
+def ringing_with_legs(db: Session, call_id: int) -> dict[int, str | None]:
+    """The agents whose phones ring for the call now, each with the leg that rings (if the provider has
+    one to stop)."""
     query = select(CallOffer.agent_id, CallOffer.leg).where(
-        CallOffer.call_id == call_id, CallOffer.outcome == OfferOutcome.RINGING, CallOffer.agent_id != winner
+        CallOffer.call_id == call_id, CallOffer.outcome == OfferOutcome.RINGING
     )
-    rings = {agent_id: leg for agent_id, leg in db.exec(query)}
+    return {agent_id: leg for agent_id, leg in db.exec(query)}
+
+
+def answered_with_legs(db: Session, call_id: int, winner: int) -> dict[int, str | None]:
+    """Like `answered`; the other agents whose phones still rang, each with its leg."""
+    rings = {a: leg for a, leg in ringing_with_legs(db, call_id).items() if a != winner}
     answered(db, call_id, winner)
     return rings
 

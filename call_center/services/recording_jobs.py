@@ -29,6 +29,7 @@ from call_center.services.recordings import (
     mark_failed,
     mark_ready,
     recording_key,
+    swap_channels,
 )
 
 logger = logging.getLogger(__name__)
@@ -68,7 +69,12 @@ AfterReady = Callable[[Recording], None]
 
 
 def enqueue(
-    db: Session, recording: Recording, source_url: str, *, now: datetime | None = None
+    db: Session,
+    recording: Recording,
+    source_url: str,
+    *,
+    now: datetime | None = None,
+    swap_channels: bool = False,
 ) -> RecordingJob:
     """The download job for `recording` (one per recording; a second call returns the first). Flushes."""
     existing = db.exec(select(RecordingJob).where(RecordingJob.recording_id == recording.id)).first()
@@ -78,6 +84,7 @@ def enqueue(
     job = RecordingJob(
         recording_id=recording.id,  # type: ignore[arg-type]
         source_url=source_url[:500],
+        swap_channels=swap_channels,
         next_attempt_at=at,
         created_at=at,
         updated_at=at,
@@ -136,6 +143,8 @@ def process(
         return _finish(db, job, now, "ready")
     try:
         media = fetch(job.source_url)
+        if job.swap_channels and media.channels == 2:
+            media = _swapped(media)
         key = recording_key(call, recording.provider_recording_sid or f"rec{recording.id}")
         size = store.put_bytes(key, media.data)
         if store.size(key) != len(media.data):
@@ -159,6 +168,13 @@ def process(
         except Exception:  # the copy is safe in our store; a failed clean-up is only logged
             logger.exception("after-download step failed for recording %s", recording.id)
     return "ready"
+
+
+def _swapped(media: Media) -> Media:
+    try:
+        return Media(data=swap_channels(media.data), channels=2, duration=media.duration)
+    except ValueError as exc:  # the provider's file is broken: fetching it again will not mend it
+        raise FetchError(str(exc), permanent=True) from None
 
 
 def _finish(db: Session, job: RecordingJob, now: datetime, outcome: str) -> str:

@@ -237,6 +237,12 @@ def sync(db: Session, call: Call) -> None:
 
 def _target_answered(db: Session, call: Call, transfer: CallTransfer) -> None:
     transfer.answered_at = utcnow()
+    if transfer.to_agent_id:  # the target's softphone: its call is in progress
+        devices.tell_agent(
+            db,
+            transfer.to_agent_id,
+            {"type": "status", "call_sid": call.provider_call_sid, "status": "in-progress"},
+        )
     if transfer.mode == TransferMode.COLD:
         _complete(db, call, transfer)
         return

@@ -111,6 +111,10 @@ class TelephonyProvider(ABC):
         """Before `leaving` is removed, `staying` becomes the one whose leaving ends the call (Twilio's
         endConferenceOnExit); providers whose calls end when the customer is alone need nothing."""
 
+    def call_ended(self, db: Session, call: Call) -> None:  # noqa: B027
+        """The call ended (by the customer's side, or our decision): release what the provider still holds
+        for it (Twilio: its conference)."""
+
     def health(self) -> dict[str, Any]:
         """Provider facts for /api/health (never secrets)."""
         return {"provider": self.name}

@@ -7,6 +7,7 @@ from fastapi.testclient import TestClient
 
 from call_center.api.app import PageGuard, create_api
 from tests.conftest import make_agent
+from tests.support.twilio_world import twilio_world  # noqa: F401 (a fixture for the Twilio tests)
 
 BASE_URL = "http://127.0.0.1:3000"
 

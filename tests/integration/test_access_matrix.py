@@ -73,10 +73,21 @@ ROUTE_GUARDS: dict[tuple[str, str], str] = {
     ("POST", "/api/calls/twiml/inbound"): "twilio",
     ("POST", "/api/calls/twiml/inbound/after-dial"): "twilio",
     ("POST", "/api/calls/twiml/hangup"): "twilio",
+    ("POST", "/api/calls/twiml/wait"): "twilio",
+    ("POST", "/api/calls/twiml/hold"): "twilio",
+    ("POST", "/api/calls/twiml/voicemail"): "twilio",
+    ("POST", "/api/calls/webhook/conference"): "twilio",
+    ("GET", "/api/calls/media/{name}.mp3"): "public",
     ("POST", "/api/calls/webhook/status"): "twilio",
     ("POST", "/api/calls/webhook/recording"): "twilio",
 }
-SAMPLE_PATH = {"{call_sid}": "CA0000", "{recording_id:int}": "1", "{sid}": "LC0000", "{call_id:int}": "1"}
+SAMPLE_PATH = {
+    "{call_sid}": "CA0000",
+    "{recording_id:int}": "1",
+    "{sid}": "LC0000",
+    "{call_id:int}": "1",
+    "{name}": "hold",
+}
 
 
 def api_routes() -> list[tuple[str, str]]:

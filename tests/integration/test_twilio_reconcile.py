@@ -17,7 +17,6 @@ from call_center.models import (
     RecordingJob,
     RecordingStatus,
 )
-from call_center.services import presence
 from call_center.services.recordings import get_store, mark_ready, start_recording
 from call_center.telephony.twilio.provider import TwilioProvider
 from tests.conftest import make_agent
@@ -25,6 +24,7 @@ from tests.support.fake_twilio import (  # noqa: F401 (fixtures)
     ACCOUNT_SID,
     API_KEY,
     CALLER_ID,
+    PUBLIC_URL,
     account_path,
     fake_twilio,
     make_mp3,
@@ -32,6 +32,7 @@ from tests.support.fake_twilio import (  # noqa: F401 (fixtures)
     signed_post,
     twilio_settings,
 )
+from tests.support.softphones import online
 
 NOW = datetime(2026, 11, 23, 15, 0, tzinfo=UTC)
 T0 = datetime(2026, 11, 23, 14, 5, tzinfo=UTC)
@@ -67,7 +68,6 @@ def calls(client, twilio_settings, agent, db):  # noqa: F811
     other = make_agent(db, email="inbound@example.com")  # the first agent is busy on the outbound call
     other.availability = Availability.AVAILABLE
     db.add(other)
-    presence.connect(db, other.identity, other.id)
     db.commit()
     out, inc = f"CA{uuid.uuid4().hex}", f"CA{uuid.uuid4().hex}"
     twiml = {
@@ -76,7 +76,7 @@ def calls(client, twilio_settings, agent, db):  # noqa: F811
         "From": f"client:agent_{agent.id}",
         "To": "01001234567",
     }
-    assert "<Dial" in signed_post(client, "/api/calls/twiml/outbound", twiml).text
+    assert "<Conference " in signed_post(client, "/api/calls/twiml/outbound", twiml).text
     ringing = {
         "CallSid": "CB" + out[2:],
         "ParentCallSid": out,
@@ -88,7 +88,8 @@ def calls(client, twilio_settings, agent, db):  # noqa: F811
     }
     assert signed_post(client, "/api/calls/webhook/status", ringing).status_code == 204
     inbound = {"AccountSid": ACCOUNT_SID, "CallSid": inc, "From": "+201001112223", "To": CALLER_ID}
-    assert "<Client " in signed_post(client, "/api/calls/twiml/inbound", inbound).text
+    with online(client.app, other.email, base_url=PUBLIC_URL):  # the other agent's softphone is registered
+        assert "<Conference " in signed_post(client, "/api/calls/twiml/inbound", inbound).text
     return out, inc, other.id
 
 
@@ -137,9 +138,10 @@ def test_reconcile_applies_what_callbacks_missed_once(calls, agent, db, fake_twi
 
     outbound = db.exec(select(Call).where(Call.provider_call_sid == out)).one()
     assert outbound.status == CallStatus.COMPLETED and outbound.duration_seconds == 60
-    assert outbound.answered_at == T0 + timedelta(seconds=5) and outbound.ended_at == T0 + timedelta(
-        seconds=66
-    )
+    # the conversation ends with the customer's leg (65 s); the agent's browser leg going a second later
+    # is a party leaving, not the call's end
+    assert outbound.answered_at == T0 + timedelta(seconds=5)
+    assert outbound.ended_at == T0 + timedelta(seconds=65)
     incoming = db.exec(select(Call).where(Call.provider_call_sid == inc)).one()
     assert incoming.status == CallStatus.COMPLETED and incoming.agent_id == other_id
     assert incoming.answered_at == T0 + timedelta(seconds=8)

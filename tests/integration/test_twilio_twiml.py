@@ -8,7 +8,6 @@ import pytest
 from sqlmodel import select
 
 from call_center.models import Availability, Call, CallEvent, CallStatus, Contact, Direction
-from call_center.services import presence
 from tests.conftest import make_agent
 from tests.support.fake_twilio import (  # noqa: F401 (fixtures)
     ACCOUNT_SID,
@@ -18,10 +17,12 @@ from tests.support.fake_twilio import (  # noqa: F401 (fixtures)
     signed_post,
     twilio_settings,
 )
+from tests.support.softphones import online
 
 HEAD = '<?xml version="1.0" encoding="UTF-8"?>'
 STATUS = f"{PUBLIC_URL}/api/calls/webhook/status"
 RECORDING = f"{PUBLIC_URL}/api/calls/webhook/recording"
+CONFERENCE = f"{PUBLIC_URL}/api/calls/webhook/conference"
 
 
 def outbound(agent_id: int, to: str, sid: str | None = None) -> dict[str, str]:
@@ -39,13 +40,15 @@ def outbound(agent_id: int, to: str, sid: str | None = None) -> dict[str, str]:
     }
 
 
-def dial_xml(number: str) -> str:
+def room_xml(call_id: int) -> str:
+    """The agent's browser joins the call's room (the customer is dialled once it is in: see
+    test_twilio_conference.py)."""
     return (
-        HEAD + "<Response>"
-        f'<Dial answerOnBridge="true" callerId="{CALLER_ID}" record="record-from-answer-dual" '
-        f'recordingStatusCallback="{RECORDING}" recordingStatusCallbackEvent="completed absent" timeout="30">'
-        f'<Number statusCallback="{STATUS}" statusCallbackEvent="initiated ringing answered completed" '
-        f'statusCallbackMethod="POST">{number}</Number></Dial></Response>'
+        HEAD + "<Response><Dial>"
+        f'<Conference beep="false" endConferenceOnExit="true" participantLabel="agent" '
+        f'startConferenceOnEnter="true" statusCallback="{CONFERENCE}?call={call_id}" '
+        'statusCallbackEvent="start end join leave hold" statusCallbackMethod="POST" '
+        f'waitMethod="POST" waitUrl="">call-{call_id}</Conference></Dial></Response>'
     )
 
 
@@ -59,8 +62,8 @@ def test_outbound_normalises_the_number_and_creates_the_call(twilio_client, agen
     response = signed_post(twilio_client, "/api/calls/twiml/outbound", params)
     assert response.status_code == 200
     assert response.headers["content-type"].startswith("application/xml")
-    assert response.text == dial_xml("+201001234567")
     call = db.exec(select(Call).where(Call.provider_call_sid == params["CallSid"])).one()
+    assert response.text == room_xml(call.id)
     assert (call.provider, call.direction, call.agent_id) == ("twilio", Direction.OUTBOUND, agent.id)
     assert (call.customer_number, call.to_number, call.from_number) == ("+201001234567",) * 2 + (CALLER_ID,)
 
@@ -69,8 +72,9 @@ def test_a_retried_twiml_request_is_the_same_call(twilio_client, agent, db):
     params = outbound(agent.id, "+20 100 123 4567")
     first = signed_post(twilio_client, "/api/calls/twiml/outbound", params)
     again = signed_post(twilio_client, "/api/calls/twiml/outbound", params)
-    assert first.text == again.text == dial_xml("+201001234567")
-    assert len(db.exec(select(Call).where(Call.provider_call_sid == params["CallSid"])).all()) == 1
+    calls = db.exec(select(Call).where(Call.provider_call_sid == params["CallSid"])).all()
+    assert len(calls) == 1
+    assert first.text == again.text == room_xml(calls[0].id)
 
 
 def _refused_call(db, sid: str) -> Call:
@@ -117,7 +121,7 @@ def test_the_per_agent_rate_limit_applies(twilio_client, agent, db, monkeypatch)
         signed_post(twilio_client, "/api/calls/twiml/outbound", outbound(agent.id, "01001234567")).text
         for _ in range(3)
     ]
-    assert texts[:2] == [dial_xml("+201001234567")] * 2
+    assert all("<Conference " in text for text in texts[:2])
     assert "<Say" in texts[2] and "<Dial" not in texts[2]
 
 
@@ -143,26 +147,34 @@ def inbound(sid: str, caller: str = "+201001112223") -> dict[str, str]:
     }
 
 
-def test_inbound_rings_available_agents_with_the_contacts_name(twilio_client, agent, db):
+def test_inbound_waits_in_the_room_while_the_online_agents_ring(twilio_client, agent, db):
     agent.availability = Availability.AVAILABLE
     db.add(agent)
     db.add(Contact(name="شركة النور", phone="+201001112223"))
-    presence.connect(db, agent.identity, agent.id)
+    db.commit()
+    sid = f"CA{uuid.uuid4().hex}"
+    with online(twilio_client.app, agent.email, base_url=PUBLIC_URL):  # the agent's softphone is registered
+        response = signed_post(twilio_client, "/api/calls/twiml/inbound", inbound(sid))
+    call = db.exec(select(Call).where(Call.provider_call_sid == sid)).one()
+    assert (call.direction, call.customer_number, call.agent_id) == (Direction.INBOUND, "+201001112223", None)
+    assert call.contact_id is not None
+    assert response.text == (
+        HEAD + "<Response><Dial>"
+        f'<Conference beep="false" endConferenceOnExit="true" participantLabel="customer" '
+        f'startConferenceOnEnter="false" statusCallback="{CONFERENCE}?call={call.id}" '
+        'statusCallbackEvent="start end join leave hold" statusCallbackMethod="POST" '
+        f'waitMethod="POST" waitUrl="{PUBLIC_URL}/api/calls/twiml/wait">call-{call.id}</Conference>'
+        "</Dial></Response>"
+    )
+
+
+def test_an_available_agent_without_a_registered_softphone_is_not_rung(twilio_client, agent, db):
+    agent.availability = Availability.AVAILABLE
+    db.add(agent)
     db.commit()
     sid = f"CA{uuid.uuid4().hex}"
     response = signed_post(twilio_client, "/api/calls/twiml/inbound", inbound(sid))
-    call = db.exec(select(Call).where(Call.provider_call_sid == sid)).one()
-    assert (call.direction, call.customer_number, call.agent_id) == (Direction.INBOUND, "+201001112223", None)
-    assert response.text == (
-        HEAD + "<Response>"
-        f'<Dial action="{PUBLIC_URL}/api/calls/twiml/inbound/after-dial" answerOnBridge="true" method="POST" '
-        f'record="record-from-answer-dual" recordingStatusCallback="{RECORDING}" '
-        'recordingStatusCallbackEvent="completed absent" timeout="30">'
-        f'<Client statusCallback="{STATUS}" statusCallbackEvent="initiated ringing answered completed" '
-        f'statusCallbackMethod="POST"><Identity>agent_{agent.id}</Identity>'
-        f'<Parameter name="callId" value="{call.id}" /><Parameter name="callerName" value="شركة النور" />'
-        "</Client></Dial></Response>"
-    )
+    assert "<Record " in response.text and "<Conference" not in response.text
 
 
 def test_inbound_with_nobody_available_goes_to_voicemail(twilio_client, db):
@@ -171,7 +183,7 @@ def test_inbound_with_nobody_available_goes_to_voicemail(twilio_client, db):
     assert "<Record " in response.text and f'action="{PUBLIC_URL}/api/calls/twiml/hangup"' in response.text
     call = _refused_call(db, sid)
     assert call.status == CallStatus.NO_ANSWER and call.customer_number == "anonymous"
-    assert call.hangup_reason == "no agent available"
+    assert call.hangup_reason == "call.error.no_agents"
 
 
 @pytest.mark.parametrize(
@@ -180,12 +192,13 @@ def test_inbound_with_nobody_available_goes_to_voicemail(twilio_client, db):
      ("busy", CallStatus.BUSY, True), ("canceled", CallStatus.CANCELED, False)],
 )  # fmt: skip
 def test_after_the_dial(twilio_client, agent, db, outcome, status, voicemail):
+    """The `<Dial>` action of calls from before rooms (a deploy while such a call rang)."""
     agent.availability = Availability.AVAILABLE
     db.add(agent)
-    presence.connect(db, agent.identity, agent.id)
     db.commit()
     sid = f"CA{uuid.uuid4().hex}"
-    assert "<Client " in signed_post(twilio_client, "/api/calls/twiml/inbound", inbound(sid)).text
+    with online(twilio_client.app, agent.email, base_url=PUBLIC_URL):
+        assert "<Conference " in signed_post(twilio_client, "/api/calls/twiml/inbound", inbound(sid)).text
     params = {**inbound(sid), "DialCallStatus": outcome, "CallStatus": "in-progress"}
     response = signed_post(twilio_client, "/api/calls/twiml/inbound/after-dial", params)
     if voicemail:

@@ -11,7 +11,6 @@ import pytest
 from sqlmodel import select
 
 from call_center.models import (
-    Availability,
     Call,
     CallEvent,
     CallStatus,
@@ -19,7 +18,6 @@ from call_center.models import (
     RecordingJob,
     RecordingStatus,
 )
-from call_center.services import presence
 from tests.support.fake_twilio import (  # noqa: F401 (fixtures)
     ACCOUNT_SID,
     AUTH_TOKEN,
@@ -154,43 +152,6 @@ def test_a_busy_customer_has_a_reason(twilio_client, call, db):
 def test_an_unknown_status_is_a_bad_request(twilio_client, call):
     response = signed_post(twilio_client, STATUS, child(call, "exploded", 3, 1))
     assert response.status_code == 400
-
-
-def test_the_agent_who_answers_an_incoming_call_gets_it(twilio_client, agent, db):
-    agent.availability = Availability.AVAILABLE
-    db.add(agent)
-    presence.connect(db, agent.identity, agent.id)
-    db.commit()
-    sid = f"CA{uuid.uuid4().hex}"
-    params = {"CallSid": sid, "From": "+201001112223", "To": "+20221234567", "AccountSid": ACCOUNT_SID}
-    assert "<Client " in signed_post(twilio_client, "/api/calls/twiml/inbound", params).text
-    leg = {
-        "CallSid": "CB" + sid[2:],
-        "ParentCallSid": sid,
-        "From": "+201001112223",
-        "To": f"client:agent_{agent.id}",
-    }
-    signed_post(
-        twilio_client,
-        STATUS,
-        {**leg, "CallStatus": "ringing", "SequenceNumber": "1", "Timestamp": AT.format(1)},
-    )
-    signed_post(
-        twilio_client,
-        STATUS,
-        {**leg, "CallStatus": "in-progress", "SequenceNumber": "2", "Timestamp": AT.format(4)},
-    )
-    signed_post(
-        twilio_client,
-        STATUS,
-        {**leg, "CallStatus": "completed", "SequenceNumber": "3", "Timestamp": AT.format(40)},
-    )
-    parent = {**params, "CallStatus": "completed", "Timestamp": AT.format(41), "CallDuration": "41"}
-    signed_post(twilio_client, STATUS, parent)
-    call = db.exec(select(Call).where(Call.provider_call_sid == sid)).one()
-    fresh(db, call)
-    assert call.agent_id == agent.id
-    assert call.status == CallStatus.COMPLETED and call.duration_seconds == 37
 
 
 # Recording callbacks -------------------------------------------------------------------------------------

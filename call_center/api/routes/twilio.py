@@ -13,22 +13,25 @@ import asyncio
 import logging
 import weakref
 from collections.abc import Callable
-from typing import TypeVar
+from typing import Annotated, TypeVar
 
 import anyio
-from fastapi import APIRouter, HTTPException, Response
+from fastapi import APIRouter, HTTPException, Query, Response
 from sqlmodel import Session
 from twilio.twiml.voice_response import VoiceResponse
 
 from call_center.api.twilio_deps import TwilioSigned
 from call_center.core.config import get_settings
 from call_center.core.db import get_engine
-from call_center.telephony.twilio import callbacks, twiml, voice
+from call_center.telephony.local import tones
+from call_center.telephony.twilio import callbacks, conference, conference_callbacks, twiml, voice
 
 logger = logging.getLogger(__name__)
 router = APIRouter(prefix="/api/calls", tags=["twilio"])
 
 T = TypeVar("T")
+CallQuery = Annotated[int | None, Query(description="our call's id, in the URLs we give Twilio")]
+LegQuery = Annotated[str | None, Query(max_length=64, description="which participant: its label")]
 # PostgreSQL locks rows, so callbacks of different calls proceed in parallel (bounded by the pool).
 PARALLEL_WRITERS = 8
 
@@ -81,6 +84,33 @@ async def twiml_after_dial(params: TwilioSigned) -> Response:
     return _xml(await _in_session(lambda db: voice.after_dial(db, params, get_settings())))
 
 
+@router.post("/twiml/wait")
+async def twiml_wait(_params: TwilioSigned) -> Response:
+    """Wait music of a customer in the call's room until an agent joins: our ringback tone."""
+    return _xml(conference.play_loop(get_settings(), "ringback"))
+
+
+@router.post("/twiml/hold")
+async def twiml_hold(_params: TwilioSigned) -> Response:
+    """Hold music of a held participant: our own hold tone (no third-party URL)."""
+    return _xml(conference.play_loop(get_settings(), "hold"))
+
+
+@router.post("/twiml/voicemail")
+async def twiml_voicemail(_params: TwilioSigned) -> Response:
+    """A waiting customer nobody took: take a message."""
+    return _xml(voice.voicemail(get_settings()))
+
+
+@router.get("/media/{name}.mp3", include_in_schema=False)
+async def tone(name: str) -> Response:
+    """Our tones as MP3 for Twilio's <Play> (public: a tone is no secret, and Twilio fetches it unsigned)."""
+    if name not in tones.MP3_TONES:
+        raise HTTPException(status_code=404, detail={"code": "error.not_found", "message": "no such tone"})
+    data = await anyio.to_thread.run_sync(tones.mp3, name)
+    return Response(content=data, media_type="audio/mpeg", headers={"cache-control": "public, max-age=86400"})
+
+
 @router.post("/twiml/hangup")
 async def twiml_hangup(_params: TwilioSigned) -> Response:
     """Where a voicemail `<Record>` goes when it ends."""
@@ -88,10 +118,14 @@ async def twiml_hangup(_params: TwilioSigned) -> Response:
 
 
 @router.post("/webhook/status", status_code=204)
-async def webhook_status(params: TwilioSigned) -> Response:
-    """A call leg's status changed."""
+async def webhook_status(params: TwilioSigned, call: CallQuery = None, leg: LegQuery = None) -> Response:
+    """A call leg's status changed: a participant we added (`?call=&leg=`), or the TwiML App's and the
+    number's own legs."""
     try:
-        await _in_session(lambda db: callbacks.handle_status(db, params))
+        if call is not None and leg:
+            await _in_session(lambda db: conference_callbacks.handle_leg(db, params, call, leg))
+        else:
+            await _in_session(lambda db: callbacks.handle_status(db, params))
     except ValueError as exc:
         logger.warning("status callback refused: %s", exc)
         detail = {"code": "twilio.error.callback", "message": str(exc)}
@@ -99,8 +133,17 @@ async def webhook_status(params: TwilioSigned) -> Response:
     return Response(status_code=204)
 
 
+@router.post("/webhook/conference", status_code=204)
+async def webhook_conference(params: TwilioSigned, call: CallQuery = None) -> Response:
+    """The call's room: started, ended, a participant joined, left, was held."""
+    if call is None:
+        raise HTTPException(400, detail={"code": "twilio.error.callback", "message": "call is missing"})
+    await _in_session(lambda db: conference_callbacks.handle_conference(db, params, call))
+    return Response(status_code=204)
+
+
 @router.post("/webhook/recording", status_code=204)
-async def webhook_recording(params: TwilioSigned) -> Response:
+async def webhook_recording(params: TwilioSigned, call: CallQuery = None) -> Response:
     """A recording is available (or failed): queue its download into our store."""
-    await _in_session(lambda db: callbacks.handle_recording(db, params))
+    await _in_session(lambda db: callbacks.handle_recording(db, params, call_id=call))
     return Response(status_code=204)

@@ -197,3 +197,37 @@ class PacketTrack(MediaStreamTrack):
         if self.tap is not None:
             self.tap(pts, payload)
         return pts, payload
+
+
+MP3_TONES = ("ringback", "hold")
+
+
+@functools.cache
+def mp3(name: Sound) -> bytes:
+    """A tone as a short MP3 (mono, 22.05 kHz) for providers that play a URL (Twilio's <Play>): the same
+    sound the media server plays, one period of it (<Play loop="0"> repeats it)."""
+    import io
+
+    signal = ringback_signal() if name == "ringback" else hold_signal()
+    rate = 22050
+    samples = _resample(signal, rate)
+    pcm = (np.clip(samples, -1, 1) * 32767).astype(np.int16)
+    buffer = io.BytesIO()
+    with av.open(buffer, "w", format="mp3") as container:
+        stream = container.add_stream("libmp3lame", rate=rate, layout="mono")
+        step = 1152
+        for start in range(0, len(pcm), step):
+            frame = av.AudioFrame.from_ndarray(pcm[None, start : start + step], format="s16", layout="mono")
+            frame.sample_rate = rate
+            frame.pts = start
+            for packet in stream.encode(frame):
+                container.mux(packet)
+        for packet in stream.encode(None):
+            container.mux(packet)
+    return buffer.getvalue()
+
+
+def _resample(signal: np.ndarray, rate: int) -> np.ndarray:
+    """Linear resampling from RATE (enough for tones)."""
+    count = int(len(signal) * rate / RATE)
+    return np.interp(np.arange(count) * (RATE / rate), np.arange(len(signal)), signal)

@@ -10,6 +10,7 @@ Twilio answers itself to run the TwiML.
 
 from __future__ import annotations
 
+import dataclasses
 import hashlib
 import json
 import logging
@@ -130,11 +131,52 @@ def to_event(params: Mapping[str, str]) -> ProviderEvent:
 
 
 def handle_status(db: Session, params: Mapping[str, str]) -> ApplyResult:
-    """Apply one status callback; an agent's browser answering an incoming call gets the call."""
+    """Apply one status callback of a call's own leg (the TwiML App's and the number's status callbacks;
+    participants we add report to their own URL: conference_callbacks.handle_leg).
+
+    The agent's browser leg of an outbound call is a participant of the call's room: its end is a party
+    leaving (the room's own events say so), not the end of the call, which goes on after a transfer. Only
+    a browser that hung up before the room opened ends the call here (canceled)."""
     event = to_event(params)
+    if event.leg == "agent" and event.child_call_sid is None:
+        return _browser_leg(db, event)
     result = apply_event(db, event)
     if result.call is not None and event.child_call_sid and event.status == CallStatus.IN_PROGRESS:
-        give_to_agent(db, result.call, agent_id_of(params.get("To")))
+        give_to_agent(db, result.call, agent_id_of(params.get("To")))  # a <Dial><Client> call (before rooms)
+    if result.call is not None and result.changed:
+        from call_center.services import call_control
+
+        call_control.after_status(db, result.call)
+    return result
+
+
+def _browser_leg(db: Session, event: ProviderEvent) -> ApplyResult:
+    """The agent's browser leg of an outbound call. Twilio answers it at once to run our TwiML, so only its
+    end is a fact of the call: the fold counts it only while nobody answered (the agent hung up before the
+    customer did: canceled), never once the call is answered (it leaves the room; the call goes on)."""
+    if event.status not in CallStatus.TERMINAL:
+        call = find_call(db, PROVIDER, event.call_sid)
+        stored = insert_event(
+            db,
+            {
+                "call_id": call.id if call else None,
+                "provider": PROVIDER,
+                "provider_call_sid": event.call_sid,
+                "kind": "leg",
+                "status": event.status,
+                "dedupe_key": event.key(),
+                "payload": json.dumps(event.raw),
+                "received_at": utcnow(),
+            },
+        )
+        db.commit()
+        return ApplyResult(call, changed=False, duplicate=not stored)
+    ended = dataclasses.replace(event, reason=event.reason or "reason.hangup_agent", hangup_by="agent")
+    result = apply_event(db, ended)
+    if result.call is not None and result.changed:
+        from call_center.services import call_control
+
+        call_control.after_status(db, result.call)
     return result
 
 
@@ -173,14 +215,17 @@ def _store_raw(db: Session, params: Mapping[str, str], call_id: int | None) -> b
     )
 
 
-def handle_recording(db: Session, params: Mapping[str, str]) -> str:
+def handle_recording(db: Session, params: Mapping[str, str], *, call_id: int | None = None) -> str:
     """Record a recording callback; a completed recording becomes a download job. Commits.
 
     Returns what happened: "queued", "failed", "duplicate", "ignored" or "unknown-call".
     """
     db.commit()
     sid, status = params.get("RecordingSid", ""), params.get("RecordingStatus", "")
-    call = find_call(db, PROVIDER, params.get("CallSid"))
+    # Our recordings' URLs name the call (?call=<id>); a recording from elsewhere is found by its leg.
+    call = db.get(Call, call_id) if call_id is not None else find_call(db, PROVIDER, params.get("CallSid"))
+    if call is not None and call.provider != PROVIDER:
+        call = None
     if not _store_raw(db, params, call.id if call else None):
         return "duplicate"
     if call is None or not sid:
@@ -199,7 +244,9 @@ def handle_recording(db: Session, params: Mapping[str, str]) -> str:
             or f"{API_BASE}/2010-04-01/Accounts/{params.get('AccountSid')}/Recordings/{sid}"
         )
         source = media_url(url, dual=channels != 1)
-        recording_jobs.enqueue(db, recording, source)
+        # Our recording of the customer's leg (conference calls) has the customer first: swapped into ours.
+        customer_first = params.get("RecordingSource") == "StartCallRecordingAPI"
+        recording_jobs.enqueue(db, recording, source, swap_channels=customer_first)
         outcome = "queued"
     elif status in ("failed", "absent") and recording.status != RecordingStatus.READY:
         code = params.get("ErrorCode")

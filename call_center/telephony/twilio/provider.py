@@ -18,13 +18,21 @@ from twilio.rest import Client
 
 from call_center.core.config import Settings, get_settings
 from call_center.core.db import get_engine
-from call_center.models import Agent, Recording, RecordingStatus
+from call_center.models import Agent, Call, CallStatus, Direction, Recording, RecordingStatus
 from call_center.models.base import utcnow
-from call_center.services import recording_jobs
+from call_center.services import call_control, devices, recording_jobs
 from call_center.services.recordings import get_store
-from call_center.telephony.base import TelephonyProvider
+from call_center.telephony.base import Capability, ProviderError, TelephonyProvider
 from call_center.telephony.twilio import reconcile
 from call_center.telephony.twilio.client import rest_client
+from call_center.telephony.twilio.conference import (
+    Conference,
+    client_address,
+    customer_leg,
+    number_for_caller_id,
+    ring_label,
+    target_label,
+)
 from call_center.telephony.twilio.media import TwilioMediaFetcher
 from call_center.telephony.twilio.tokens import token_problems, voice_token
 
@@ -35,9 +43,11 @@ RECONCILE_EVERY = timedelta(minutes=5)
 
 
 class TwilioProvider(TelephonyProvider):
-    """Twilio carries the media; we issue tokens, answer TwiML and webhooks, and copy recordings."""
+    """Twilio carries the media; we issue tokens, answer TwiML and webhooks, drive each call's conference
+    (telephony/twilio/conference.py) and copy recordings."""
 
     name = "twilio"
+    capabilities = frozenset({Capability.HOLD, Capability.TRANSFER})
 
     def __init__(
         self,
@@ -72,6 +82,81 @@ class TwilioProvider(TelephonyProvider):
 
     def rest(self) -> Client:
         return rest_client(self.settings, self._http_client)
+
+    def conference(self) -> Conference:
+        return Conference(self.rest(), self.settings)
+
+    # Primitives of the call-control layer: participants of the call's conference ---------------------------
+    def ring_agents(self, db: Session, call: Call, agents: list[Agent]) -> dict[int, str]:
+        conference, legs = self.conference(), {}
+        caller = number_for_caller_id(call, self.settings)
+        for agent in agents:
+            try:
+                legs[agent.id or 0] = conference.add(
+                    call, to=client_address(agent), from_=caller, label=ring_label(agent.id or 0),
+                    end_conference_on_exit=False, timeout=self.settings.RING_TIMEOUT_SECONDS,
+                )  # fmt: skip
+            except ProviderError as exc:
+                logger.warning("call %s: agent %s could not be rung: %s", call.id, agent.id, exc.detail)
+        for agent_id, leg in legs.items():  # their softphones learn who calls, and which leg is theirs
+            devices.tell_agent(db, agent_id, call_control.offer_message(db, call, leg=leg))
+        return legs
+
+    def stop_ringing(self, db: Session, call: Call, agent_id: int, leg: str) -> None:
+        try:
+            self.conference().stop_leg(leg)
+        except ProviderError as exc:  # it may have stopped by itself meanwhile
+            logger.info("call %s: agent %s's leg not stopped: %s", call.id, agent_id, exc.detail)
+
+    def hold_customer(self, db: Session, call: Call, on: bool) -> None:
+        leg = customer_leg(call)
+        if not leg:
+            raise ProviderError("call.error.not_answered", f"call {call.id} has no customer leg yet")
+        self.conference().hold(call, leg, on)
+
+    def invite(
+        self, db: Session, call: Call, *, agent: Agent | None, number: str | None, ring_timeout: int, tag: str
+    ) -> str:
+        label = target_label(agent_id=agent.id if agent else None, number=number, tag=tag)
+        if agent is not None:
+            to, caller = client_address(agent), number_for_caller_id(call, self.settings)
+        else:
+            to, caller = number or "", self.settings.TWILIO_CALLER_ID or ""
+        leg = self.conference().add(
+            call, to=to, from_=caller, label=label, end_conference_on_exit=False, timeout=ring_timeout
+        )
+        if agent is not None:
+            offer = call_control.offer_message(
+                db, call, leg=leg, transfer_from=call_control.agent_name(db, call)
+            )
+            devices.tell_agent(db, agent.id or 0, offer)
+        return leg
+
+    def cancel_invite(self, db: Session, call: Call, leg: str) -> None:
+        self.conference().stop_leg(leg)
+
+    def remove_party(self, db: Session, call: Call, leg: str) -> None:
+        self.conference().remove(call, leg)
+
+    def handoff(self, db: Session, call: Call, leaving: str, staying: str) -> None:
+        conference = self.conference()
+        conference.ends_call_on_exit(call, staying, True)  # first: the call must survive the first agent
+        conference.ends_call_on_exit(call, leaving, False)
+
+    def call_ended(self, db: Session, call: Call) -> None:
+        conference = self.conference()
+        try:
+            conference.end(call)
+        except ProviderError as exc:  # ended already (the usual case: the conference ended the call)
+            logger.debug("call %s: conference not ended by us: %s", call.id, exc.detail)
+        leg = customer_leg(call)
+        # Ended by us before the customer answered (the agent hung up, the room closed): their phone may
+        # still ring, a room's end does not stop a participant's dial. Busy, no answer, failed: it ended.
+        if call.direction == Direction.OUTBOUND and call.status == CallStatus.CANCELED and leg:
+            try:
+                conference.stop_leg(leg)
+            except ProviderError as exc:
+                logger.debug("call %s: customer leg not stopped: %s", call.id, exc.detail)
 
     # Background work --------------------------------------------------------------------------------
     def run_jobs_once(self) -> list[str]:

@@ -9,17 +9,16 @@ from __future__ import annotations
 import logging
 from collections.abc import Mapping
 
-from sqlalchemy.exc import IntegrityError
 from sqlmodel import Session
 from twilio.twiml.voice_response import VoiceResponse
 
 from call_center.core.config import Settings
 from call_center.core.i18n import DEFAULT_LANGUAGE, normalise_language
-from call_center.models import Agent, CallStatus, Contact, Direction
-from call_center.services import call_control, numbers, presence
-from call_center.services.calls import ProviderEvent, apply_event, create_call, find_call
+from call_center.models import Agent, CallStatus
+from call_center.services import call_control, numbers
+from call_center.services.calls import ProviderEvent, apply_event
 from call_center.services.errors import DomainError
-from call_center.telephony.twilio import twiml
+from call_center.telephony.twilio import conference, twiml
 from call_center.telephony.twilio.callbacks import PROVIDER, agent_id_of
 from call_center.telephony.twilio.signature import public_url
 
@@ -45,104 +44,48 @@ def callbacks(settings: Settings) -> twiml.Callbacks:
     )
 
 
-def _customer_number(raw: str, region: str) -> str:
-    """E.164 when the number parses, else what Twilio sent (e.g. "anonymous"), cut to the column size."""
-    try:
-        return numbers.to_e164(raw, region)
-    except DomainError:
-        return (raw or "unknown").strip()[:32]
-
-
-def _new_call(db: Session, **fields: object) -> None:
-    """Create the call; a concurrent retry of the same TwiML request may have created it already."""
-    try:
-        with db.begin_nested():
-            create_call(db, provider=PROVIDER, **fields)  # type: ignore[arg-type]
-        db.commit()
-    except IntegrityError:
-        db.rollback()
-
-
 def outbound(db: Session, params: Mapping[str, str], settings: Settings) -> VoiceResponse:
-    """The agent's browser dialled `To`: validate, guard against toll fraud, then bridge to the number."""
+    """The agent's browser dialled `To`: validate, guard against toll fraud, then into the call's room (the
+    customer is added once the agent is in it: conference_callbacks)."""
     sid, raw_to, caller = params.get("CallSid", ""), params.get("To", ""), params.get("From", "")
     agent_id = agent_id_of(caller)
     agent = db.get(Agent, agent_id) if agent_id is not None else None
     if agent is None or not agent.is_active or not sid:
         logger.warning("outbound TwiML refused: %r is not an active agent (call %s)", caller, sid)
         return twiml.refuse("twilio.say.not_allowed", DEFAULT_LANGUAGE)
-    existing = find_call(db, PROVIDER, sid)
+    language = normalise_language(agent.language)
     try:
-        if existing is None:  # a retried TwiML request is the same call, not a new one
-            destination = call_control.check_outbound(db, agent, raw_to, settings)
-        else:
-            destination = numbers.destination(raw_to, settings)
+        call, _ = call_control.open_outbound(
+            db, provider=PROVIDER, agent=agent, raw=raw_to, settings=settings, call_sid=sid,
+            from_number=settings.TWILIO_CALLER_ID or "",
+        )  # fmt: skip
     except DomainError as exc:
-        return _refuse(db, params, agent, exc, settings, known=existing is not None)
-    if existing is None:
-        _new_call(
-            db,
-            call_sid=sid,
-            direction=Direction.OUTBOUND,
-            from_number=settings.TWILIO_CALLER_ID or "",
-            to_number=destination.e164,
-            customer_number=destination.e164,
-            agent_id=agent.id,
-        )
-        logger.info("agent %s dials %s (call %s)", agent.id, destination.e164, sid)
-    return twiml.dial_number(
-        destination.e164,
-        caller_id=settings.TWILIO_CALLER_ID or "",
-        timeout=settings.RING_TIMEOUT_SECONDS,
-        callbacks=callbacks(settings),
-    )
-
-
-def _refuse(
-    db: Session, params: Mapping[str, str], agent: Agent, exc: DomainError, settings: Settings, *, known: bool
-) -> VoiceResponse:
-    """Say why the call will not be placed, and keep it in the history as failed with the reason."""
-    sid, raw_to = params.get("CallSid", ""), params.get("To", "")
-    logger.warning("agent %s: call %s to %r refused: %s", agent.id, sid, raw_to[:40], exc.detail)
-    if not known:
-        call_control.record_refused(
-            db,
-            provider=PROVIDER,
-            agent=agent,
-            raw=raw_to,
-            error=exc,
-            settings=settings,
-            call_sid=sid,
-            from_number=settings.TWILIO_CALLER_ID or "",
-        )
-    return twiml.refuse(SAY_FOR_ERROR.get(exc.code, "twilio.say.invalid"), normalise_language(agent.language))
+        return twiml.refuse(SAY_FOR_ERROR.get(exc.code, "twilio.say.invalid"), language)
+    if call.status == CallStatus.FAILED:  # Twilio asking again for a call we refused
+        return twiml.refuse(SAY_FOR_ERROR.get(call.hangup_reason or "", "twilio.say.invalid"), language)
+    return conference.agent_joins(call, settings)
 
 
 def inbound(db: Session, params: Mapping[str, str], settings: Settings) -> VoiceResponse:
-    """A customer called the company number: ring every available agent, or take a voicemail."""
+    """A customer called the company number: into the call's room to wait while the available agents are
+    rung, or a voicemail when nobody is available."""
     sid, caller = params.get("CallSid", ""), params.get("From", "")
-    customer = _customer_number(caller, settings.DEFAULT_REGION)
-    if sid and find_call(db, PROVIDER, sid) is None:
-        _new_call(
-            db,
-            call_sid=sid,
-            direction=Direction.INBOUND,
-            from_number=customer,
-            to_number=(params.get("To") or settings.TWILIO_CALLER_ID or "")[:32],
-            customer_number=customer,
-        )
-    call = find_call(db, PROVIDER, sid)
-    agents = presence.available_agents(db)
-    if call is None or not agents:
-        if sid:
-            _call_outcome(db, sid, CallStatus.NO_ANSWER, "no agent available", "no-agent")
-        logger.info("incoming call %s from %s: no agent available, voicemail", sid, customer)
+    if not sid:
         return twiml.voicemail(callbacks(settings))
-    contact = db.get(Contact, call.contact_id) if call.contact_id else None
-    caller_name = contact.name if contact else None
-    targets = [twiml.AgentTarget(agent.identity, call.id, caller_name) for agent in agents]  # type: ignore[arg-type]
-    logger.info("incoming call %s from %s rings %s agent(s)", call.id, customer, len(targets))
-    return twiml.ring_agents(targets, timeout=settings.RING_TIMEOUT_SECONDS, callbacks=callbacks(settings))
+    to = params.get("To") or settings.TWILIO_CALLER_ID or ""
+    call = call_control.open_inbound(
+        db, provider=PROVIDER, call_sid=sid, caller=caller, to=to, settings=settings
+    )
+    if call.status in CallStatus.TERMINAL or not call_control.route_inbound(db, call):
+        logger.info("incoming call %s from %s: no agent available, voicemail", call.id, call.customer_number)
+        return twiml.voicemail(callbacks(settings))
+    logger.info("incoming call %s from %s waits for an agent", call.id, call.customer_number)
+    return conference.customer_waits(call, settings)
+
+
+def voicemail(settings: Settings) -> VoiceResponse:
+    """Where a waiting customer goes when no agent took the call (conference_callbacks._to_voicemail)."""
+    return twiml.voicemail(callbacks(settings))
 
 
 def after_dial(db: Session, params: Mapping[str, str], settings: Settings) -> VoiceResponse:
