@@ -69,6 +69,14 @@ def _target(agent: Any) -> rx.Component:
     )
 
 
+def _error() -> rx.Component:
+    """Why the transfer could not start or move on (an i18n key from the service)."""
+    return rx.cond(
+        P.error != "",
+        rx.el.p(T[P.error], class_name="feedback feedback-error", role="alert", data_testid="transfer-error"),
+    )
+
+
 def _panel() -> rx.Component:
     return rx.cond(
         P.panel_open & (S.transfer_state == ""),
@@ -108,15 +116,7 @@ def _panel() -> rx.Component:
                 rx.el.p(P.target_number_display, class_name="feedback feedback-ok num"),
             ),
             _mode_buttons(P.to_number("cold"), P.to_number("warm"), "transfer-number"),
-            rx.cond(
-                P.error != "",
-                rx.el.p(
-                    T[P.error],
-                    class_name="feedback feedback-error",
-                    role="alert",
-                    data_testid="transfer-error",
-                ),
-            ),
+            _error(),
             id="transfer-panel",
             class_name="transfer-panel",
             aria_label=T["transfer.title"],
@@ -175,15 +175,7 @@ def _status() -> rx.Component:
                 ),
                 class_name="transfer-actions",
             ),
-            rx.cond(
-                P.error != "",
-                rx.el.p(
-                    T[P.error],
-                    class_name="feedback feedback-error",
-                    role="alert",
-                    data_testid="transfer-error",
-                ),
-            ),
+            _error(),
             class_name="transfer-status",
             data_testid="transfer-status",
             data_state=S.transfer_state,

@@ -76,10 +76,14 @@ def _quietly(what: str, call: Call, action: Any, *args: Any) -> None:
         logger.warning("call %s: %s not done: %s", call.id, what, getattr(exc, "detail", exc))
 
 
+def _agent_name(db: Session, agent_id: int | None) -> str:
+    agent = db.get(Agent, agent_id) if agent_id else None
+    return agent.name if agent else ""
+
+
 def _target_name(db: Session, transfer: CallTransfer) -> str:
     if transfer.to_agent_id:
-        agent = db.get(Agent, transfer.to_agent_id)
-        return agent.name if agent else ""
+        return _agent_name(db, transfer.to_agent_id)
     return numbers.display(transfer.to_number or "", get_settings().DEFAULT_REGION)
 
 
@@ -96,6 +100,7 @@ def describe_transfer(db: Session, transfer: CallTransfer) -> dict[str, Any]:
         "state": transfer.state,
         "mode": transfer.mode,
         "target": _target_name(db, transfer),
+        "from": _agent_name(db, transfer.from_agent_id),
         "reason": transfer.reason,
         "from_agent_id": transfer.from_agent_id,
         "to_agent_id": transfer.to_agent_id,

@@ -90,7 +90,7 @@ class SoftphoneState(SessionState):
     transfer_id: int = 0
     transfer_state: str = ""  # "", ringing, consulting, conference
     transfer_mode: str = ""
-    transfer_target: str = ""
+    transfer_target: str = ""  # the other agent (or number): whom I transfer to, or who transfers to me
     transfer_role: str = ""  # "from" (I transfer the call) or "to" (it is being transferred to me)
     transfer_notice: str = ""  # an i18n key: how the latest transfer ended, when it did not complete
 
@@ -402,8 +402,9 @@ class SoftphoneState(SessionState):
         if state in ("ringing", "consulting", "conference"):
             self.transfer_id = int(event.get("transfer_id") or 0)
             self.transfer_state, self.transfer_mode = state, str(event.get("mode", ""))
-            self.transfer_target = str(event.get("target", ""))
             self.transfer_role = "from" if mine else "to"
+            # who the call goes to (for the agent who transfers), or who it comes from (for the target)
+            self.transfer_target = str(event.get("target" if mine else "from", ""))
             self.transfer_notice = ""
             return
         self._reset_transfer()

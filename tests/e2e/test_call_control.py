@@ -10,6 +10,7 @@ from datetime import datetime
 
 from playwright.sync_api import expect
 
+from call_center.core.i18n import t
 from call_center.testing import (
     HOLD_TONE,
     History,
@@ -184,6 +185,12 @@ def test_cold_transfer_to_a_number(app, agent_page, test_phone):
     desk = say("Extension two hundred here, the warehouse desk speaking.", "en", variant="m7", pitch=60)
     other = test_phone("+201000000005", voice=desk)
     _answered_call(a, phone)
+    # nobody else is signed in: no agent to pick; a premium-rate number is refused like in the dialler
+    a.transfer_targets()
+    expect(agent_page.get_by_test_id("transfer-no-agents")).to_be_visible()
+    a.transfer_to_number("09001234567", "cold")
+    expect(agent_page.get_by_test_id("transfer-error")).to_have_text(t("dial.error.premium"))
+    assert a.state == "in-progress" and a.transfer_state == ""  # nothing lost: still with the customer
     a.transfer_to_number("01000000005", "cold")
     other.wait_for_state("incoming")
     other.answer()

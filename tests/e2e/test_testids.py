@@ -53,7 +53,9 @@ def check(page: Page, *states: str) -> None:
         expect(tid(page, "app").first).not_to_have_attribute("data-lang", before or "")
 
 
-def test_every_screen_in_every_state_has_its_documented_test_ids(app, admin_page, test_phone, new_page):
+def test_every_screen_in_every_state_has_its_documented_test_ids(
+    app, admin_page, colleague_page, test_phone, new_page
+):
     covered: set[str] = set()
 
     def seen(*states: str, page: Page = admin_page) -> None:
@@ -88,8 +90,31 @@ def test_every_screen_in_every_state_has_its_documented_test_ids(app, admin_page
     phone.answer()
     phone.wait_for_state("in-progress")
     seen("test phone (in a call)", page=phone.page)
-    phone.hang_up()
+
+    # transfers: a warm one consulted, then canceled (the customer is back), then a cold one taken
+    colleague = Softphone(colleague_page, app)
+    tid(admin_page, "call-transfer").click()
+    seen("call center (transfer panel)")
+    softphone.transfer_to("Omar Colleague", "warm")
+    colleague.incoming().wait()
+    seen("any agent page (a transfer ringing)", page=colleague_page)
+    softphone.wait_for_transfer("ringing")
+    seen("call center (transfer ringing)")
+    colleague.incoming().accept()
+    softphone.wait_for_transfer("consulting")
+    seen("call center (consulting)")
+    seen("call center (a transfer to me)", page=colleague_page)
+    expect(tid(colleague_page, "transfer-to-me")).to_contain_text("Admin")  # who it comes from
+    softphone.cancel_transfer()
+    softphone.wait_for_transfer_notice("transfer.reason.canceled")
+    seen("call center (a transfer canceled)")
+    colleague.wait_for_outcome("completed")
+    softphone.transfer_to("Omar Colleague", "cold")
+    colleague.incoming().wait().accept()
     softphone.wait_for_outcome("completed")
+    colleague.wait_for_state("in-progress")
+    phone.hang_up()
+    colleague.wait_for_outcome("completed")
 
     phone.call_company()
     softphone.incoming().wait()
@@ -99,6 +124,9 @@ def test_every_screen_in_every_state_has_its_documented_test_ids(app, admin_page
     history = History(admin_page, app).open()
     history.row(app.wait_for_call(customer_number="1000", status="completed")).wait_for_recording()
     seen("history", "history (with calls)", "history (with a recording)")
+    transferred = history.row(app.wait_for_call(customer_number=PHONE, status="completed"))
+    expect(transferred.locator.get_by_test_id("call-chain")).to_contain_text("Omar Colleague")
+    seen("history (a transferred call)")
 
     contacts = Contacts(admin_page, app)
     contacts.open()
