@@ -254,6 +254,8 @@ def swap_channels(mp3: bytes) -> bytes:
     import av
     import numpy as np
 
+    from call_center.core import mp3 as encoder
+
     chunks, rate = [], 8000
     try:
         with av.open(io.BytesIO(mp3), "r") as source:
@@ -269,18 +271,4 @@ def swap_channels(mp3: bytes) -> bytes:
     except av.error.FFmpegError as exc:
         raise ValueError(f"not a readable MP3: {exc}") from None
     audio = np.concatenate(chunks, axis=1)[::-1]  # right <-> left
-    pcm = (np.clip(audio, -1, 1) * 32767).astype(np.int16)
-    out = io.BytesIO()
-    with av.open(out, "w", format="mp3") as target:
-        encoder = target.add_stream("libmp3lame", rate=rate, layout="stereo")
-        step = 1152
-        for start in range(0, pcm.shape[1], step):
-            block = np.ascontiguousarray(pcm[:, start : start + step].T.reshape(1, -1))
-            frame = av.AudioFrame.from_ndarray(block, format="s16", layout="stereo")
-            frame.sample_rate = rate
-            frame.pts = start
-            for packet in encoder.encode(frame):
-                target.mux(packet)
-        for packet in encoder.encode(None):
-            target.mux(packet)
-    return out.getvalue()
+    return encoder.encode((np.clip(audio, -1, 1) * 32767).astype(np.int16), rate)

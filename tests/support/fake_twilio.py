@@ -454,27 +454,10 @@ def twilio_settings(env: Any, monkeypatch: pytest.MonkeyPatch) -> Iterator[dict[
 # Recording media ----------------------------------------------------------------------------------------
 def make_mp3(channels: int = 2, seconds: float = 1.0, rate: int = 8000) -> bytes:
     """A real MP3 (a tone per channel), encoded with the av wheel's libmp3lame, like Twilio's recordings."""
-    import io
-
-    import av
     import numpy as np
 
-    buffer = io.BytesIO()
-    with av.open(buffer, "w", format="mp3") as container:
-        stream = container.add_stream("libmp3lame", rate=rate, layout="stereo" if channels == 2 else "mono")
-        total = int(seconds * rate)
-        t = np.arange(total) / rate
-        tones = [np.sin(2 * np.pi * f * t) for f in (440, 660)[:channels]]
-        samples = (np.stack(tones) * 8000).astype(np.int16)
-        step = 1152
-        for start in range(0, total, step):
-            # Packed s16 is one plane of interleaved samples: L R L R ... (or just the samples, mono).
-            chunk = np.ascontiguousarray(samples[:, start : start + step].T.reshape(1, -1))
-            frame = av.AudioFrame.from_ndarray(chunk, format="s16", layout=stream.layout.name)
-            frame.sample_rate = rate
-            frame.pts = start
-            for packet in stream.encode(frame):
-                container.mux(packet)
-        for packet in stream.encode(None):
-            container.mux(packet)
-    return buffer.getvalue()
+    from call_center.core import mp3
+
+    t = np.arange(int(seconds * rate)) / rate
+    tones = [np.sin(2 * np.pi * f * t) for f in (440, 660)[:channels]]
+    return mp3.encode((np.stack(tones) * 8000).astype(np.int16), rate)

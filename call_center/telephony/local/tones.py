@@ -206,25 +206,12 @@ MP3_TONES = ("ringback", "hold")
 def mp3(name: Sound) -> bytes:
     """A tone as a short MP3 (mono, 22.05 kHz) for providers that play a URL (Twilio's <Play>): the same
     sound the media server plays, one period of it (<Play loop="0"> repeats it)."""
-    import io
+    from call_center.core import mp3 as encoder
 
     signal = ringback_signal() if name == "ringback" else hold_signal()
     rate = 22050
-    samples = _resample(signal, rate)
-    pcm = (np.clip(samples, -1, 1) * 32767).astype(np.int16)
-    buffer = io.BytesIO()
-    with av.open(buffer, "w", format="mp3") as container:
-        stream = container.add_stream("libmp3lame", rate=rate, layout="mono")
-        step = 1152
-        for start in range(0, len(pcm), step):
-            frame = av.AudioFrame.from_ndarray(pcm[None, start : start + step], format="s16", layout="mono")
-            frame.sample_rate = rate
-            frame.pts = start
-            for packet in stream.encode(frame):
-                container.mux(packet)
-        for packet in stream.encode(None):
-            container.mux(packet)
-    return buffer.getvalue()
+    pcm = (np.clip(_resample(signal, rate), -1, 1) * 32767).astype(np.int16)
+    return encoder.encode(pcm[None, :], rate)
 
 
 def _resample(signal: np.ndarray, rate: int) -> np.ndarray:
