@@ -34,6 +34,7 @@ export class TwilioEngine {
     this.device = null;
     this.call = null; // {sid: our call's id, leg: this browser's CallSid, direction, twilio, status}
     this.pending = null; // an incoming SDK call: {twilio, leg}
+    this.ended = null; // the last call Twilio ended here without the server's reason: {sid, reason}
     this.offers = new Map(); // leg -> the server's offer for it (our call's id, caller name, transfer)
     this.early = new EarlyMessages();
     this.refreshTimer = null;
@@ -98,11 +99,23 @@ export class TwilioEngine {
       this.offers.set(msg.leg, msg);
       if (this.offers.size > 20) this.offers.delete(this.offers.keys().next().value);
       if (this.pending && this.pending.leg === msg.leg) this.announce(this.pending);
+      if (this.call && this.call.direction === "inbound" && this.call.sid === msg.leg) {
+        // answered before the offer came: from now on the call is known by our call's id
+        this.call.sid = msg.call_sid;
+        const early = this.early.take(msg.call_sid);
+        if (early) this.onStatus(early);
+      }
       return;
     }
     if (msg.type === "cancel") {
       if (this.pending && this.sidOf(this.pending.leg) === msg.call_sid) return this.cancelPending(msg.reason || "canceled");
       if (this.call && this.call.sid === msg.call_sid && this.call.status !== "in-progress") return this.abandon(msg.reason || "canceled");
+      // Twilio's cancel (or hang-up) of this leg came first: the server's reason still tells the agent why
+      const ended = this.ended;
+      if (ended && ended.sid === msg.call_sid && msg.reason && msg.reason !== ended.reason) {
+        this.ended = null;
+        this.phone.emit("cancel", { call_sid: msg.call_sid, reason: msg.reason });
+      }
       return;
     }
     if (msg.type === "status") return this.onStatus(msg);
@@ -170,7 +183,9 @@ export class TwilioEngine {
     if (!pending) return;
     this.pending = null;
     this.phone.sounds.stopRinging();
-    this.phone.emit("cancel", { call_sid: this.sidOf(pending.leg), reason });
+    const sid = this.sidOf(pending.leg);
+    this.ended = { sid, reason };
+    this.phone.emit("cancel", { call_sid: sid, reason });
   }
   async connect(to) {
     const twilioCall = await this.device.connect({ params: { To: to }, rtcConstraints: this.phone.constraints() });
@@ -212,6 +227,7 @@ export class TwilioEngine {
     this.call = null;
     this.phone.sounds.stopRinging();
     this.phone.releaseMedia();
+    if (call && info.status !== "completed") this.ended = { sid: call.sid, reason: info.reason };
     if (call) this.phone.emit("disconnected", { call_sid: call.sid, ...info });
   }
   abandon(reason) {

@@ -104,7 +104,7 @@ async def _close_websockets() -> None:
 
     try:
         sio = get_and_validate_app().app.sio
-        if sio is not None:
+        if sio is not None and sio.eio.sockets:  # engineio's disconnect() of no clients raises
             await sio.eio.disconnect()  # every client of this worker
     except Exception:  # the stop goes on regardless
         logger.exception("closing the websockets at stop failed")

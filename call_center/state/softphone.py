@@ -84,6 +84,7 @@ class SoftphoneState(SessionState):
     incoming_from: str = ""
     incoming_name: str = ""
     incoming_transfer_from: str = ""  # the agent transferring this call to me ("" for a new call)
+    last_rung_sid: str = ""  # the last call that rang here and stopped (its reason may come afterwards)
     call_notice: str = ""  # an i18n key: why the call left this phone (answered by another agent...)
 
     # a transfer of the call in progress, as the server tells it (services.transfers)
@@ -391,9 +392,24 @@ class SoftphoneState(SessionState):
         notice = "call.notice.answered_elsewhere" if event.get("reason") == "answered-elsewhere" else ""
         if sid == self.incoming_sid:
             self.incoming_sid = self.incoming_transfer_from = ""
+            self.last_rung_sid = str(sid or "")
             self.call_notice = notice
         elif sid == self.call_sid and self.call_state in ("connecting", "ringing"):
             self._reset_call()
+            self.call_state, self.call_notice = "idle", notice
+        elif notice and sid and sid == self.last_rung_sid and not self.incoming_sid:
+            self.call_notice = notice  # the ring had stopped already (Twilio's cancel came first)
+        elif (
+            notice
+            and sid
+            and sid == self.call_sid
+            and (self.call_state, self.call_outcome)
+            == (
+                "ended",
+                "canceled",
+            )
+        ):
+            self._reset_call()  # it was answering when Twilio hung up its leg: it never had the call
             self.call_state, self.call_notice = "idle", notice
 
     def _on_transfer(self, event: dict[str, Any]) -> None:
