@@ -313,3 +313,36 @@ def test_an_unanswered_transfer_takes_the_customer_off_hold(twilio_world, db):
         assert (transfer.state, transfer.reason) == ("failed", "transfer.reason.no_answer")
         assert not sim.legs[customer].hold and _call(db).agent_id == a.id
         phone.wait_for("transfer", state="failed", reason="transfer.reason.no_answer")
+
+
+def test_only_the_calls_agent_holds_or_transfers_it_and_bad_targets_change_nothing(twilio_world, db):
+    import pytest
+
+    from call_center.models import CallTransfer
+    from call_center.services import transfers
+    from call_center.services.errors import Conflict, Forbidden
+
+    world = twilio_world
+    a = make_agent(db, email="a@example.com", name="Sara")
+    b = make_agent(db, email="b@example.com", name="Omar")
+    c = make_agent(db, email="c@example.com", name="Mona")  # signed in nowhere: not available
+    _available(db, b)
+    with world.online("a@example.com"), world.online("b@example.com"):
+        call, _browser, _customer = _answered_outbound(world, db, a)
+        before = len(world.server.requests)
+        sid = call.provider_call_sid
+        with pytest.raises(Forbidden):
+            transfers.set_hold(db, sid, b, True)  # Omar is not on this call
+        with pytest.raises(Forbidden):
+            transfers.start(db, sid, b, mode="cold", to_agent_id=a.id)
+        with pytest.raises(Conflict) as unavailable:
+            transfers.start(db, sid, a, mode="cold", to_agent_id=c.id)
+        assert unavailable.value.code == "transfer.error.agent_unavailable"
+        with pytest.raises(Forbidden) as premium:
+            transfers.start(db, sid, a, mode="cold", to_number="09001234567")
+        assert premium.value.code == "dial.error.premium"
+        db.rollback()
+        assert world.server.requests[before:] == []  # nothing reached Twilio
+        assert db.exec(select(CallTransfer)).all() == []
+        db.refresh(call)
+        assert call.status == CallStatus.IN_PROGRESS and call.agent_id == a.id
