@@ -282,7 +282,8 @@ def _call_panel() -> rx.Component:
                     rx.el.span(rx.cond(S.on_hold, T["call.resume"], T["call.hold"])),
                     on_click=S.toggle_hold,
                     aria_pressed=S.on_hold,
-                    disabled=S.call_state != "in-progress",
+                    # during a transfer the customer's hold belongs to it (the service refuses it too)
+                    disabled=(S.call_state != "in-progress") | (S.transfer_state != ""),
                     class_name=rx.cond(S.on_hold, "btn ctl active", "btn ctl"),
                     type="button",
                     data_testid="call-hold",

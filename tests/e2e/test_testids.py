@@ -105,6 +105,8 @@ def test_every_screen_in_every_state_has_its_documented_test_ids(
     seen("call center (consulting)")
     seen("call center (a transfer to me)", page=colleague_page)
     expect(tid(colleague_page, "transfer-to-me")).to_contain_text("Admin")  # who it comes from
+    for page in (admin_page, colleague_page):  # the transfer holds the customer: no hold button of its own
+        expect(tid(page, "call-hold")).to_be_disabled()
     softphone.cancel_transfer()
     softphone.wait_for_transfer_notice("transfer.reason.canceled")
     seen("call center (a transfer canceled)")
