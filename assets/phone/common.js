@@ -3,6 +3,15 @@
 
 export const TERMINAL = new Set(["completed", "busy", "no-answer", "failed", "canceled"]);
 
+// A call's status only moves forward. Messages about one call can reach the page out of order (one kept
+// from before the call was ours, replayed after the answer came back; two callbacks applied side by side
+// on the server): an older one must never take the call back (an answered call shown "ringing").
+const RANK = { queued: 0, initiated: 0, ringing: 1, "in-progress": 2 };
+const rank = (status) => (TERMINAL.has(status) ? 3 : RANK[status] ?? 0);
+export function advances(current, next) {
+  return !current || rank(next) > rank(current);
+}
+
 export async function api(method, path, body) {
   const response = await fetch(path, {
     method,

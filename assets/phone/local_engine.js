@@ -1,6 +1,6 @@
 // The local engine: WebRTC to our own media server. Signaling is plain HTTP (/api/local/calls...) and the
 // phone's event stream (offers, status changes), which the Phone owns and passes on here.
-import { TERMINAL, EarlyMessages, api } from "./common.js";
+import { TERMINAL, EarlyMessages, advances, api } from "./common.js";
 
 const GONE = new Set(["call.error.taken", "call.error.gone", "call.error.already_answered", "transfer.error.expired"]);
 
@@ -59,7 +59,7 @@ export class LocalEngine {
       this.early.keep(msg.call_sid, msg);
       return;
     }
-    if (this.call.status === msg.status) return; // a replay after reconnecting: nothing new
+    if (!advances(this.call.status, msg.status)) return; // a replay, or older news: nothing new
     this.call.status = msg.status;
     if (msg.status === "ringing") this.phone.emit("ringing", { call_sid: msg.call_sid });
     else if (msg.status === "in-progress") this.phone.emit("accepted", { call_sid: msg.call_sid });

@@ -4,7 +4,7 @@
 // leg; where the call stands (the customer ringing, answered, held, transferred, ended) comes from the
 // server over the phone's event stream, the same messages the local engine hears. The stream is also the
 // agent's presence: it is open while the SDK is registered.
-import { TERMINAL, EarlyMessages, api } from "./common.js";
+import { TERMINAL, EarlyMessages, advances, api } from "./common.js";
 
 const TWILIO_ERRORS = {
   20101: "twilio-token-invalid",
@@ -126,7 +126,7 @@ export class TwilioEngine {
   }
   onStatus(msg) {
     if (!this.call || msg.call_sid !== this.call.sid) return this.early.keep(msg.call_sid, msg);
-    if (this.call.status === msg.status) return;
+    if (!advances(this.call.status, msg.status)) return; // a replay, or older news: nothing new
     this.call.status = msg.status;
     if (msg.status === "ringing") {
       this.phone.sounds.startRingback();

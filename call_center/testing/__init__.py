@@ -19,6 +19,7 @@ _EXPORTS = {
     "sounds_like": "audio",
     "tone_share": "audio",
     "HOLD_TONE": "audio",
+    "HOLD_TONE_PERIOD": "audio",
     "listen": "pages",
     "decode": "audio",
     "channel_matches": "audio",

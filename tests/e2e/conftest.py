@@ -16,7 +16,9 @@ from call_center.testing.server import ADMIN_EMAIL, ADMIN_PASSWORD, Account, Dis
 
 @pytest.fixture(scope="session")
 def call_center_settings() -> dict[str, str]:
-    return {"RING_TIMEOUT_SECONDS": "6"}
+    # Short rings keep the unanswered-call tests short; long enough that a transfer still rings while a
+    # test listens to a whole period of the hold tone (HOLD_TONE_PERIOD) on a loaded machine.
+    return {"RING_TIMEOUT_SECONDS": "10"}
 
 
 @pytest.fixture(scope="session")

@@ -116,7 +116,7 @@ def test_an_unanswered_call_ends_as_no_answer(app, agent_page, test_phone):
     test_phone(PHONE)
     softphone.dial(PHONE)
     softphone.wait_for_state("ringing")
-    softphone.wait_for_outcome("no-answer")  # RING_TIMEOUT_SECONDS is 6 in the test app
+    softphone.wait_for_outcome("no-answer")  # RING_TIMEOUT_SECONDS is 10 in the test app
     expect(agent_page.locator("#call-outcome")).to_contain_text("لم يتم الرد")
     assert app.latest_call()["status"] == "no-answer"
 
