@@ -88,6 +88,16 @@ class IncomingCall:
     def accept(self) -> None:
         tid(self.banner, "incoming-accept").click()
 
+    def try_accept(self) -> bool:
+        """Press Answer if the call still rings here, without waiting: in a race another agent may have
+        answered first and the banner is gone already. Whether it was pressed."""
+        return bool(
+            self.page.evaluate(
+                """() => { const b = document.querySelector('[data-testid="incoming-call"] '
+                  + '[data-testid="incoming-accept"]'); if (b) b.click(); return !!b; }"""
+            )
+        )
+
     def reject(self) -> None:
         tid(self.banner, "incoming-reject").click()
 

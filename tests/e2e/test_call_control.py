@@ -25,7 +25,7 @@ from call_center.testing import (
     sounds_like,
     tone_share,
 )
-from tests.e2e.helpers import PHONE
+from tests.e2e.helpers import PHONE, media_stats
 
 B_NAME, A_NAME = "Omar Colleague", "Test Agent"
 
@@ -35,11 +35,13 @@ def _ts(value: str) -> datetime:
 
 
 def hears(party, voice, *, seconds: float = 6.0, over=()) -> float:  # type: ignore[no-untyped-def]
-    """How well what `party` hears follows `voice`, checked to be clearly more than each of `over`."""
+    """How well what `party` hears follows `voice`, checked to be clearly more than each of `over`.
+    (Measured: 0.6-0.9 on a quiet machine, 0.40-0.42 with one core kept busy by stress-ng and three more
+    Chromiums; a voice that is not heard scores 0.2-0.25 either way.)"""
     rate, samples = party.listen(seconds)
     score = sounds_like(samples, rate, voice)
     others = {str(v): sounds_like(samples, rate, v) for v in over}
-    assert score > 0.5, (score, others)
+    assert score > 0.35, (score, others)
     for other, value in others.items():
         assert score > value + 0.15, (score, other, value)
     return score
@@ -152,11 +154,14 @@ def test_warm_transfer_consult_then_cancel_the_customer_is_back_with_a(
     a.wait_for_transfer("consulting")
     a.talk_to_all()  # three-way: everyone hears the two others (the media server mixes)
     a.wait_for_transfer("conference")
-    rate, samples = phone.listen(6)
-    assert (
-        sounds_like(samples, rate, agent_voice()) > 0.3
-        and sounds_like(samples, rate, colleague_voice()) > 0.3
-    )
+    # The media server mixes for the customer exactly the two agents (its own routes). Which voices a sum
+    # of two holds is not told apart by envelope correlation (both score like an absent voice, ~0.25-0.35):
+    # who hears whom is checked by voice before and after, where one voice is heard at a time.
+    (call,) = [c for c in media_stats(app)["engine"]["calls"].values() if "customer" in c["legs"]]
+    assert call["mixing"] and sorted(call["legs"]["customer"]["hears"]) == sorted(
+        role for role in call["legs"] if role != "customer"
+    ), call
+    assert phone.heard() > 0.01  # and the mix reaches the phone
     a.cancel_transfer()
     b.wait_for_outcome("completed")
     a.wait_for_transfer_notice("transfer.reason.canceled")
@@ -212,8 +217,10 @@ def test_answer_race_exactly_one_agent_gets_the_call_the_other_is_released(
     a, b, phone = Softphone(agent_page, app), Softphone(colleague_page, app), test_phone("+201000000002")
     phone.call_company()
     ring_a, ring_b = a.incoming().wait(), b.incoming().wait()
-    ring_a.accept()
-    ring_b.accept()  # both answer at once: each page sends its answer while the other's is on the way
+    # Both answer at once: each page sends its answer while the other's may be on the way. On a loaded
+    # machine A's answer can be taken and B released before B's click: that is the race too.
+    assert ring_a.try_accept()
+    ring_b.try_accept()
     phone.wait_for_state("in-progress")
     taken = app.wait_for_call(status="in-progress", customer_number="+201000000002")
     winner, loser = (a, b) if taken["agent_name"] == A_NAME else (b, a)
