@@ -336,9 +336,7 @@ def current_state(db: Session, agent_id: int) -> list[dict[str, Any]]:
             continue
         if call.agent_id is None:
             messages.append(offer_message(db, call))
-        messages.append(
-            {"type": "status", "call_sid": sid, "status": call.status, "reason": None, "by": None}
-        )
+        messages.append(devices.status(sid, call.status))
         if call.agent_id == agent_id and transfers.on_hold(db, call):
             messages.append({"type": "hold", "call_sid": sid, "on": True})
         if (transfer := transfers.describe(db, call)) is not None:

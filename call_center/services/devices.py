@@ -18,6 +18,13 @@ def agent_identity(agent_id: int) -> str:
     return f"agent_{agent_id}"
 
 
+def status(
+    call_sid: str | None, status: str, *, reason: str | None = None, by: str | None = None
+) -> dict[str, Any]:
+    """A softphone's "where this call stands" message (both engines read it the same way)."""
+    return {"type": "status", "call_sid": call_sid, "status": status, "reason": reason, "by": by}
+
+
 def tell_agent(db: Session, agent_id: int, message: dict[str, Any]) -> None:
     """Queue a message for an agent's softphone(s) (sent when `db` commits)."""
     queue_event(db, device_topic(agent_identity(agent_id)), message)

@@ -246,7 +246,7 @@ def _target_answered(db: Session, call: Call, transfer: CallTransfer) -> None:
         devices.tell_agent(
             db,
             transfer.to_agent_id,
-            {"type": "status", "call_sid": call.provider_call_sid, "status": "in-progress"},
+            devices.status(call.provider_call_sid, "in-progress"),
         )
     if transfer.mode == TransferMode.COLD:
         _complete(db, call, transfer)
@@ -279,12 +279,8 @@ def _complete(db: Session, call: Call, transfer: CallTransfer) -> None:
     calls.note(db, call, "transfer-completed", target=_target_name(db, transfer))
     _tell(db, transfer, call)
     if transfer.from_agent_id:
-        devices.tell_agent(
-            db,
-            transfer.from_agent_id,
-            {"type": "status", "call_sid": call.provider_call_sid, "status": "completed",
-             "reason": "reason.transferred", "by": "agent"},
-        )  # fmt: skip
+        ended = devices.status(call.provider_call_sid, "completed", reason="reason.transferred", by="agent")
+        devices.tell_agent(db, transfer.from_agent_id, ended)
     calls.publish_call(db, call)
     db.commit()  # the decision stands before the provider is asked: its callbacks find it
     if leaving:
@@ -357,12 +353,10 @@ def _end(
         _quietly("stopping the target's ringing", call, provider.cancel_invite, db, call, transfer.target_leg)
     elif parties.present(db, call, transfer.target_leg) is not None:
         if transfer.to_agent_id:  # their softphone ends the call, saying why
-            devices.tell_agent(
-                db,
-                transfer.to_agent_id,
-                {"type": "status", "call_sid": call.provider_call_sid, "status": "completed",
-                 "reason": "reason.taken_back", "by": "agent"},
-            )  # fmt: skip
+            ended = devices.status(
+                call.provider_call_sid, "completed", reason="reason.taken_back", by="agent"
+            )
+            devices.tell_agent(db, transfer.to_agent_id, ended)
         _quietly("removing the target", call, provider.remove_party, db, call, transfer.target_leg)
     if unhold and call.status == CallStatus.IN_PROGRESS:
         _quietly("taking the customer off hold", call, provider.hold_customer, db, call, False)

@@ -37,7 +37,16 @@ from call_center.models import (
     Recording,
     RecordingStatus,
 )
-from call_center.services import call_control, calls, offers, parties, presence, recordings, transfers
+from call_center.services import (
+    call_control,
+    calls,
+    devices,
+    offers,
+    parties,
+    presence,
+    recordings,
+    transfers,
+)
 from call_center.services.calls import ProviderEvent
 from call_center.services.devices import device_topic
 from call_center.services.errors import Conflict, DomainError, Forbidden, InvalidInput, NotFound
@@ -392,7 +401,7 @@ def remove_party(db: Session, call: Call, leg: str) -> None:
     _media("leave", sid=call.provider_call_sid, leg=leg)
     kind, agent_id, number = _party_of(call, leg)
     if agent_id is None and number and kind == PartyKind.TARGET:  # a simulated phone: its call ends
-        ended = {"type": "status", "call_sid": call.provider_call_sid, "status": "completed", "by": "agent"}
+        ended = devices.status(call.provider_call_sid, "completed", by="agent")
         queue_event(db, device_topic(phone_identity(number)), ended)
         db.commit()
 
@@ -420,9 +429,7 @@ def current_state(db: Session, device: Device) -> list[dict[str, Any]]:
                 call.from_number if call.direction == Direction.INBOUND else get_settings().COMPANY_NUMBER
             )
             messages.append({"type": "incoming", "call_sid": sid, "from": caller, "caller_name": None})
-        messages.append(
-            {"type": "status", "call_sid": sid, "status": call.status, "reason": None, "by": None}
-        )
+        messages.append(devices.status(sid, call.status))
     return messages
 
 
