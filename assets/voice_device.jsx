@@ -304,3 +304,28 @@ export function CallTimer({ since }) {
     </span>
   );
 }
+
+// mm:ss left until `until` (browser milliseconds), ticking in the browser; `onDone` once at zero.
+export function Countdown({ until, onDone }) {
+  const [now, setNow] = useState(Date.now());
+  const fired = useRef(0);
+  useEffect(() => {
+    if (!until) return undefined;
+    setNow(Date.now());
+    const timer = setInterval(() => setNow(Date.now()), 250);
+    return () => clearInterval(timer);
+  }, [until]);
+  const left = until ? Math.max(0, Math.ceil((until - now) / 1000)) : 0;
+  useEffect(() => {
+    if (until && left === 0 && fired.current !== until) {
+      fired.current = until;
+      if (onDone) onDone();
+    }
+  }, [until, left, onDone]);
+  const pad = (n) => String(n).padStart(2, "0");
+  return (
+    <span className="num countdown" role="timer" aria-live="off" data-seconds-left={left}>
+      {`${pad(Math.floor(left / 60))}:${pad(left % 60)}`}
+    </span>
+  );
+}

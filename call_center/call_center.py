@@ -20,11 +20,13 @@ from call_center.state.account import AccountState
 from call_center.state.agents_admin import AgentsAdminState
 from call_center.state.api_keys_admin import ApiKeysState
 from call_center.state.contacts import ContactsState
+from call_center.state.dispositions_admin import DispositionsAdminState
 from call_center.state.guard import AccessGuard
 from call_center.state.history import HistoryState
 from call_center.state.phone import PhoneState
 from call_center.state.session import SessionState
 from call_center.state.softphone import SoftphoneState
+from call_center.state.wrapup import WrapupState
 
 setup_logging()
 # Reflex merges the metadata of every registered model; ours already share one MetaData, so the copies it
@@ -48,7 +50,7 @@ app.add_page(
     app_frame("page.call_center.title", call_center_body),
     route="/call-center",
     title="AlMasar",
-    on_load=[SessionState.check_session, SoftphoneState.load, HistoryState.load],
+    on_load=[SessionState.check_session, SoftphoneState.load, HistoryState.load, WrapupState.load],
 )
 if get_settings().TELEPHONY_PROVIDER == "local":
     app.add_page(
@@ -73,7 +75,12 @@ app.add_page(
     app_frame("page.settings.title", settings_body),
     route="/settings",
     title="AlMasar",
-    on_load=[SessionState.check_session, AgentsAdminState.load, ApiKeysState.load],
+    on_load=[
+        SessionState.check_session,
+        AgentsAdminState.load,
+        DispositionsAdminState.load,
+        ApiKeysState.load,
+    ],
 )
 app.add_page(
     app_frame("page.account.title", account_body),

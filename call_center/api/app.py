@@ -18,12 +18,13 @@ from fastapi.responses import JSONResponse
 from starlette.types import ASGIApp, Receive, Scope, Send
 
 from call_center.api.csrf import CsrfGuard
+from call_center.api.routes import agents as agent_routes
 from call_center.api.routes import auth, calls, devices, health, local, recordings, twilio
 from call_center.core.db import session_scope
 from call_center.core.processes import SUPERVISED_ENV, ParentWatch, die_with_parent
 from call_center.core.security import SESSION_COOKIE
 from call_center.models import Role
-from call_center.services import agents, nonces, presence
+from call_center.services import agent_states, agents, nonces, presence, wrapup
 from call_center.services.errors import DomainError
 from call_center.services.events import get_bus
 from call_center.telephony import get_provider
@@ -41,7 +42,7 @@ def create_api() -> FastAPI:
     api = FastAPI(
         title="AlMasar call center API", docs_url=None, redoc_url=None, openapi_url="/api/openapi.json"
     )
-    for module in (health, auth, calls, recordings, devices, local, twilio):
+    for module in (health, auth, calls, recordings, devices, local, twilio, agent_routes):
         api.include_router(module.router)
     api.add_middleware(CsrfGuard)
 
@@ -60,6 +61,7 @@ async def app_lifespan() -> AsyncIterator[None]:
     tasks = [
         asyncio.create_task(get_provider().run_background(), name="provider-background"),
         asyncio.create_task(_housekeeping(), name="housekeeping"),
+        asyncio.create_task(_agent_clock(), name="agent-clock"),
     ]
     if os.environ.get(SUPERVISED_ENV) == "1":
         tasks.append(asyncio.create_task(_die_with_supervisor(), name="parent-watch"))
@@ -135,8 +137,24 @@ async def _housekeeping() -> None:
 def _purge() -> None:
     with session_scope() as db:
         agents.purge_expired(db)
-        presence.purge_stale(db)
+        agent_states.track_many(db, presence.purge_stale(db))
         nonces.purge(db)
+
+
+async def _agent_clock() -> None:
+    """Every second: wrap-ups whose time is up end (the agent takes calls again, even with the page
+    closed). Each worker runs it; the conditional update lets one of them end each wrap-up."""
+    while True:
+        await asyncio.sleep(1.0)
+        try:
+            await anyio.to_thread.run_sync(_tick)
+        except Exception:  # keep going; the next second may work
+            logger.exception("agent clock failed")
+
+
+def _tick() -> None:
+    with session_scope() as db:
+        wrapup.expire_due(db)
 
 
 def _session_token(scope: Scope) -> str | None:

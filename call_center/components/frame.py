@@ -51,10 +51,13 @@ def _sidebar() -> rx.Component:
 def _availability() -> rx.Component:
     return rx.el.div(
         rx.el.label(T["frame.availability"], html_for="availability", class_name="sr-only"),
-        rx.el.span(class_name="status-dot status-" + SessionState.availability, aria_hidden="true"),
+        rx.el.span(class_name="status-dot status-" + SessionState.availability_kind, aria_hidden="true"),
         rx.el.select(
             rx.el.option(T["availability.available"], value="available"),
-            rx.el.option(T["availability.busy"], value="busy"),
+            rx.el.option(T["availability.away.break"], value="away:break"),
+            rx.el.option(T["availability.away.meeting"], value="away:meeting"),
+            rx.el.option(T["availability.away.training"], value="away:training"),
+            rx.el.option(T["availability.away.missed"], value="away:missed", disabled=True, hidden=True),
             rx.el.option(T["availability.offline"], value="offline"),
             id="availability",
             value=SessionState.availability,

@@ -10,6 +10,7 @@ from call_center.components.ui import T, button, card, empty_state
 from call_center.models import CallStatus
 from call_center.state.history import HistoryState
 from call_center.state.softphone import SoftphoneState
+from call_center.state.wrapup import option_label
 
 H = HistoryState
 
@@ -73,6 +74,18 @@ def _filters() -> rx.Component:
                 ),
                 class_name="field filter-search",
             ),
+            rx.el.div(
+                rx.el.label(T["history.tag"], html_for="filter-tag", class_name="field-label"),
+                rx.el.input(
+                    id="filter-tag",
+                    name="tag",
+                    default_value=H.f_tag,
+                    type="search",
+                    class_name="input",
+                    data_testid="history-filter-tag",
+                ),  # fmt: skip
+                class_name="field filter-tag",
+            ),
             on_submit=H.search,
             class_name="filters-search",
         ),
@@ -89,6 +102,24 @@ def _filters() -> rx.Component:
                 ],
             ),
             _select("history.status", "f_status", H.f_status, statuses),
+            rx.el.div(
+                rx.el.label(
+                    T["history.disposition"], html_for="filter-f_disposition", class_name="field-label"
+                ),
+                rx.el.select(
+                    rx.el.option(T["history.all"], value=""),
+                    rx.foreach(
+                        H.disposition_options,
+                        lambda d: rx.el.option(option_label(d, H.lang), value=d["code"]),
+                    ),
+                    id="filter-f_disposition",
+                    value=H.f_disposition,
+                    on_change=lambda v: H.set_filter("f_disposition", v),
+                    class_name="select",
+                    data_testid="history-filter-f_disposition",
+                ),
+                class_name="field",
+            ),
             rx.cond(
                 SoftphoneState.is_admin,
                 rx.el.div(
@@ -181,6 +212,32 @@ def _recording(row: Any) -> rx.Component:
     )
 
 
+def _wrapup_meta(row: Any) -> rx.Component:
+    """What the call was about: its disposition, tags and the start of the agent's notes."""
+    return rx.el.div(
+        rx.cond(
+            row["disposition"] != "",
+            rx.el.span(
+                H.disposition_labels[row["disposition"].to(str)],
+                class_name="badge badge-muted",
+                data_testid="call-disposition",
+                data_disposition=row["disposition"],
+            ),
+        ),
+        rx.cond(row["tags"] != "", rx.el.span(row["tags"], class_name="tag", data_testid="call-tags")),
+        rx.cond(
+            row["notes"] != "",
+            rx.el.span(
+                row["notes"],
+                class_name="muted small call-notes",
+                title=row["notes"],
+                data_testid="call-notes",
+            ),
+        ),
+        class_name="call-meta",
+    )
+
+
 def _status(row: Any) -> rx.Component:
     return rx.el.div(
         rx.el.span(
@@ -197,6 +254,7 @@ def _status(row: Any) -> rx.Component:
             row["reason_text"] != "",
             rx.el.div(row["reason_text"], class_name="muted small", data_testid="call-reason"),
         ),
+        _wrapup_meta(row),
         rx.cond(
             row["chain"] != "",
             rx.el.div(

@@ -5,7 +5,7 @@ from __future__ import annotations
 from typing import Any
 
 import reflex as rx
-from reflex.event import passthrough_event_spec
+from reflex.event import no_args_event_spec, passthrough_event_spec
 
 JSX = rx.asset("voice_device.jsx").importable_path
 TWILIO_SDK = "@twilio/voice-sdk@2.18.5"
@@ -33,6 +33,16 @@ class CallTimer(rx.Component):
     since: rx.Var[int]
 
 
+class Countdown(rx.Component):
+    """mm:ss left until `until` (browser milliseconds), ticking in the browser; `on_done` at zero."""
+
+    library = JSX
+    tag = "Countdown"
+
+    until: rx.Var[int]
+    on_done: rx.EventHandler[no_args_event_spec]  # type: ignore[type-arg,valid-type,unused-ignore]
+
+
 def voice_device(**props: Any) -> rx.Component:
     from call_center.components.ui import T
 
@@ -40,3 +50,4 @@ def voice_device(**props: Any) -> rx.Component:
 
 
 call_timer = CallTimer.create
+countdown = Countdown.create

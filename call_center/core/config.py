@@ -56,6 +56,8 @@ HELP: dict[str, str] = {
     "ALLOWED_COUNTRIES": "comma-separated region codes agents may call, e.g. ALLOWED_COUNTRIES=EG,SA,AE",
     "CALLS_PER_MINUTE": "outbound calls one agent may start per minute, 1 to 120",
     "RING_TIMEOUT_SECONDS": "seconds an unanswered call rings, 5 to 120",
+    "WRAPUP_SECONDS": "seconds of after-call work before the agent takes calls again, 0 (none) to 600, "
+    "e.g. WRAPUP_SECONDS=30",
     "MEDIA_HOST": "the address(es) the local media server offers to browsers, comma-separated, e.g. "
     "MEDIA_HOST=127.0.0.1 for one machine or your LAN address",
     "MEDIA_CONTROL_PORT": "a free loopback TCP port for the local media server, e.g. MEDIA_CONTROL_PORT=3101",
@@ -157,6 +159,7 @@ class Settings(BaseSettings):
     ALLOWED_COUNTRIES: CommaList = ["EG"]
     CALLS_PER_MINUTE: int = Field(10, ge=1, le=120)
     RING_TIMEOUT_SECONDS: int = Field(30, ge=5, le=120)
+    WRAPUP_SECONDS: int = Field(30, ge=0, le=600)
     MEDIA_HOST: CommaList = ["127.0.0.1"]
     MEDIA_CONTROL_PORT: int = Field(0, ge=0, le=65535)
     ECHO_NUMBER: str = "1000"

@@ -1,6 +1,16 @@
 """SQLModel tables. Importing this package registers every table on SQLModel.metadata."""
 
-from call_center.models.agent import Agent, AgentPublic, AgentSession, Availability, LoginAttempt, Role
+from call_center.models.agent import (
+    Agent,
+    AgentPublic,
+    AgentSession,
+    AgentState,
+    AgentStateSpan,
+    Availability,
+    AwayReason,
+    LoginAttempt,
+    Role,
+)
 from call_center.models.api_key import ApiKey
 from call_center.models.call import (
     Call,
@@ -14,6 +24,7 @@ from call_center.models.call import (
     TimelineStep,
 )
 from call_center.models.contact import Contact
+from call_center.models.disposition import DEFAULT_DISPOSITIONS, Disposition, DispositionPublic
 from call_center.models.nonce import UsedNonce
 from call_center.models.offer import CallOffer, OfferOutcome
 from call_center.models.party import CallParty, CallTransfer, PartyKind, TransferMode, TransferState
@@ -41,6 +52,8 @@ TABLES = (
     UsedNonce,
     CallParty,
     CallTransfer,
+    Disposition,
+    AgentStateSpan,
 )
 
 __all__ = [
@@ -48,6 +61,12 @@ __all__ = [
     "Agent",
     "AgentPublic",
     "AgentSession",
+    "AgentState",
+    "AgentStateSpan",
+    "AwayReason",
+    "DEFAULT_DISPOSITIONS",
+    "Disposition",
+    "DispositionPublic",
     "ApiKey",
     "Availability",
     "Call",

@@ -5,6 +5,7 @@ from __future__ import annotations
 from datetime import datetime
 
 from pydantic import BaseModel
+from sqlalchemy import Index, text
 from sqlmodel import Field, SQLModel
 
 from call_center.models.base import created_field, time_field
@@ -17,10 +18,33 @@ class Role:
 
 
 class Availability:
+    """What the agent chose: to take calls, to be away (with a reason) or to be offline."""
+
     AVAILABLE = "available"
-    BUSY = "busy"
+    AWAY = "away"
     OFFLINE = "offline"
-    ALL = (AVAILABLE, BUSY, OFFLINE)
+    ALL = (AVAILABLE, AWAY, OFFLINE)
+
+
+class AwayReason:
+    BREAK = "break"
+    MEETING = "meeting"
+    TRAINING = "training"
+    MISSED = "missed"  # set by the queue after QUEUE_MAX_MISSES unanswered offers
+    CHOSEN = (BREAK, MEETING, TRAINING)
+    ALL = (BREAK, MEETING, TRAINING, MISSED)
+
+
+class AgentState:
+    """The state reports count time in: what the agent chose, and what their calls make of it."""
+
+    AVAILABLE = "available"
+    RINGING = "ringing"
+    ON_CALL = "on-call"
+    WRAP_UP = "wrap-up"
+    AWAY = "away"
+    OFFLINE = "offline"
+    ALL = (AVAILABLE, RINGING, ON_CALL, WRAP_UP, AWAY, OFFLINE)
 
 
 class Agent(SQLModel, table=True):
@@ -34,6 +58,11 @@ class Agent(SQLModel, table=True):
     is_active: bool = True
     language: str = Field(default="ar", max_length=2)
     availability: str = Field(default=Availability.OFFLINE, max_length=16)
+    away_reason: str | None = Field(default=None, max_length=16)
+    # After-call work: the call being wrapped up, until when, and whether it was extended once.
+    wrapup_call_id: int | None = None
+    wrapup_until: datetime | None = time_field()
+    wrapup_extended: bool = False
     created_at: datetime = created_field()
     updated_at: datetime = created_field()
     last_seen_at: datetime | None = time_field()
@@ -52,6 +81,33 @@ class AgentPublic(BaseModel):
     is_active: bool
     language: str
     availability: str
+    away_reason: str | None = None
+
+
+class AgentStateSpan(SQLModel, table=True):
+    """One stretch of time an agent spent in one state (open while `ended_at` is None)."""
+
+    __tablename__ = "agent_state_span"
+    __table_args__ = (
+        Index("ix_agent_state_span_agent", "agent_id", "started_at"),
+        # one open span per agent (both databases support partial indexes)
+        Index(
+            "uq_agent_state_span_open",
+            "agent_id",
+            unique=True,
+            sqlite_where=text("ended_at IS NULL"),
+            postgresql_where=text("ended_at IS NULL"),
+        ),
+        {"extend_existing": True},
+    )
+
+    id: int | None = Field(default=None, primary_key=True)
+    agent_id: int = Field(foreign_key="agent.id", ondelete="CASCADE")
+    state: str = Field(max_length=16)
+    reason: str | None = Field(default=None, max_length=16)
+    call_id: int | None = None
+    started_at: datetime = created_field()
+    ended_at: datetime | None = time_field()
 
 
 class AgentSession(SQLModel, table=True):

@@ -45,6 +45,7 @@ class Call(SQLModel, table=True):
         Index("ix_call_customer_number", "customer_number"),
         Index("ix_call_contact_created", "contact_id", "created_at"),
         Index("ix_call_recording_created", "recording_status", "created_at"),
+        Index("ix_call_disposition_created", "disposition", "created_at"),
         {"extend_existing": True},
     )
 
@@ -71,6 +72,11 @@ class Call(SQLModel, table=True):
     # The latest recording, copied here so the history filters and lists without joining recordings.
     recording_id: int | None = None
     recording_status: str | None = Field(default=None, max_length=16)
+    # Wrap-up: what the call was about (a disposition's code), the agent's notes, free-form tags stored
+    # as ",tag1,tag2," so one tag is a LIKE '%,tag,%' filter.
+    disposition: str | None = Field(default=None, max_length=40)
+    notes: str | None = Field(default=None, sa_type=Text)
+    tags: str | None = Field(default=None, max_length=500)
 
 
 class CallEvent(SQLModel, table=True):
@@ -123,6 +129,9 @@ class CallPublic(BaseModel):
     recording_id: int | None = None
     recording_status: str | None = None
     chain: list[ChainStep] = []  # who had the customer, in order (a transferred call has two or more)
+    disposition: str | None = None
+    notes: str | None = None
+    tags: list[str] = []
 
 
 class TimelineStep(BaseModel):

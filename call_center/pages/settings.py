@@ -10,6 +10,7 @@ from call_center.components.ui import T, alert, button, card, field, text_input
 from call_center.models import Role
 from call_center.state.agents_admin import AgentsAdminState
 from call_center.state.api_keys_admin import ApiKeysState
+from call_center.state.dispositions_admin import DispositionsAdminState
 from call_center.state.session import SessionState
 
 
@@ -262,9 +263,98 @@ def _api_keys_section() -> rx.Component:
     )
 
 
+def _disposition_row(row: Any) -> rx.Component:
+    D = DispositionsAdminState
+    return rx.el.tr(
+        rx.el.td(row["name_ar"], dir="rtl"),
+        rx.el.td(row["name_en"], dir="ltr", class_name="cell-start"),
+        rx.el.td(
+            rx.cond(
+                row["is_active"],
+                rx.el.span(T["dispositions.active"], class_name="badge badge-ok"),
+                rx.el.span(T["dispositions.inactive"], class_name="badge badge-muted"),
+            )
+        ),
+        rx.el.td(
+            rx.cond(
+                row["is_active"],
+                button(
+                    T["dispositions.deactivate"],
+                    variant="ghost",
+                    on_click=D.set_active(row["code"], False),
+                    type="button",
+                    data_testid="disposition-deactivate",
+                ),
+                button(
+                    T["dispositions.activate"],
+                    variant="ghost",
+                    on_click=D.set_active(row["code"], True),
+                    type="button",
+                    data_testid="disposition-activate",
+                ),
+            )
+        ),  # fmt: skip
+        data_testid="disposition-row",
+        data_code=row["code"],
+    )
+
+
+def _dispositions_section() -> rx.Component:
+    D = DispositionsAdminState
+    return rx.el.div(
+        rx.el.h2(T["dispositions.title"], class_name="section-title"),
+        rx.el.p(T["dispositions.intro"], class_name="muted small"),
+        rx.cond(D.error != "", alert(T[D.error], data_testid="disposition-error")),
+        rx.cond(D.notice != "", alert(T[D.notice], kind="info")),
+        rx.el.form(
+            rx.el.input(
+                name="name_ar",
+                placeholder=T["dispositions.name_ar"],
+                aria_label=T["dispositions.name_ar"],
+                class_name="input",
+                dir="rtl",
+                required=True,
+                data_testid="disposition-name-ar",
+            ),
+            rx.el.input(
+                name="name_en",
+                placeholder=T["dispositions.name_en"],
+                aria_label=T["dispositions.name_en"],
+                class_name="input",
+                dir="ltr",
+                required=True,
+                data_testid="disposition-name-en",
+            ),
+            button(
+                rx.icon("plus", size=16), T["dispositions.add"], type="submit", data_testid="disposition-add"
+            ),
+            on_submit=D.add,
+            reset_on_submit=True,
+            class_name="dial-row search-form",
+        ),  # fmt: skip
+        card(
+            rx.el.table(
+                rx.el.thead(
+                    rx.el.tr(
+                        rx.el.th(T["dispositions.name_ar"]),
+                        rx.el.th(T["dispositions.name_en"]),
+                        rx.el.th(T["dispositions.status"]),
+                        rx.el.th(T["agents.actions"]),
+                    )
+                ),
+                rx.el.tbody(rx.foreach(D.rows, _disposition_row)),
+                class_name="table",
+                aria_label=T["dispositions.title"],
+            ),
+            class_name="table-card",
+        ),
+        class_name="settings-section",
+    )
+
+
 def settings_body() -> rx.Component:
     return rx.cond(
         SessionState.is_admin,
-        rx.el.div(_agents_section(), _api_keys_section(), class_name="settings"),
+        rx.el.div(_agents_section(), _dispositions_section(), _api_keys_section(), class_name="settings"),
         alert(T["page.forbidden"], kind="info"),
     )

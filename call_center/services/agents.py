@@ -13,7 +13,7 @@ from sqlmodel import Session, col, delete, select
 from call_center.core import security
 from call_center.core.config import get_settings
 from call_center.core.i18n import LANGUAGES
-from call_center.models import Agent, AgentSession, Availability, LoginAttempt, Role
+from call_center.models import Agent, AgentSession, Availability, AwayReason, LoginAttempt, Role
 from call_center.models.base import utcnow
 from call_center.services.errors import Conflict, Forbidden, InvalidInput, NotFound
 from call_center.services.events import queue_event
@@ -145,13 +145,26 @@ def set_language(db: Session, agent_id: int, language: str) -> Agent:
     return agent
 
 
-def set_availability(db: Session, agent_id: int, availability: str) -> Agent:
+def set_availability(db: Session, agent_id: int, availability: str, reason: str | None = None) -> Agent:
+    """What the agent chooses: available, away (with a reason: break, meeting, training) or offline.
+    The change is recorded in their state timeline (services.agent_states). Flushes."""
+    from call_center.services import agent_states
+
     if availability not in Availability.ALL:
         raise InvalidInput("error.generic", f"unknown availability {availability!r}")
+    if availability == Availability.AWAY:
+        reason = reason or AwayReason.BREAK
+        if reason not in AwayReason.ALL:
+            raise InvalidInput("error.generic", f"unknown reason {reason!r}")
+    else:
+        reason = None
     agent = get_agent(db, agent_id)
     agent.availability = availability
+    agent.away_reason = reason
     agent.updated_at = utcnow()
     db.add(agent)
+    db.flush()
+    agent_states.track(db, agent_id)
     return agent
 
 

@@ -28,8 +28,8 @@ from sqlalchemy.exc import IntegrityError
 from sqlmodel import Session, col, select
 
 from call_center.core.config import Settings
-from call_center.models import Agent, Call, CallStatus, Direction, OfferOutcome
-from call_center.services import calls, devices, numbers, offers, parties, presence
+from call_center.models import Agent, Call, CallParty, CallStatus, CallTransfer, Direction, OfferOutcome
+from call_center.services import agent_states, calls, devices, numbers, offers, parties, presence, wrapup
 from call_center.services.calls import ProviderEvent
 from call_center.services.errors import Conflict, DomainError, Forbidden
 
@@ -214,6 +214,7 @@ def ring(db: Session, call: Call, agents: list[Agent]) -> None:
     legs = _provider().ring_agents(db, call, agents) or {}
     for agent_id, leg in legs.items():
         offers.set_leg(db, call.id or 0, agent_id, leg)
+    agent_states.track_many(db, [a.id or 0 for a in agents])
     db.commit()
     logger.info("call %s rings %d agent(s)", call.id, len(agents))
 
@@ -253,6 +254,7 @@ def claim(db: Session, call: Call, agent_id: int) -> None:
         db, list(rings), {"type": "cancel", "call_sid": call.provider_call_sid, "reason": ANSWERED_ELSEWHERE}
     )
     calls.publish_call(db, call)
+    agent_states.track_many(db, [agent_id, *rings])
     db.commit()
     provider = _provider()
     for other, leg in rings.items():
@@ -266,6 +268,7 @@ def decline(db: Session, call: Call, agent_id: int) -> None:
     check_offered(db, call, agent_id)
     leg = offers.leg_of(db, call.id or 0, agent_id)
     offers.end_offer(db, call.id or 0, agent_id, OfferOutcome.DECLINED)
+    agent_states.track(db, agent_id)
     db.commit()
     if leg:
         _provider().stop_ringing(db, call, agent_id, leg)
@@ -285,6 +288,8 @@ def after_status(db: Session, call: Call) -> None:
         )
         parties.refold(db, call)
         transfers.call_ended(db, call)
+        wrapup.start(db, call, at=call.ended_at)
+        agent_states.track_many(db, [*rings, *followers(db, call)])
         db.commit()
         provider = _provider()
         for agent_id, leg in rings.items():
@@ -301,6 +306,7 @@ def after_party(db: Session, call: Call, leg: str, status: str) -> None:
     from call_center.services import transfers
 
     transfers.sync(db, call)
+    agent_states.track_many(db, followers(db, call))
     db.commit()
 
 
@@ -312,6 +318,14 @@ def agents_of(db: Session, call: Call) -> list[int]:
     if call.direction == Direction.INBOUND and call.agent_id is None:
         ids.update(dict.fromkeys(offers.ringing_agents(db, call.id or 0)))
     return list(ids)
+
+
+def followers(db: Session, call: Call) -> list[int]:
+    """Every agent whose state this call may change: its agent, everyone who took part, everyone rung
+    for a transfer of it."""
+    took_part = db.exec(select(CallParty.agent_id).where(CallParty.call_id == call.id)).all()
+    rung = db.exec(select(CallTransfer.to_agent_id).where(CallTransfer.call_id == call.id)).all()
+    return [a for a in dict.fromkeys([call.agent_id, *took_part, *rung]) if a]
 
 
 def signal(db: Session, call: Call, message: dict[str, Any]) -> None:

@@ -15,6 +15,7 @@ import phonenumbers
 from sqlalchemy import ColumnElement, and_, func, or_
 from sqlmodel import Session, col, select
 
+from call_center.core import tags
 from call_center.core.config import get_settings
 from call_center.models import (
     Agent,
@@ -47,6 +48,8 @@ class CallFilter:
     search: str | None = None
     call_sid: str | None = None
     call_id: int | None = None
+    disposition: str | None = None
+    tag: str | None = None
 
 
 def _scoped(viewer: Agent, flt: CallFilter) -> CallFilter:
@@ -59,6 +62,8 @@ def _scoped(viewer: Agent, flt: CallFilter) -> CallFilter:
 
 def number_prefix(term: str, region: str) -> str | None:
     """The E.164 prefix a typed (partial) number stands for: 0100 123 -> +20100123, +2010 -> +2010."""
+    if any(ch.isalpha() for ch in term):
+        return None  # words ("order 7781") are a name or notes, not a number
     text = "".join(ch for ch in term if ch.isdigit() or ch == "+")
     if text.startswith("00"):
         text = "+" + text[2:]
@@ -84,6 +89,9 @@ def _search(db: Session, term: str) -> ColumnElement[bool]:
     names = db.exec(select(Contact.id).where(col(Contact.name).ilike(f"%{term}%")).limit(NAME_MATCHES)).all()
     if names:
         options.append(col(Call.contact_id).in_(list(names)))
+    if not prefix:
+        # the wrap-up notes: a scan of the rows the other filters leave (narrow by date on a big history)
+        options.append(col(Call.notes).ilike(f"%{term}%"))
     return or_(*options) if options else col(Call.id) < 0
 
 
@@ -149,6 +157,10 @@ def _conditions(db: Session, flt: CallFilter) -> list[ColumnElement[bool]]:
         conditions.append(
             or_(col(Call.recording_status).is_(None), col(Call.recording_status) != RecordingStatus.READY)
         )
+    if flt.disposition:
+        conditions.append(col(Call.disposition) == flt.disposition)
+    if flt.tag:
+        conditions.append(col(Call.tags).like(f"%,{tags.normalise_one(flt.tag)},%"))
     if flt.search and flt.search.strip():
         conditions.append(_search(db, flt.search.strip()))
     return conditions
@@ -164,6 +176,7 @@ def matches(flt: CallFilter, call: CallPublic) -> bool:
             (prefix is not None and call.customer_number.startswith(prefix))
             or (prefix is None and term.isdigit() and call.customer_number == term)
             or term.lower() in (call.customer_name or "").lower()
+            or (prefix is None and term.lower() in (call.notes or "").lower())
         )
     else:
         found = True
@@ -176,6 +189,8 @@ def matches(flt: CallFilter, call: CallPublic) -> bool:
         )
         and (not flt.direction or call.direction == flt.direction)
         and (not flt.status or call.status == flt.status)
+        and (not flt.disposition or call.disposition == flt.disposition)
+        and (not flt.tag or tags.normalise_one(flt.tag) in call.tags)
         and (flt.since is None or call.created_at >= flt.since)
         and (flt.until is None or call.created_at < flt.until)
         and (
@@ -237,6 +252,9 @@ def to_public(
         recording_id=call.recording_id,
         recording_status=call.recording_status,
         chain=chain or [],
+        disposition=call.disposition,
+        notes=call.notes,
+        tags=tags.parse(call.tags),
     )
 
 

@@ -6,6 +6,7 @@ from __future__ import annotations
 import uuid
 from datetime import timedelta
 
+from sqlalchemy import or_
 from sqlmodel import Session, col, delete, select
 
 from call_center.models import (
@@ -41,8 +42,11 @@ def heartbeat(db: Session, connection_id: str) -> None:
         db.add(row)
 
 
-def disconnect(db: Session, connection_id: str) -> None:
+def disconnect(db: Session, connection_id: str) -> int | None:
+    """Forget a device connection; returns its agent's id (None for a simulated phone)."""
+    row = db.get(DevicePresence, connection_id)
     db.exec(delete(DevicePresence).where(col(DevicePresence.id) == connection_id))
+    return row.agent_id if row is not None else None
 
 
 def is_online(db: Session, identity: str) -> bool:
@@ -67,11 +71,13 @@ def available_agents(db: Session) -> list[Agent]:
     rung = select(CallTransfer.to_agent_id).where(
         CallTransfer.state == TransferState.RINGING, col(CallTransfer.to_agent_id).is_not(None)
     )
+    now = utcnow()
     query = (
         select(Agent)
         .where(
             col(Agent.is_active),
             Agent.availability == Availability.AVAILABLE,
+            or_(col(Agent.wrapup_until).is_(None), col(Agent.wrapup_until) <= now),  # not in wrap-up
             col(Agent.id).in_(online),
             col(Agent.id).not_in(on_call),
             col(Agent.id).not_in(in_a_call),
@@ -82,5 +88,9 @@ def available_agents(db: Session) -> list[Agent]:
     return list(db.exec(query))
 
 
-def purge_stale(db: Session) -> None:
-    db.exec(delete(DevicePresence).where(col(DevicePresence.last_seen_at) < utcnow() - ONLINE_WINDOW * 4))
+def purge_stale(db: Session) -> list[int]:
+    """Forget dead connections (a worker killed with streams open); returns their agents' ids."""
+    stale = col(DevicePresence.last_seen_at) < utcnow() - ONLINE_WINDOW * 4
+    agent_ids = [a for a in db.exec(select(DevicePresence.agent_id).where(stale)).all() if a]
+    db.exec(delete(DevicePresence).where(stale))
+    return agent_ids

@@ -35,7 +35,7 @@ from reflex_base.event import Event
 
 from call_center.core.db import session_scope
 from call_center.core.security import SESSION_COOKIE
-from call_center.models import Role
+from call_center.models import Availability, AwayReason, Role
 from call_center.services import agents
 
 if TYPE_CHECKING:
@@ -161,7 +161,7 @@ class Caller:
     name: str
     email: str
     role: str
-    availability: str
+    availability: str  # "available", "offline" or "away:<reason>" (the availability menu's values)
     language: str
 
 
@@ -172,7 +172,10 @@ def caller_for(token: str | None) -> Caller | None:
         agent = agents.agent_for_token(db, token)
         if agent is None:
             return None
-        return Caller(agent.id or 0, agent.name, agent.email, agent.role, agent.availability, agent.language)
+        availability = agent.availability
+        if availability == Availability.AWAY:
+            availability = f"{availability}:{agent.away_reason or AwayReason.BREAK}"
+        return Caller(agent.id or 0, agent.name, agent.email, agent.role, availability, agent.language)
 
 
 class AccessGuard(Middleware):

@@ -21,13 +21,24 @@ from call_center.core.config import get_settings
 from call_center.core.db import session_scope
 from call_center.core.i18n import key_or_text
 from call_center.models import CallPublic, CallStatus, Direction, RecordingStatus, Role
-from call_center.services import agents, history, numbers, recordings
+from call_center.services import agents, dispositions, history, numbers, recordings
 from call_center.services.events import STOPPING, get_bus
 from call_center.state.live import connected as _connected
 from call_center.state.session import SessionState
 
 logger = logging.getLogger(__name__)
 
+FILTERS = (
+    "f_from",
+    "f_to",
+    "f_direction",
+    "f_status",
+    "f_agent",
+    "f_recording",
+    "f_query",
+    "f_disposition",
+    "f_tag",
+)
 PAGE_SIZE = 25
 PANEL_SIZE = 8
 RECONCILE_SECONDS = 60.0
@@ -81,6 +92,9 @@ def row_for(call: CallPublic) -> dict[str, Any]:
         else "",
         "agent_id": call.agent_id or 0,
         "chain": _chain(call, settings.zone),
+        "disposition": call.disposition or "",
+        "notes": call.notes or "",
+        "tags": " ".join(f"#{tag}" for tag in call.tags),
     }
     return row
 
@@ -112,6 +126,9 @@ class HistoryState(SessionState):
     f_agent: str = ""
     f_recording: str = ""
     f_query: str = ""
+    f_disposition: str = ""
+    f_tag: str = ""
+    disposition_options: list[dict[str, str]] = []
     agent_options: list[dict[str, str]] = []
     live_id: str = ""
     last_live_ms: int = 0
@@ -135,8 +152,16 @@ class HistoryState(SessionState):
                 self.f_agent,
                 self.f_recording,
                 self.f_query,
+                self.f_disposition,
+                self.f_tag,
             )
         )
+
+    @rx.var
+    def disposition_labels(self) -> dict[str, str]:
+        """code -> name in the page's language (inactive dispositions too: old calls show them)."""
+        key = "name_ar" if self.lang == "ar" else "name_en"
+        return {d["code"]: d[key] for d in self.disposition_options}
 
     # Loading -------------------------------------------------------------------------------------------
     def _filter(self) -> history.CallFilter:
@@ -149,12 +174,14 @@ class HistoryState(SessionState):
             until=_day(self.f_to, zone, end=True),
             has_recording={"yes": True, "no": False}.get(self.f_recording),
             search=self.f_query.strip() or None,
+            disposition=self.f_disposition or None,
+            tag=self.f_tag.strip() or None,
         )
 
     async def _refresh(self) -> None:
         """Reload the current page and the panel; the queries run in a worker thread, off the event loop."""
         data = await asyncio.to_thread(
-            _fetch, self._session_token(), self._filter(), self.page, not self.agent_options
+            _fetch, self._session_token(), self._filter(), self.page, not self.disposition_options
         )
         self._assign(data)
 
@@ -165,6 +192,8 @@ class HistoryState(SessionState):
         self.rows, self.recent_rows, self.total = data["rows"], data["recent"], data["total"]
         if data["agents"] is not None:
             self.agent_options = data["agents"]
+        if data.get("dispositions") is not None:
+            self.disposition_options = data["dispositions"]
 
     @rx.event
     async def load(self):
@@ -173,7 +202,7 @@ class HistoryState(SessionState):
 
     @rx.event
     async def set_filter(self, name: str, value: str):
-        if name not in ("f_from", "f_to", "f_direction", "f_status", "f_agent", "f_recording", "f_query"):
+        if name not in FILTERS:
             return
         setattr(self, name, str(value)[:60])
         self.page = 1
@@ -182,13 +211,14 @@ class HistoryState(SessionState):
     @rx.event
     async def search(self, form: dict[str, Any]):
         self.f_query = str(form.get("q", ""))[:60]
+        self.f_tag = str(form.get("tag", ""))[:32]
         self.page = 1
         await self._refresh()
 
     @rx.event
     async def clear_filters(self):
-        self.f_from = self.f_to = self.f_direction = self.f_status = self.f_agent = self.f_recording = ""
-        self.f_query = ""
+        for name in FILTERS:
+            setattr(self, name, "")
         self.page = 1
         await self._refresh()
 
@@ -265,7 +295,9 @@ class HistoryState(SessionState):
                         self._assign(data)
 
 
-def _fetch(token: str | None, flt: history.CallFilter, page: int, with_agents: bool) -> dict[str, Any] | None:
+def _fetch(
+    token: str | None, flt: history.CallFilter, page: int, with_options: bool
+) -> dict[str, Any] | None:
     """One page of the history and the latest calls, for the agent behind `token` (None: not signed in)."""
     with session_scope() as db:
         viewer = agents.agent_for_token(db, token)
@@ -276,12 +308,23 @@ def _fetch(token: str | None, flt: history.CallFilter, page: int, with_agents: b
             recent = calls[:PANEL_SIZE]  # the panel is the unfiltered first page's top: no second query
         else:
             recent, _ = history.list_calls(db, viewer, page=1, page_size=PANEL_SIZE)
-        options = None
-        if with_agents and viewer.role == Role.ADMIN:
-            options = [{"id": str(a.id), "name": a.name} for a in agents.list_agents(db)]
+        options = found_dispositions = None
+        if with_options:
+            found_dispositions = [
+                {
+                    "code": d.code,
+                    "name_ar": d.name_ar,
+                    "name_en": d.name_en,
+                    "active": "1" if d.is_active else "",
+                }
+                for d in dispositions.list_dispositions(db)
+            ]
+            if viewer.role == Role.ADMIN:
+                options = [{"id": str(a.id), "name": a.name} for a in agents.list_agents(db)]
     return {
         "rows": [row_for(c) for c in calls],
         "recent": [row_for(c) for c in recent],
         "total": total,
         "agents": options,
+        "dispositions": found_dispositions,
     }

@@ -20,7 +20,7 @@ from reflex.event import EventSpec
 from call_center.core.db import session_scope
 from call_center.core.i18n import DEFAULT_LANGUAGE, catalog, direction, normalise_language
 from call_center.core.security import LANG_COOKIE
-from call_center.models import Agent, Role
+from call_center.models import Agent, AwayReason, Role
 from call_center.services import agents
 from call_center.services.events import STOPPING, get_bus
 from call_center.state.guard import Caller, caller_for, public, session_token
@@ -135,6 +135,12 @@ class SessionState(rx.State):
                         logger.info("agent %s signed out of an open page", agent_id)
                         self.reset()
                         return self._login_redirect()
+                    self._apply_caller(caller)  # e.g. set "away" by the queue, or from another tab
+                    if item is not None and item.data.get("type") == "wrapup":
+                        from call_center.state.wrapup import WrapupState
+
+                        wrap = await self.get_state(WrapupState)
+                        wrap._load_now()  # two small queries
 
     @rx.event
     @public
@@ -152,12 +158,24 @@ class SessionState(rx.State):
     def toggle_language(self):
         return SessionState.set_language("en" if self.lang == "ar" else "ar")
 
+    @rx.var
+    def availability_kind(self) -> str:
+        """available / away / offline (the menu's value without the away reason)."""
+        return self.availability.split(":", 1)[0]
+
     @rx.event
     def set_availability(self, value: str):
-        """Available / busy / offline, as the agent chooses."""
+        """Available, away (with a reason: "away:break") or offline, as the agent chooses."""
+        kind, _, reason = str(value)[:40].partition(":")
+        if kind == "away" and reason not in AwayReason.CHOSEN:
+            reason = AwayReason.BREAK
         with session_scope() as db:
-            updated = agents.set_availability(db, self.agent_id, value)
-            self.availability = updated.availability
+            updated = agents.set_availability(db, self.agent_id, kind, reason or None)
+            self.availability = (
+                f"{updated.availability}:{updated.away_reason}"
+                if updated.away_reason
+                else updated.availability
+            )
 
     @rx.event
     @public

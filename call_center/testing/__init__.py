@@ -34,6 +34,7 @@ _EXPORTS = {
     "HistoryRow": "pages",
     "Contacts": "pages",
     "TestPhone": "pages",
+    "WrapUp": "pages",
     "Recording": "recordings",
     "recording_of": "recordings",
     "Account": "server",

@@ -253,6 +253,77 @@ class Softphone(Screen):
         expect(tid(self.page, "transfer-notice")).to_have_attribute("data-reason", key)
 
 
+class WrapUp:
+    """The wrap-up panel that follows a call on the call-center page (when WRAPUP_SECONDS > 0):
+
+    wrap = WrapUp(agent_page).wait()
+    wrap.choose("complaint"); wrap.write_notes("refund promised"); wrap.tag("vip", "refund")
+    wrap.finish()          # saves and ends wrap-up: the agent takes calls again
+    """
+
+    def __init__(self, page: Page):
+        self.page = page
+        self.panel = tid(page, "wrapup-panel")
+
+    def wait(self, call: dict[str, Any] | int | None = None) -> WrapUp:
+        """Until the panel is there (for `call`, when given)."""
+        expect(self.panel).to_be_visible()
+        if call is not None:
+            expect(self.panel).to_have_attribute(
+                "data-call-id", str(call if isinstance(call, int) else call["id"])
+            )
+        return self
+
+    @property
+    def running(self) -> bool:
+        """Whether the wrap-up time is still running (False: it is over, the panel waits to be saved)."""
+        return self.panel.get_attribute("data-state") == "running"
+
+    def wait_until_over(self, timeout_ms: float | None = None) -> None:
+        expect(self.panel).to_have_attribute("data-state", "over", timeout=timeout_ms)
+
+    def seconds_left(self) -> int:
+        return int(self.panel.locator("[data-seconds-left]").get_attribute("data-seconds-left") or 0)
+
+    @property
+    def customer(self) -> str:
+        return tid(self.page, "wrapup-customer").inner_text()
+
+    def choose(self, disposition: str) -> None:
+        """A disposition by its code (sale, inquiry, complaint, call-back-later, wrong-number, ...)."""
+        tid(self.page, "wrapup-disposition").select_option(disposition)
+
+    def dispositions(self) -> list[str]:
+        codes = (
+            tid(self.page, "wrapup-disposition")
+            .locator("option")
+            .evaluate_all("options => options.map(o => o.value)")
+        )
+        return [c for c in codes if c]
+
+    def write_notes(self, text: str) -> None:
+        tid(self.page, "wrapup-notes").fill(text)
+
+    def tag(self, *tags: str) -> None:
+        tid(self.page, "wrapup-tags").fill(", ".join(tags))
+
+    def save(self) -> None:
+        """Save and stay in wrap-up."""
+        tid(self.page, "wrapup-save").click()
+        expect(tid(self.page, "wrapup-message")).to_have_attribute("data-kind", "ok")
+
+    def extend(self) -> None:
+        before = self.seconds_left()
+        tid(self.page, "wrapup-extend").click()
+        expect(tid(self.page, "wrapup-extend")).to_be_disabled()
+        assert self.seconds_left() > before
+
+    def finish(self) -> None:
+        """Save and end wrap-up now; the panel closes."""
+        tid(self.page, "wrapup-done").click()
+        expect(self.panel).to_have_count(0)
+
+
 class HistoryRow:
     def __init__(self, locator: Locator):
         self.locator = locator
@@ -280,6 +351,22 @@ class HistoryRow:
     def text(self) -> str:
         return self.locator.inner_text()
 
+    @property
+    def disposition(self) -> str:
+        """The wrap-up disposition's code ("" when none)."""
+        found = tid(self.locator, "call-disposition")
+        return (found.get_attribute("data-disposition") or "") if found.count() else ""
+
+    @property
+    def tags(self) -> list[str]:
+        found = tid(self.locator, "call-tags")
+        return [t.lstrip("#") for t in found.inner_text().split()] if found.count() else []
+
+    @property
+    def notes(self) -> str:
+        found = tid(self.locator, "call-notes")
+        return found.get_attribute("title") or "" if found.count() else ""
+
 
 class History(Screen):
     """The call history page (live: rows appear and change by themselves)."""
@@ -301,12 +388,14 @@ class History(Screen):
     def rows(self) -> Locator:
         return tid(self.page, "history-row")
 
-    def search(self, text: str) -> None:
+    def search(self, text: str, tag: str = "") -> None:
+        """By number, name or words of the wrap-up notes (and one tag, when given)."""
         tid(self.page, "history-search").fill(text)
+        tid(self.page, "history-filter-tag").fill(tag)
         tid(self.page, "history-search-button").click()
 
     def filter(self, name: str, value: str) -> None:
-        """name: direction, status, recording, agent, from, to."""
+        """name: direction, status, recording, agent, disposition, from, to."""
         control = tid(self.page, f"history-filter-f_{name}")
         if control.get_attribute("type") == "date":
             control.fill(value)

@@ -18,7 +18,9 @@ from call_center.testing.server import ADMIN_EMAIL, ADMIN_PASSWORD, Account, Dis
 def call_center_settings() -> dict[str, str]:
     # Short rings keep the unanswered-call tests short; long enough that a transfer still rings while a
     # test listens to a whole period of the hold tone (HOLD_TONE_PERIOD) on a loaded machine.
-    return {"RING_TIMEOUT_SECONDS": "10"}
+    # Wrap-up off: these tests chain calls to the same agents back to back (wrap-up has its own app in
+    # test_wrapup.py, where it is on as in production).
+    return {"RING_TIMEOUT_SECONDS": "10", "WRAPUP_SECONDS": "0"}
 
 
 @pytest.fixture(scope="session")

@@ -60,6 +60,7 @@ ROUTE_GUARDS: dict[tuple[str, str], str] = {
     ("GET", "/api/calls/recordings"): "reader",
     ("GET", "/api/calls/recordings/{call_sid}"): "reader",
     ("GET", "/api/calls/{call_id:int}"): "reader",
+    ("GET", "/api/agents/{agent_id:int}/states"): "reader",
     ("GET", "/api/calls/token"): "session",
     ("GET", "/api/recordings/{recording_id:int}.mp3"): "link",
     ("POST", "/api/local/calls"): "session",
@@ -86,6 +87,7 @@ SAMPLE_PATH = {
     "{recording_id:int}": "1",
     "{sid}": "LC0000",
     "{call_id:int}": "1",
+    "{agent_id:int}": "1",
     "{name}": "hold",
 }
 

@@ -28,8 +28,10 @@ def list_calls(
     since: Annotated[datetime | None, Query(description="ISO 8601 with a time zone")] = None,
     until: Annotated[datetime | None, Query()] = None,
     has_recording: Annotated[bool | None, Query()] = None,
-    q: Annotated[str | None, Query(max_length=60, description="number or contact name")] = None,
+    q: Annotated[str | None, Query(max_length=60, description="number, contact name or notes")] = None,
     mine: Annotated[bool, Query()] = False,
+    disposition: Annotated[str | None, Query(max_length=40, description="a disposition's code")] = None,
+    tag: Annotated[str | None, Query(max_length=32)] = None,
 ) -> CallsPublic:
     """Calls the caller may see, newest first, paginated on the server."""
     if status is not None and status not in CallStatus.ALL:
@@ -50,6 +52,8 @@ def list_calls(
         until=until,
         has_recording=has_recording,
         search=q,
+        disposition=disposition,
+        tag=tag,
     )
     rows, count = history.list_calls(db, viewer, flt, page=page, page_size=page_size)
     return CallsPublic(data=rows, count=count)

@@ -25,7 +25,7 @@ from call_center.api.deps import CurrentAgent
 from call_center.core.config import get_settings
 from call_center.core.db import session_scope
 from call_center.core.security import SESSION_COOKIE
-from call_center.services import agents, call_control, devices, presence
+from call_center.services import agent_states, agents, call_control, devices, presence
 from call_center.services.events import STOPPING, get_bus
 from call_center.telephony.local import control
 
@@ -113,6 +113,8 @@ def _sse(data: dict[str, Any]) -> bytes:
 def _presence_connect(device: control.Device) -> str:
     with session_scope() as db:
         cid = presence.connect(db, device.identity, None if device.is_phone else device.agent.id)
+        if not device.is_phone:
+            agent_states.track(db, device.agent.id or 0)
     logger.debug("presence: %s connected (%s)", device.identity, cid)
     return cid
 
@@ -135,4 +137,6 @@ def _current_state(device: control.Device) -> list[dict[str, Any]]:
 def _presence_disconnect(connection: str) -> None:
     logger.debug("presence: connection %s closed", connection)
     with session_scope() as db:
-        presence.disconnect(db, connection)
+        agent_id = presence.disconnect(db, connection)
+        if agent_id:
+            agent_states.track(db, agent_id)

@@ -1,0 +1,180 @@
+"""Wrap-up after a call, in real Chromium on the local provider: the countdown, a disposition, notes and
+tags saved with the call and found again in the history; no queue call reaches an agent in wrap-up or
+away; the agent's state timeline as the app recorded it.
+
+This module has its own app with wrap-up on (the shared one runs with WRAPUP_SECONDS=0, since its tests
+chain calls back to back)."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+from playwright.sync_api import expect
+
+from call_center.testing import History, Softphone, WrapUp
+from call_center.testing.server import ADMIN_EMAIL, ADMIN_PASSWORD, Account, DisposableApp, start_app
+
+WRAPUP_SECONDS = 15
+SHOTS = Path("test-results/screens")  # ignored by git
+SHOTS.mkdir(parents=True, exist_ok=True)
+
+
+@pytest.fixture(scope="module")
+def call_center_app(tmp_path_factory: pytest.TempPathFactory) -> Iterator[DisposableApp]:
+    app = start_app(
+        tmp_path_factory.mktemp("wrapup-app") / "data",
+        {"WRAPUP_SECONDS": str(WRAPUP_SECONDS), "RING_TIMEOUT_SECONDS": "10"},
+    )
+    yield app
+    app.stop()
+
+
+@pytest.fixture(scope="module")
+def call_center_accounts(call_center_app: DisposableApp) -> dict[str, Account]:
+    return {
+        "admin": Account(ADMIN_EMAIL, ADMIN_PASSWORD, "admin"),
+        "agent": call_center_app.create_agent("sara@almasar.test", "Sara Agent", "sara-password-1"),
+    }
+
+
+@pytest.fixture(scope="module")
+def app(call_center_app: DisposableApp) -> DisposableApp:
+    return call_center_app
+
+
+def _states(app: DisposableApp, account: Account) -> list[tuple[str, str | None]]:
+    with app.api(account) as client:
+        me = client.get("/api/auth/me").json()
+        found = client.get(f"/api/agents/{me['id']}/states")
+        found.raise_for_status()
+        return [(s["state"], s["reason"]) for s in found.json()["spans"]]
+
+
+def _take_call(softphone: Softphone, phone) -> None:
+    phone.call_company()
+    softphone.incoming().wait().accept()
+    softphone.wait_for_state("in-progress")
+    phone.hang_up()
+    softphone.wait_for_outcome("completed")
+
+
+def _manage_dispositions(admin_page, app) -> None:
+    """The admin adds a disposition and turns one off (Settings)."""
+    admin_page.goto(f"{app.url}/settings")
+    admin_page.get_by_test_id("disposition-name-ar").fill("طلب استرداد")
+    admin_page.get_by_test_id("disposition-name-en").fill("Refund request")
+    admin_page.get_by_test_id("disposition-add").click()
+    added = admin_page.locator('[data-testid="disposition-row"][data-code="refund-request"]')
+    expect(added).to_contain_text("طلب استرداد")
+    wrong = admin_page.locator('[data-testid="disposition-row"][data-code="wrong-number"]')
+    wrong.get_by_test_id("disposition-deactivate").click()
+    expect(wrong.get_by_test_id("disposition-activate")).to_be_visible()
+    admin_page.get_by_test_id("disposition-add").click()  # both names are required
+    expect(admin_page.get_by_test_id("disposition-row")).to_have_count(6)
+    admin_page.screenshot(path=str(SHOTS / "settings-dispositions-ar.png"), full_page=True)
+    Softphone(admin_page, app).switch_language()
+    expect(added).to_contain_text("Refund request")
+    admin_page.screenshot(path=str(SHOTS / "settings-dispositions-en.png"), full_page=True)
+    Softphone(admin_page, app).switch_language()
+    admin_page.get_by_test_id("availability").select_option("away:training")  # the admin takes no calls
+    expect(admin_page.locator(".availability .status-dot")).to_have_class("status-dot status-away")
+
+
+def test_wrap_up_what_the_call_was_about_is_saved_and_found_in_the_history(
+    app, agent_page, admin_page, test_phone, call_center_accounts
+):
+    _manage_dispositions(admin_page, app)
+    softphone, phone = Softphone(agent_page, app), test_phone("+201000000031")
+    _take_call(softphone, phone)
+    call = app.wait_for_call(status="completed", customer_number="+201000000031")
+
+    wrap = WrapUp(agent_page).wait(call)
+    assert wrap.running and 0 < wrap.seconds_left() <= WRAPUP_SECONDS
+    assert "+20 100 000 0031" in wrap.customer
+    offered = set(wrap.dispositions())
+    assert offered >= {"sale", "complaint", "call-back-later", "refund-request"}
+    assert "wrong-number" not in offered  # turned off by the admin
+    agent_page.screenshot(path=str(SHOTS / "wrapup-ar.png"), full_page=True)
+
+    # while the agent wraps up, a customer calling in is not offered to them
+    other = test_phone("+201000000032")
+    other.call_company()
+    refused = app.wait_for_call(customer_number="+201000000032", status="no-answer")
+    assert refused["hangup_reason"] == "call.error.no_agents"
+
+    wrap.extend()
+    wrap.choose("complaint")
+    wrap.write_notes("Late delivery of order 7781; refund promised")
+    wrap.tag("VIP", "refund")
+    wrap.save()
+    assert softphone.switch_language() == "en"
+    expect(agent_page.get_by_test_id("wrapup-done")).to_contain_text("Save and finish")
+    agent_page.screenshot(path=str(SHOTS / "wrapup-en.png"), full_page=True)
+    assert softphone.switch_language() == "ar"
+    wrap.finish()
+
+    saved = app.call(call["id"])
+    assert saved["disposition"] == "complaint" and saved["tags"] == ["vip", "refund"]
+    assert saved["notes"] == "Late delivery of order 7781; refund promised"
+    assert [c["id"] for c in app.calls(q="order 7781")] == [call["id"]]
+    assert [c["id"] for c in app.calls(tag="vip")] == [call["id"]]
+
+    states = [s for s, _ in _states(app, call_center_accounts["agent"])]
+    assert states[-4:] == ["ringing", "on-call", "wrap-up", "available"], states
+
+    history = History(agent_page, app).open()
+    row = history.row(call)
+    assert row.disposition == "complaint" and row.tags == ["vip", "refund"]
+    assert row.notes.startswith("Late delivery")
+    history.search("order 7781")
+    expect(history.rows).to_have_count(1)
+    history.search("", tag="refund")
+    expect(history.rows).to_have_count(1)
+    history.search("")
+    history.filter("disposition", "complaint")
+    expect(history.rows).to_have_count(1)
+    assert history.row(call).disposition == "complaint"
+    agent_page.screenshot(path=str(SHOTS / "history-wrapup-ar.png"), full_page=True)
+    history.switch_language()
+    expect(history.row(call).locator.get_by_test_id("call-disposition")).to_have_text("Complaint")
+    agent_page.screenshot(path=str(SHOTS / "history-wrapup-en.png"), full_page=True)
+    history.switch_language()
+
+
+def test_when_wrap_up_runs_out_the_agent_is_offered_calls_and_the_notes_are_kept(
+    app, agent_page, test_phone, call_center_accounts
+):
+    softphone, phone = Softphone(agent_page, app), test_phone("+201000000033")
+    _take_call(softphone, phone)
+    call = app.wait_for_call(status="completed", customer_number="+201000000033")
+    wrap = WrapUp(agent_page).wait(call)
+    wrap.write_notes("asked about prices")
+    wrap.wait_until_over(timeout_ms=(WRAPUP_SECONDS + 15) * 1000)  # the server's clock ends it
+    expect(agent_page.get_by_test_id("wrapup-over")).to_be_visible()
+
+    # available again: the next customer rings this agent, and the unsaved notes are still there
+    phone.call_company()
+    softphone.incoming().wait().accept()
+    softphone.wait_for_state("in-progress")
+    expect(agent_page.get_by_test_id("wrapup-notes")).to_have_value("asked about prices")
+    wrap.choose("inquiry")
+    wrap.save()
+    assert app.call(call["id"])["notes"] == "asked about prices"
+    phone.hang_up()
+    softphone.wait_for_outcome("completed")
+    second = app.latest_call()  # the softphone hears "completed" after the app stored it
+    assert second["id"] != call["id"] and second["status"] == "completed"
+    WrapUp(agent_page).wait(second).finish()  # the new call's wrap-up replaced the old panel
+
+    # away with a reason: no calls, and the timeline says why
+    agent_page.get_by_test_id("availability").select_option("away:meeting")
+    expect(agent_page.locator(".availability .status-dot")).to_have_class("status-dot status-away")
+    phone.call_company()
+    refused = app.wait_for_call(customer_number="+201000000033", status="no-answer")
+    assert refused["hangup_reason"] == "call.error.no_agents"
+    assert _states(app, call_center_accounts["agent"])[-1] == ("away", "meeting")
+    agent_page.get_by_test_id("availability").select_option("available")
+    expect(agent_page.locator(".availability .status-dot")).to_have_class("status-dot status-available")
+    assert _states(app, call_center_accounts["agent"])[-1] == ("available", None)
