@@ -71,6 +71,7 @@ class Phone {
     if (msg.type === "registered") return;
     if (msg.type === "transfer") return this.emit("transfer", msg);
     if (msg.type === "hold") return sid === msg.call_sid && this.emit("hold", { on: !!msg.on });
+    if (msg.type === "queue") return sid === msg.call_sid && this.emit("queue", { position: msg.position });
     if (msg.type === "dtmf") return sid === msg.call_sid && this.emit("dtmf", { digits: msg.digits, from: msg.from });
     if (this.engine) this.engine.onSignal(msg);
   }

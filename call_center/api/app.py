@@ -24,7 +24,7 @@ from call_center.core.db import session_scope
 from call_center.core.processes import SUPERVISED_ENV, ParentWatch, die_with_parent
 from call_center.core.security import SESSION_COOKIE
 from call_center.models import Role
-from call_center.services import agent_states, agents, nonces, presence, wrapup
+from call_center.services import agent_states, agents, nonces, presence, queue, wrapup
 from call_center.services.errors import DomainError
 from call_center.services.events import get_bus
 from call_center.telephony import get_provider
@@ -143,7 +143,8 @@ def _purge() -> None:
 
 async def _agent_clock() -> None:
     """Every second: wrap-ups whose time is up end (the agent takes calls again, even with the page
-    closed). Each worker runs it; the conditional update lets one of them end each wrap-up."""
+    closed), and the queue takes a turn. Each worker runs it: the conditional update lets one of them end
+    each wrap-up, and the queue's lock one of them dispatch at a time."""
     while True:
         await asyncio.sleep(1.0)
         try:
@@ -155,6 +156,8 @@ async def _agent_clock() -> None:
 def _tick() -> None:
     with session_scope() as db:
         wrapup.expire_due(db)
+    with session_scope() as db:
+        queue.dispatch(db)  # ring timeouts, waits over, agents back, position announcements
 
 
 def _session_token(scope: Scope) -> str | None:

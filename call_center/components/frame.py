@@ -69,6 +69,16 @@ def _availability() -> rx.Component:
     )
 
 
+def _away_notice() -> rx.Component:
+    """Set to away by the queue after missed calls: say so on every page until the agent is back."""
+    return rx.cond(
+        SessionState.availability == "away:missed",
+        rx.el.div(
+            T["queue.away_missed"], role="alert", class_name="alert alert-warn", data_testid="away-notice"
+        ),
+    )
+
+
 def _topbar(title_key: str) -> rx.Component:
     return rx.el.header(
         rx.el.h1(T[title_key], class_name="topbar-title", data_testid="page-title"),
@@ -131,7 +141,7 @@ def app_frame(
                     _sidebar(),
                     rx.el.div(
                         _topbar(title_key),
-                        rx.el.main(*phone, body(), class_name="content"),
+                        rx.el.main(*phone, _away_notice(), body(), class_name="content"),
                         class_name="main",
                     ),
                     class_name="shell",

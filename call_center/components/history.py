@@ -254,6 +254,18 @@ def _status(row: Any) -> rx.Component:
             row["reason_text"] != "",
             rx.el.div(row["reason_text"], class_name="muted small", data_testid="call-reason"),
         ),
+        rx.cond(
+            row["queue_outcome"] != "",
+            rx.el.div(
+                rx.icon("list-ordered", size=12),
+                T["queue.outcome." + row["queue_outcome"].to(str)],
+                " ",
+                rx.el.span(row["wait"], class_name="num"),
+                class_name="muted small queue-outcome",
+                data_testid="call-queue",
+                data_outcome=row["queue_outcome"],
+            ),
+        ),
         _wrapup_meta(row),
         rx.cond(
             row["chain"] != "",

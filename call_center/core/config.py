@@ -56,6 +56,11 @@ HELP: dict[str, str] = {
     "ALLOWED_COUNTRIES": "comma-separated region codes agents may call, e.g. ALLOWED_COUNTRIES=EG,SA,AE",
     "CALLS_PER_MINUTE": "outbound calls one agent may start per minute, 1 to 120",
     "RING_TIMEOUT_SECONDS": "seconds an unanswered call rings, 5 to 120",
+    "QUEUE_STRATEGY": "how waiting calls reach agents: longest-idle, ring-all, round-robin or fewest-calls",
+    "QUEUE_RING_SECONDS": "seconds a queue call rings one agent before the next is tried, 5 to 120",
+    "QUEUE_MAX_WAIT_SECONDS": "seconds a caller may wait in the queue before the call ends, 10 to 3600",
+    "QUEUE_ANNOUNCE_SECONDS": "seconds between announcements of the caller's position, 10 to 600",
+    "QUEUE_MAX_MISSES": "queue calls an agent may let ring out in a row before being set to away, 1 to 20",
     "WRAPUP_SECONDS": "seconds of after-call work before the agent takes calls again, 0 (none) to 600, "
     "e.g. WRAPUP_SECONDS=30",
     "MEDIA_HOST": "the address(es) the local media server offers to browsers, comma-separated, e.g. "
@@ -160,6 +165,11 @@ class Settings(BaseSettings):
     CALLS_PER_MINUTE: int = Field(10, ge=1, le=120)
     RING_TIMEOUT_SECONDS: int = Field(30, ge=5, le=120)
     WRAPUP_SECONDS: int = Field(30, ge=0, le=600)
+    QUEUE_STRATEGY: Literal["longest-idle", "ring-all", "round-robin", "fewest-calls"] = "longest-idle"
+    QUEUE_RING_SECONDS: int = Field(15, ge=5, le=120)
+    QUEUE_MAX_WAIT_SECONDS: int = Field(300, ge=10, le=3600)
+    QUEUE_ANNOUNCE_SECONDS: int = Field(30, ge=10, le=600)
+    QUEUE_MAX_MISSES: int = Field(3, ge=1, le=20)
     MEDIA_HOST: CommaList = ["127.0.0.1"]
     MEDIA_CONTROL_PORT: int = Field(0, ge=0, le=65535)
     ECHO_NUMBER: str = "1000"

@@ -451,6 +451,27 @@ STRINGS: dict[str, tuple[str, str]] = {
     "reason.transferred": ("حُوِّلت المكالمة", "the call was transferred"),
     "reason.taken_back": ("استعاد الموظف الأول المكالمة", "the first agent took the call back"),
     "call.notice.answered_elsewhere": ("رد موظف آخر على المكالمة.", "Answered by another agent."),
+    "call.notice.missed": (
+        "لم ترد في الوقت المحدد، فحُوّلت المكالمة إلى موظف آخر.",
+        "You did not answer in time; the call went to the next agent.",
+    ),
+    "queue.reason.timeout": (
+        "طال انتظار المتصل في قائمة الانتظار",
+        "The caller waited too long in the queue",
+    ),
+    "queue.outcome.abandoned": (
+        "أنهى المتصل المكالمة أثناء الانتظار بعد",
+        "Caller hung up while waiting, after",
+    ),
+    "queue.outcome.answered": ("انتظر في قائمة الانتظار", "Waited in the queue"),
+    "queue.outcome.timeout": ("انتهت مدة الانتظار بعد", "Wait limit reached after"),
+    "queue.outcome.no-agents": ("لا يوجد موظف، بعد انتظار", "No agent logged in, after waiting"),
+    "queue.away_missed": (
+        "لم ترد على عدة مكالمات متتالية من قائمة الانتظار، فأصبحت حالتك «بعيد». اختر «متاح» عند عودتك.",
+        "You let several queue calls in a row ring out, so you were set to away. Choose Available when "
+        "you are back.",
+    ),
+    "sim.queue_position": ("ترتيبك في قائمة الانتظار:", "Your place in the queue:"),
     # Transfers (services.transfers)
     "call.transfer": ("تحويل", "Transfer"),
     "transfer.title": ("تحويل المكالمة", "Transfer the call"),

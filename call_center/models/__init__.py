@@ -29,6 +29,7 @@ from call_center.models.nonce import UsedNonce
 from call_center.models.offer import CallOffer, OfferOutcome
 from call_center.models.party import CallParty, CallTransfer, PartyKind, TransferMode, TransferState
 from call_center.models.presence import DevicePresence
+from call_center.models.queue import QueueEntry, QueueOutcome, QueueState
 from call_center.models.recording import (
     Recording,
     RecordingJob,
@@ -54,6 +55,8 @@ TABLES = (
     CallTransfer,
     Disposition,
     AgentStateSpan,
+    QueueEntry,
+    QueueState,
 )
 
 __all__ = [
@@ -88,6 +91,9 @@ __all__ = [
     "PartyKind",
     "TransferMode",
     "TransferState",
+    "QueueEntry",
+    "QueueOutcome",
+    "QueueState",
     "Recording",
     "RecordingJob",
     "RecordingPublic",

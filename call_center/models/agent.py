@@ -63,6 +63,7 @@ class Agent(SQLModel, table=True):
     wrapup_call_id: int | None = None
     wrapup_until: datetime | None = time_field()
     wrapup_extended: bool = False
+    missed_in_row: int = 0  # queue offers let ring out since the last answer (QUEUE_MAX_MISSES: away)
     created_at: datetime = created_field()
     updated_at: datetime = created_field()
     last_seen_at: datetime | None = time_field()

@@ -77,6 +77,9 @@ class Call(SQLModel, table=True):
     disposition: str | None = Field(default=None, max_length=40)
     notes: str | None = Field(default=None, sa_type=Text)
     tags: str | None = Field(default=None, max_length=500)
+    # An inbound call's stay in the queue, copied from queue_entry when it leaves (the history shows it).
+    queue_outcome: str | None = Field(default=None, max_length=16)
+    wait_seconds: int | None = None
 
 
 class CallEvent(SQLModel, table=True):
@@ -132,6 +135,8 @@ class CallPublic(BaseModel):
     disposition: str | None = None
     notes: str | None = None
     tags: list[str] = []
+    queue_outcome: str | None = None  # answered, abandoned, timeout, no-agents (inbound calls that queued)
+    wait_seconds: int | None = None
 
 
 class TimelineStep(BaseModel):

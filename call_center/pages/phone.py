@@ -63,14 +63,14 @@ def _screen() -> rx.Component:
                 rx.el.div(
                     rx.el.div(T["sim.ringing_from"]),
                     rx.el.div(P.remote_name, class_name="remote-name", data_testid="phone-caller-name"),
-                    rx.el.div(P.remote, class_name="num", data_testid="phone-caller"),
+                    rx.el.div(P.remote, class_name="num", dir="ltr", data_testid="phone-caller"),
                     class_name="screen-call ringing",
                 ),
             ),
             (
                 "in-progress",
                 rx.el.div(
-                    rx.el.div(P.remote, class_name="num"),
+                    rx.el.div(P.remote, class_name="num", dir="ltr"),
                     call_timer(since=P.started_ms),
                     class_name="screen-call",
                 ),
@@ -79,7 +79,20 @@ def _screen() -> rx.Component:
             (
                 "ringing",
                 rx.el.div(
-                    T["call.state.ringing"], rx.el.div(P.remote, class_name="num"), class_name="screen-call"
+                    T["call.state.ringing"],
+                    rx.el.div(P.remote, class_name="num", dir="ltr"),
+                    rx.cond(
+                        P.queue_position > 0,
+                        rx.el.div(
+                            T["sim.queue_position"],
+                            " ",
+                            rx.el.span(P.queue_position, class_name="num queue-position"),
+                            class_name="queue-line",
+                            data_testid="phone-queue-position",
+                            data_position=P.queue_position,
+                        ),
+                    ),
+                    class_name="screen-call",
                 ),
             ),
             ("ended", rx.el.div(T["call.outcome." + P.outcome], class_name="screen-call")),

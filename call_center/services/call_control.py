@@ -29,7 +29,17 @@ from sqlmodel import Session, col, select
 
 from call_center.core.config import Settings
 from call_center.models import Agent, Call, CallParty, CallStatus, CallTransfer, Direction, OfferOutcome
-from call_center.services import agent_states, calls, devices, numbers, offers, parties, presence, wrapup
+from call_center.services import (
+    agent_states,
+    calls,
+    devices,
+    numbers,
+    offers,
+    parties,
+    presence,
+    queue,
+    wrapup,
+)
 from call_center.services.calls import ProviderEvent
 from call_center.services.errors import Conflict, DomainError, Forbidden
 
@@ -211,6 +221,12 @@ def route_inbound(db: Session, call: Call) -> list[Agent]:
 def ring(db: Session, call: Call, agents: list[Agent]) -> None:
     """Ring these agents' phones for `call` (all at once; the first to answer gets it). Commits."""
     offers.open_offers(db, call.id or 0, [a.id or 0 for a in agents])
+    ring_offered(db, call, agents)
+
+
+def ring_offered(db: Session, call: Call, agents: list[Agent]) -> None:
+    """The provider rings phones whose offers are recorded already (the queue records them under its
+    lock, then rings). Commits."""
     legs = _provider().ring_agents(db, call, agents) or {}
     for agent_id, leg in legs.items():
         offers.set_leg(db, call.id or 0, agent_id, leg)
@@ -253,6 +269,7 @@ def claim(db: Session, call: Call, agent_id: int) -> None:
     devices.tell_agents(
         db, list(rings), {"type": "cancel", "call_sid": call.provider_call_sid, "reason": ANSWERED_ELSEWHERE}
     )
+    queue.answered(db, call, agent_id)
     calls.publish_call(db, call)
     agent_states.track_many(db, [agent_id, *rings])
     db.commit()
@@ -261,6 +278,8 @@ def claim(db: Session, call: Call, agent_id: int) -> None:
         if leg:
             provider.stop_ringing(db, call, other, leg)
     logger.info("call %s taken by agent %s", call.id, agent_id)
+    if rings and queue.entry_of(db, call.id or 0) is not None:
+        queue.dispatch(db)  # the agents it also rang (ring-all) can take the next caller
 
 
 def decline(db: Session, call: Call, agent_id: int) -> None:
@@ -272,6 +291,8 @@ def decline(db: Session, call: Call, agent_id: int) -> None:
     db.commit()
     if leg:
         _provider().stop_ringing(db, call, agent_id, leg)
+    if queue.entry_of(db, call.id or 0) is not None:
+        queue.dispatch(db)  # the next agent, now
 
 
 # After a provider's event ---------------------------------------------------------------------------------
@@ -288,6 +309,7 @@ def after_status(db: Session, call: Call) -> None:
         )
         parties.refold(db, call)
         transfers.call_ended(db, call)
+        queue.call_ended(db, call)
         wrapup.start(db, call, at=call.ended_at)
         agent_states.track_many(db, [*rings, *followers(db, call)])
         db.commit()
@@ -299,6 +321,8 @@ def after_status(db: Session, call: Call) -> None:
     signal(db, call, {"type": "status", "status": call.status, "reason": call.hangup_reason,
                       "by": call.hangup_by})  # fmt: skip
     db.commit()
+    if call.status in CallStatus.TERMINAL and rings and queue.entry_of(db, call.id or 0) is not None:
+        queue.dispatch(db)  # the agents it rang are free for the next caller
 
 
 def after_party(db: Session, call: Call, leg: str, status: str) -> None:

@@ -353,7 +353,11 @@ def note(db: Session, call: Call, what: str, **fields: Any) -> None:
 
 
 def timeline(db: Session, call_id: int) -> list[dict[str, Any]]:
-    """The call's notes, oldest first: {"what", "at", ...fields}."""
+    """What happened to the call, oldest first: {"what", "at", ...fields}. Its notes (hold, resume,
+    transfer steps), and for an inbound call its stay in the queue (queued, then abandoned / timeout /
+    no-agents) and each ring of an agent (rang, then answered / missed / declined / taken)."""
+    from call_center.models import CallOffer, OfferOutcome, QueueEntry
+
     rows = db.exec(
         select(CallEvent)
         .where(CallEvent.call_id == call_id, CallEvent.kind == "note")
@@ -364,7 +368,17 @@ def timeline(db: Session, call_id: int) -> list[dict[str, Any]]:
         body = json.loads(row.payload or "{}")
         body["at"] = datetime.fromisoformat(body["at"]) if body.get("at") else row.received_at
         steps.append(body)
-    return steps
+    entry = db.exec(select(QueueEntry).where(QueueEntry.call_id == call_id)).first()
+    if entry is not None:
+        steps.append({"what": "queued", "at": entry.entered_at})
+        if entry.left_at is not None and entry.outcome != "answered":
+            steps.append({"what": entry.outcome, "at": entry.left_at})
+    for offer in db.exec(select(CallOffer).where(CallOffer.call_id == call_id).order_by(col(CallOffer.id))):
+        steps.append({"what": "rang", "at": offer.offered_at, "agent_id": offer.agent_id})
+        if offer.outcome != OfferOutcome.RINGING and offer.ended_at is not None:
+            steps.append({"what": offer.outcome, "at": offer.ended_at, "agent_id": offer.agent_id})
+    order = {"queued": 0, "rang": 1}
+    return sorted(steps, key=lambda s: (s["at"], order.get(s["what"], 2)))
 
 
 def claim_call(db: Session, call_id: int, agent_id: int) -> bool:

@@ -255,6 +255,8 @@ def to_public(
         disposition=call.disposition,
         notes=call.notes,
         tags=tags.parse(call.tags),
+        queue_outcome=call.queue_outcome,
+        wait_seconds=call.wait_seconds,
     )
 
 

@@ -92,6 +92,8 @@ def row_for(call: CallPublic) -> dict[str, Any]:
         else "",
         "agent_id": call.agent_id or 0,
         "chain": _chain(call, settings.zone),
+        "queue_outcome": call.queue_outcome or "",
+        "wait": _duration(call.wait_seconds),
         "disposition": call.disposition or "",
         "notes": call.notes or "",
         "tags": " ".join(f"#{tag}" for tag in call.tags),

@@ -30,6 +30,7 @@ class PhoneState(SessionState):
     outcome: str = ""
     digits_received: str = ""
     digits_sent: str = ""
+    queue_position: int = 0  # while the company's queue holds this call: the place in line
     error: str = ""
 
     @rx.var
@@ -99,7 +100,7 @@ class PhoneState(SessionState):
         self.state = state
         self.outcome = self.error = self.remote_name = ""
         self.digits_received = self.digits_sent = ""
-        self.started_ms = 0
+        self.started_ms = self.queue_position = 0
 
     @rx.event
     def on_device_event(self, event: dict[str, Any]):
@@ -114,11 +115,14 @@ class PhoneState(SessionState):
             self.state, self.outcome = "ended", "canceled"
         elif kind == "ringing":
             self.state = "ringing"
+        elif kind == "queue":
+            self.queue_position = max(0, int(event.get("position") or 0))
         elif kind == "accepted":
-            self.state = "in-progress"
+            self.state, self.queue_position = "in-progress", 0
             self.started_ms = int(event.get("at") or time.time() * 1000)
         elif kind == "disconnected":
             self.state, self.outcome = "ended", str(event.get("status") or "completed")
+            self.queue_position = 0
         elif kind == "dtmf":
             self.digits_received += str(event.get("digits", ""))
         elif kind == "error":

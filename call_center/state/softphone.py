@@ -25,6 +25,8 @@ from call_center.telephony import get_provider
 from call_center.telephony.base import Capability
 
 KEYS = "123456789*0#"
+# Why a ring stopped, as the agent is told (other reasons: the call ended, nothing to say)
+CANCEL_NOTICES = {"answered-elsewhere": "call.notice.answered_elsewhere", "missed": "call.notice.missed"}
 DEVICE_ERRORS = {
     "mic-denied",
     "mic-missing",
@@ -389,7 +391,7 @@ class SoftphoneState(SessionState):
     def _on_cancel(self, event: dict[str, Any]) -> None:
         """A ring stopped, or a call this phone was answering went to someone else."""
         sid = event.get("call_sid")
-        notice = "call.notice.answered_elsewhere" if event.get("reason") == "answered-elsewhere" else ""
+        notice = CANCEL_NOTICES.get(str(event.get("reason") or ""), "")
         if sid == self.incoming_sid:
             self.incoming_sid = self.incoming_transfer_from = ""
             self.last_rung_sid = str(sid or "")

@@ -89,6 +89,13 @@ class TelephonyProvider(ABC):
     def signal_customer(self, db: Session, call: Call, message: dict[str, Any]) -> None:  # noqa: B027
         """Tell the customer's side about the call, if the provider has a device there (local phones)."""
 
+    def announce_position(self, db: Session, call: Call, position: int) -> None:  # noqa: B027
+        """A queued caller hears their place in line (and the waiting music after it)."""
+
+    def end_unanswered(self, db: Session, call: Call, reason: str) -> None:
+        """End a call nobody answered, for a reason of ours (an i18n key: the queue's wait is over)."""
+        raise self._unsupported("ending a queued call")
+
     def hold_customer(self, db: Session, call: Call, on: bool) -> None:
         """Put the customer on hold (they hear our hold tone and nobody hears them) or take them off."""
         raise self._unsupported("hold")

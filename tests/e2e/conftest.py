@@ -18,9 +18,17 @@ from call_center.testing.server import ADMIN_EMAIL, ADMIN_PASSWORD, Account, Dis
 def call_center_settings() -> dict[str, str]:
     # Short rings keep the unanswered-call tests short; long enough that a transfer still rings while a
     # test listens to a whole period of the hold tone (HOLD_TONE_PERIOD) on a loaded machine.
-    # Wrap-up off: these tests chain calls to the same agents back to back (wrap-up has its own app in
-    # test_wrapup.py, where it is on as in production).
-    return {"RING_TIMEOUT_SECONDS": "10", "WRAPUP_SECONDS": "0"}
+    # These tests chain calls to the same agents back to back, and some let inbound calls ring out: wrap-up
+    # off; the queue rings every agent (the answer race needs two ringing) and an unanswered caller leaves
+    # after 10 s without anyone being set away. Wrap-up and the queue as in production have their own apps
+    # (test_wrapup.py, test_queue.py).
+    return {
+        "RING_TIMEOUT_SECONDS": "10",
+        "WRAPUP_SECONDS": "0",
+        "QUEUE_STRATEGY": "ring-all",
+        "QUEUE_MAX_WAIT_SECONDS": "10",
+        "QUEUE_MAX_MISSES": "20",
+    }
 
 
 @pytest.fixture(scope="session")

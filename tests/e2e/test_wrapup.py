@@ -1,6 +1,6 @@
 """Wrap-up after a call, in real Chromium on the local provider: the countdown, a disposition, notes and
-tags saved with the call and found again in the history; no queue call reaches an agent in wrap-up or
-away; the agent's state timeline as the app recorded it.
+tags saved with the call and found again in the history; a caller waits in the queue while the agent wraps
+up or is away, and rings them once they are done; the agent's state timeline as the app recorded it.
 
 This module has its own app with wrap-up on (the shared one runs with WRAPUP_SECONDS=0, since its tests
 chain calls back to back)."""
@@ -98,11 +98,11 @@ def test_wrap_up_what_the_call_was_about_is_saved_and_found_in_the_history(
     assert "wrong-number" not in offered  # turned off by the admin
     agent_page.screenshot(path=str(SHOTS / "wrapup-ar.png"), full_page=True)
 
-    # while the agent wraps up, a customer calling in is not offered to them
+    # while the agent wraps up, a customer calling in waits in the queue (first in line), not ringing them
     other = test_phone("+201000000032")
     other.call_company()
-    refused = app.wait_for_call(customer_number="+201000000032", status="no-answer")
-    assert refused["hangup_reason"] == "call.error.no_agents"
+    expect(other.page.get_by_test_id("phone-queue-position")).to_have_attribute("data-position", "1")
+    expect(agent_page.get_by_test_id("incoming-call")).to_have_count(0)
 
     wrap.extend()
     wrap.choose("complaint")
@@ -114,6 +114,12 @@ def test_wrap_up_what_the_call_was_about_is_saved_and_found_in_the_history(
     agent_page.screenshot(path=str(SHOTS / "wrapup-en.png"), full_page=True)
     assert softphone.switch_language() == "ar"
     wrap.finish()
+    # done: the waiting caller reaches the agent at once
+    softphone.incoming().wait().accept()
+    softphone.wait_for_state("in-progress")
+    other.hang_up()
+    softphone.wait_for_outcome("completed")
+    WrapUp(agent_page).wait(app.latest_call()).finish()
 
     saved = app.call(call["id"])
     assert saved["disposition"] == "complaint" and saved["tags"] == ["vip", "refund"]
@@ -168,13 +174,15 @@ def test_when_wrap_up_runs_out_the_agent_is_offered_calls_and_the_notes_are_kept
     assert second["id"] != call["id"] and second["status"] == "completed"
     WrapUp(agent_page).wait(second).finish()  # the new call's wrap-up replaced the old panel
 
-    # away with a reason: no calls, and the timeline says why
+    # away with a reason: a caller waits; back to available, it rings; the timeline says why
     agent_page.get_by_test_id("availability").select_option("away:meeting")
     expect(agent_page.locator(".availability .status-dot")).to_have_class("status-dot status-away")
     phone.call_company()
-    refused = app.wait_for_call(customer_number="+201000000033", status="no-answer")
-    assert refused["hangup_reason"] == "call.error.no_agents"
+    expect(phone.page.get_by_test_id("phone-queue-position")).to_have_attribute("data-position", "1")
     assert _states(app, call_center_accounts["agent"])[-1] == ("away", "meeting")
     agent_page.get_by_test_id("availability").select_option("available")
-    expect(agent_page.locator(".availability .status-dot")).to_have_class("status-dot status-available")
-    assert _states(app, call_center_accounts["agent"])[-1] == ("available", None)
+    softphone.incoming().wait()
+    states = _states(app, call_center_accounts["agent"])
+    assert states[-3:] == [("away", "meeting"), ("available", None), ("ringing", None)], states
+    softphone.incoming().reject()
+    phone.hang_up()

@@ -40,8 +40,11 @@ PASSWORD = "agent-password-123"
 
 @pytest.fixture(scope="module")
 def app(tmp_path_factory: pytest.TempPathFactory) -> Iterator[DisposableApp]:
+    # ring-all: the answer race below needs two agents rung for one call (the queue's other strategies
+    # ring one agent at a time: test_queue.py)
     running = start_app(
-        tmp_path_factory.mktemp("signaling") / "data", settings={"RING_TIMEOUT_SECONDS": "20"}
+        tmp_path_factory.mktemp("signaling") / "data",
+        settings={"RING_TIMEOUT_SECONDS": "20", "QUEUE_STRATEGY": "ring-all"},
     )
     for key, email in AGENTS.items():
         subprocess.run(

@@ -24,6 +24,7 @@ from typing import Any
 
 from call_center.telephony.local.media import MediaEngine, RecordingFailure, RecordingResult
 from call_center.telephony.local.notifier import Notifier
+from call_center.telephony.local.tones import position_sound
 
 logger = logging.getLogger(__name__)
 
@@ -81,6 +82,8 @@ class Carrier:
         self._ops: dict[str, Callable[..., Awaitable[Any]]] = {
             "dial": self.dial,
             "inbound": self.inbound,
+            "announce": self.announce,
+            "end": self.end,
             "answer": self.answer,
             "reject": self.reject,
             "hangup": self.hangup,
@@ -159,18 +162,42 @@ class Carrier:
         self.notifier.status(call.sid, "in-progress", leg="customer")
         self.notifier.party(call.sid, "agent", "joined")
 
-    async def inbound(self, sid: str, sdp: str, ring_timeout: float = 30) -> dict[str, Any]:
-        """A simulated phone calls the company: it hears ringback until an agent answers."""
+    async def inbound(
+        self, sid: str, sdp: str, ring_timeout: float = 30, sound: str = "ringback"
+    ) -> dict[str, Any]:
+        """A simulated phone calls the company: it hears `sound` (ringback, or the queue's waiting music)
+        until an agent answers; after `ring_timeout` the call ends unanswered."""
         call = self._new(sid, "bridge", "inbound")
         try:
             answer = await self.engine.add_leg(sid, "customer", sdp)
         except Exception:
             self.calls.pop(sid, None)
             raise
-        self.engine.play(sid, "customer", "ringback")
+        self.engine.play(sid, "customer", sound if sound in ("ringback", "queue") else "ringback")
         self.notifier.status(sid, "ringing", leg="customer")
         self._ring(call, ring_timeout)
         return {"sdp": answer}
+
+    async def announce(self, sid: str, position: int, period: int) -> None:
+        """A queued caller hears their position (as tones), then the waiting music, every `period` s."""
+        call = self._get(sid)
+        if call.answered or call.ended:
+            return
+        sound = position_sound(int(position), int(period))
+        await self.engine.load_sound(sound)
+        if not call.answered and not call.ended:
+            self.engine.play(sid, "customer", sound)
+
+    async def end(self, sid: str, status: str, reason: str) -> None:
+        """The app ends an unanswered call (the queue's wait is over, nobody is logged in)."""
+        call = self.calls.get(sid)
+        if call is None or call.ended:
+            return
+        if call.answered:
+            raise CarrierRefused("call.error.already_answered", f"call {sid} was answered already")
+        if status not in ("no-answer", "canceled", "failed"):
+            raise CarrierRefused("error.generic", f"cannot end a call as {status!r}")
+        await self._end(call, status, reason=str(reason)[:64], by="system")
 
     async def answer(self, sid: str, role: str, sdp: str) -> dict[str, Any]:
         """The called side picks up: its leg joins and the two are bridged."""

@@ -44,6 +44,7 @@ from call_center.services import (
     offers,
     parties,
     presence,
+    queue,
     recordings,
     transfers,
 )
@@ -180,7 +181,8 @@ def place_call(db: Session, agent: Agent, to: str, sdp: str) -> dict[str, Any]:
 
 
 def phone_calls_company(db: Session, device: Device, sdp: str) -> dict[str, Any]:
-    """A simulated phone dials the company number: every available agent's softphone rings."""
+    """A simulated phone dials the company number: the call waits in the queue (services.queue), which
+    rings agents by its strategy; nobody logged in at all: "no agent available" at once."""
     settings = get_settings()
     assert device.number is not None
     sid = new_sid()
@@ -192,14 +194,17 @@ def phone_calls_company(db: Session, device: Device, sdp: str) -> dict[str, Any]
         to=settings.COMPANY_NUMBER,
         settings=settings,
     )
-    agents = call_control.route_inbound(db, call)
-    if not agents:
+    if not queue.anyone_logged_in(db):
+        call_control.fail(db, PROVIDER, sid, CallStatus.NO_ANSWER, call_control.NO_AGENTS)
         raise CallFailed(call_control.NO_AGENTS, t(call_control.NO_AGENTS, "en"), sid)
+    # The media server's own limit is a safety net: the queue ends the call at QUEUE_MAX_WAIT_SECONDS.
+    limit = settings.QUEUE_MAX_WAIT_SECONDS + settings.QUEUE_RING_SECONDS + 30
     try:
-        reply = client().request("inbound", sid=sid, sdp=sdp, ring_timeout=settings.RING_TIMEOUT_SECONDS)
+        reply = client().request("inbound", sid=sid, sdp=sdp, ring_timeout=limit, sound="queue")
     except CarrierError as exc:
         raise _fail(db, sid, CallStatus.FAILED, exc.code, exc.message) from None
-    call_control.ring(db, call, agents)
+    queue.enter(db, call)
+    queue.dispatch(db)
     return {"call_sid": sid, "call_id": call.id, "sdp": reply["sdp"]}
 
 
@@ -361,6 +366,19 @@ def signal_customer(db: Session, call: Call, message: dict[str, Any]) -> None:
 
 
 # Primitives for hold and transfers (services.transfers drives them) --------------------------------------
+
+
+def announce_position(db: Session, call: Call, position: int) -> None:
+    _media(
+        "announce",
+        sid=call.provider_call_sid,
+        position=position,
+        period=get_settings().QUEUE_ANNOUNCE_SECONDS,
+    )
+
+
+def end_unanswered(db: Session, call: Call, reason: str) -> None:
+    _media("end", sid=call.provider_call_sid, status=CallStatus.NO_ANSWER, reason=reason)
 
 
 def hold_customer(db: Session, call: Call, on: bool) -> None:

@@ -291,6 +291,11 @@ class MediaEngine:
             leg.tone = None
         self._route(call)
 
+    async def load_sound(self, name: Sound) -> None:
+        """Have a sound ready to play (encoded once per process, off the event loop)."""
+        if name not in self._sounds:
+            self._sounds[name] = await asyncio.to_thread(sound_packets, name)
+
     def play(self, call_id: str, role: str, sound: Sound | None) -> None:
         """Loop a pre-encoded tone to a leg instead of what it would hear; None stops it."""
         call = self._call(call_id)
@@ -426,7 +431,7 @@ class MediaEngine:
     # Housekeeping: tones, watchdog, flushing, background mixing ------------------------------------
     async def _prepare(self) -> None:
         if not self._sounds:
-            names = ("ringback", "hold", "silence")
+            names = ("ringback", "hold", "queue", "silence")
             packets = await asyncio.to_thread(lambda: [sound_packets(name) for name in names])
             self._sounds.update(zip(names, packets, strict=True))
         if self._watchdog is None:

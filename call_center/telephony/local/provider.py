@@ -51,6 +51,12 @@ class LocalProvider(TelephonyProvider):
     def signal_customer(self, db: Session, call: Call, message: dict[str, Any]) -> None:
         control.signal_customer(db, call, message)
 
+    def announce_position(self, db: Session, call: Call, position: int) -> None:
+        control.announce_position(db, call, position)
+
+    def end_unanswered(self, db: Session, call: Call, reason: str) -> None:
+        control.end_unanswered(db, call, reason)
+
     def hold_customer(self, db: Session, call: Call, on: bool) -> None:
         control.hold_customer(db, call, on)
 

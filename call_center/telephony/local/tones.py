@@ -12,13 +12,12 @@ import functools
 import time
 from collections import deque
 from collections.abc import Callable, Sequence
-from typing import Literal
 
 import av
 import numpy as np
 from aiortc.mediastreams import MediaStreamError, MediaStreamTrack
 
-Sound = Literal["ringback", "hold"]
+Sound = str  # "ringback", "hold", "queue", or a position announcement "queue-<n>-<period s>"
 RATE = 48000
 FRAME = 960  # 20 ms at 48 kHz: the frame size browsers send and the tones are cut to
 TIME_BASE = fractions.Fraction(1, RATE)
@@ -50,6 +49,49 @@ def hold_signal() -> np.ndarray:
     return signal
 
 
+def queue_signal() -> np.ndarray:
+    # Waiting music: three rising notes (G4, B4, D5) every 3 s, soft; not the hold chime.
+    notes = [_tone([f], 0.25, 0.3, 0.07) for f in (392.0, 493.88, 587.33)]
+    signal = np.zeros(3 * RATE)
+    motif = np.concatenate(notes)
+    signal[: len(motif)] = motif
+    return signal
+
+
+MAX_ANNOUNCED = 9  # positions above this are announced as 9 beeps ("9 or more ahead")
+
+
+def position_signal(position: int, period: float) -> np.ndarray:
+    """The caller's position as tones (the local provider has no speech): a high "ding", then one short
+    beep per place in line (1-9), then the waiting music until `period` seconds have passed."""
+    beeps = max(1, min(position, MAX_ANNOUNCED))
+    parts = [_tone([880.0], 0.15, 0.55, 0.12)]
+    parts += [_tone([660.0], 0.12, 0.3, 0.12) for _ in range(beeps)]
+    parts.append(np.zeros(int(0.6 * RATE)))
+    head = np.concatenate(parts)
+    total = max(len(head), int(period * RATE))
+    music = np.tile(queue_signal(), total // (3 * RATE) + 1)
+    return np.concatenate([head, music])[:total]
+
+
+def signal_of(name: Sound) -> np.ndarray:
+    if name == "ringback":
+        return ringback_signal()
+    if name == "hold":
+        return hold_signal()
+    if name == "queue":
+        return queue_signal()
+    kind, _, rest = name.partition("-")
+    position, _, period = rest.partition("-")
+    if kind == "queue" and position.isdigit() and period.isdigit():
+        return position_signal(int(position), float(period))
+    raise ValueError(f"unknown sound {name!r}")
+
+
+def position_sound(position: int, period: int) -> Sound:
+    return f"queue-{max(1, min(position, MAX_ANNOUNCED))}-{int(period)}"
+
+
 def encode_opus(signal: np.ndarray, *, loop: bool = False, bitrate: int = 32000) -> list[bytes]:
     """Mono 48 kHz float signal -> one Opus packet per 20 ms (length rounded down to whole frames)."""
     encoder = av.CodecContext.create("libopus", "w")
@@ -76,12 +118,11 @@ def encode_opus(signal: np.ndarray, *, loop: bool = False, bitrate: int = 32000)
 
 
 @functools.cache
-def sound_packets(name: Sound | Literal["silence"]) -> tuple[bytes, ...]:
+def sound_packets(name: Sound) -> tuple[bytes, ...]:
     """The looping packets of a sound, encoded on first use (tens of ms: call it off the event loop)."""
     if name == "silence":
         return tuple(encode_opus(np.zeros(10 * FRAME), loop=True)[-1:])
-    signal = ringback_signal() if name == "ringback" else hold_signal()
-    return tuple(encode_opus(signal, loop=True))
+    return tuple(encode_opus(signal_of(name), loop=True))
 
 
 class PacketTrack(MediaStreamTrack):
@@ -208,7 +249,7 @@ def mp3(name: Sound) -> bytes:
     sound the media server plays, one period of it (<Play loop="0"> repeats it)."""
     from call_center.core import mp3 as encoder
 
-    signal = ringback_signal() if name == "ringback" else hold_signal()
+    signal = signal_of(name)
     rate = 22050
     pcm = (np.clip(_resample(signal, rate), -1, 1) * 32767).astype(np.int16)
     return encoder.encode(pcm[None, :], rate)

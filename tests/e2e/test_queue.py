@@ -1,0 +1,158 @@
+"""The inbound queue in real Chromium on the local provider, with the production strategy (longest-idle):
+
+- three callers queue while the only agent is busy, and each sees its place in line; one hangs up and is
+  recorded as abandoned with its wait; the others move up; the agent frees up and gets the caller who
+  waited longest;
+- across two agents, the one available longest is rung first, alone; one who lets the call ring out is
+  skipped, the next one rung, and after QUEUE_MAX_MISSES misses in a row they are set to away with a
+  notice on their screen.
+
+Everything checked is what the app did: the phones' pages, the softphones, GET /api/calls and the call's
+timeline (queued, rang, missed, answered...)."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+from playwright.sync_api import expect
+
+from call_center.testing import Softphone, WrapUp
+from call_center.testing.server import ADMIN_EMAIL, ADMIN_PASSWORD, Account, DisposableApp, start_app
+
+RING_SECONDS = 8
+SHOTS = Path("test-results/screens")  # ignored by git
+SHOTS.mkdir(parents=True, exist_ok=True)
+
+
+@pytest.fixture(scope="module")
+def call_center_app(tmp_path_factory: pytest.TempPathFactory) -> Iterator[DisposableApp]:
+    app = start_app(
+        tmp_path_factory.mktemp("queue-app") / "data",
+        {
+            "QUEUE_STRATEGY": "longest-idle",
+            "QUEUE_RING_SECONDS": str(RING_SECONDS),
+            "QUEUE_MAX_MISSES": "2",
+            "QUEUE_ANNOUNCE_SECONDS": "10",
+            "WRAPUP_SECONDS": "30",
+        },
+    )
+    yield app
+    app.stop()
+
+
+@pytest.fixture(scope="module")
+def call_center_accounts(call_center_app: DisposableApp) -> dict[str, Account]:
+    return {
+        "admin": Account(ADMIN_EMAIL, ADMIN_PASSWORD, "admin"),
+        "agent": call_center_app.create_agent("sara@almasar.test", "Sara Agent", "sara-password-1"),
+        "colleague": call_center_app.create_agent("omar@almasar.test", "Omar Colleague", "omar-password-1"),
+    }
+
+
+@pytest.fixture(scope="module")
+def app(call_center_app: DisposableApp) -> DisposableApp:
+    return call_center_app
+
+
+def _position(phone) -> object:
+    return phone.page.get_by_test_id("phone-queue-position")
+
+
+def _steps(app: DisposableApp, call_id: int) -> list[tuple[str, int | None]]:
+    return [(s["what"], s.get("agent_id")) for s in app.timeline(call_id)]
+
+
+def test_callers_queue_hear_their_place_and_the_longest_waiting_is_served_first(
+    app, agent_page, test_phone, call_center_accounts
+):
+    softphone = Softphone(agent_page, app)
+    first = test_phone("+201000000041")
+    first.call_company()
+    softphone.incoming().wait().accept()
+    softphone.wait_for_state("in-progress")
+
+    # the agent is busy: three callers queue, in the order they called
+    waiting = [test_phone(f"+20100000004{n}") for n in (2, 3, 4)]
+    for place, phone in enumerate(waiting, start=1):
+        phone.call_company()
+        expect(_position(phone)).to_have_attribute("data-position", str(place))
+    waiting[0].page.screenshot(path=str(SHOTS / "phone-queued-ar.png"), full_page=True)
+    expect(agent_page.get_by_test_id("incoming-call")).to_have_count(0)
+
+    # the second in line gives up: abandoned, with the wait; the third moves up
+    waiting[1].hang_up()
+    abandoned = app.wait_for_call(customer_number="+201000000043", queue_outcome="abandoned")
+    assert abandoned["agent_id"] is None and abandoned["wait_seconds"] is not None
+    assert [w for w, _ in _steps(app, abandoned["id"])] == ["queued", "abandoned"]
+    expect(_position(waiting[2])).to_have_attribute("data-position", "2")
+    expect(_position(waiting[0])).to_have_attribute("data-position", "1")
+
+    # the agent finishes the call and its wrap-up: the caller who waited longest rings them
+    first.hang_up()
+    softphone.wait_for_outcome("completed")
+    WrapUp(agent_page).wait().finish()
+    incoming = softphone.incoming().wait()
+    assert "+20 100 000 0042" in incoming.caller
+    incoming.accept()
+    softphone.wait_for_state("in-progress")
+    waiting[0].wait_for_state("in-progress")
+    expect(_position(waiting[2])).to_have_attribute("data-position", "1")
+    served = app.wait_for_call(customer_number="+201000000042", status="in-progress")
+    assert served["queue_outcome"] == "answered" and served["wait_seconds"] >= 0
+    me = served["agent_id"]
+    assert [s for s in _steps(app, served["id"]) if s[0] != "queued"] == [("rang", me), ("answered", me)]
+    waiting[0].hang_up()
+    softphone.wait_for_outcome("completed")
+    waiting[2].hang_up()
+    WrapUp(agent_page).wait().finish()
+
+
+def test_longest_idle_rings_one_agent_skips_one_who_lets_it_ring_out_and_sets_them_away(
+    app, agent_page, colleague_page, test_phone, call_center_accounts
+):
+    sara, omar = Softphone(agent_page, app), Softphone(colleague_page, app)
+    # Sara has been available longer than Omar: Omar comes back from a break now
+    colleague_page.get_by_test_id("availability").select_option("away:break")
+    colleague_page.get_by_test_id("availability").select_option("available")
+    expect(colleague_page.locator(".availability .status-dot")).to_have_class("status-dot status-available")
+
+    phone = test_phone("+201000000051")
+    phone.call_company()
+    sara.incoming().wait()  # only Sara rings ...
+    expect(colleague_page.get_by_test_id("incoming-call")).to_have_count(0)
+    # ... she lets it ring out (QUEUE_RING_SECONDS): Omar is rung next and answers
+    ring = omar.incoming().wait()
+    expect(agent_page.get_by_test_id("incoming-call")).to_have_count(0)
+    sara.wait_for_notice("call.notice.missed")
+    ring.accept()
+    omar.wait_for_state("in-progress")
+    call = app.wait_for_call(customer_number="+201000000051", status="in-progress")
+    sara_id = next(s for s in app.timeline(call["id"]) if s["what"] == "missed")["agent_id"]
+    omar_id = call["agent_id"]
+    assert sara_id != omar_id
+    assert [s for s in _steps(app, call["id"]) if s[0] != "queued"] == [
+        ("rang", sara_id), ("missed", sara_id), ("rang", omar_id), ("answered", omar_id),
+    ]  # fmt: skip
+
+    # Omar is busy: a second caller rings Sara alone; a second miss in a row sets her away, with a notice
+    second = test_phone("+201000000052")
+    second.call_company()
+    sara.incoming().wait()
+    expect(agent_page.get_by_test_id("away-notice")).to_be_visible(timeout=(RING_SECONDS + 15) * 1000)
+    expect(agent_page.get_by_test_id("availability")).to_have_value("away:missed")
+    agent_page.screenshot(path=str(SHOTS / "away-missed-ar.png"), full_page=True)
+    expect(_position(second)).to_have_attribute("data-position", "1")  # still waiting, nobody to ring
+
+    # Omar finishes: the waiting caller rings him
+    phone.hang_up()
+    omar.wait_for_outcome("completed")
+    WrapUp(colleague_page).wait().finish()
+    omar.incoming().wait().accept()
+    second.wait_for_state("in-progress")
+    second.hang_up()
+    omar.wait_for_outcome("completed")
+    # Sara is back: choosing Available clears the notice
+    agent_page.get_by_test_id("availability").select_option("available")
+    expect(agent_page.get_by_test_id("away-notice")).to_have_count(0)
