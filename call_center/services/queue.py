@@ -22,6 +22,7 @@ from __future__ import annotations
 
 import logging
 from collections.abc import Iterable
+from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from typing import Any
 
@@ -218,17 +219,34 @@ def _leave(db: Session, entry: QueueEntry, call: Call, outcome: str, now: dateti
     db.flush()
 
 
+@dataclass
+class Round:
+    """What one round decided (recorded, committed), for `_act` to carry out."""
+
+    plan: list[tuple[int, list[int]]] = field(default_factory=list)
+    announce: list[tuple[Call, int]] = field(default_factory=list)
+    to_end: list[tuple[Call, str]] = field(default_factory=list)
+    calls: dict[int | None, Call] = field(default_factory=dict)
+
+
 def dispatch(db: Session, queue: str = DEFAULT, now: datetime | None = None) -> list[tuple[int, list[int]]]:
     """One round of the queue (see the module docstring). Commits; returns the offers made."""
+    decided = decide(db, queue, now)
+    _act(db, decided.plan, decided.announce, decided.to_end, decided.calls)
+    return decided.plan
+
+
+def decide(db: Session, queue: str = DEFAULT, now: datetime | None = None) -> Round:
+    """Steps 1-3 of a round, recorded under the queue's lock and committed (nothing told yet)."""
     settings = get_settings()
     now = now or utcnow()
     if not waiting_count(db, queue):
-        return []  # nothing waits: no lock, no write (this runs every second in every worker)
+        return Round()  # nothing waits: no lock, no write (this runs every second in every worker)
     state = _lock(db, queue, now)
     waiting = _waiting(db, queue)
     if not waiting:
         db.commit()
-        return []
+        return Round()
     _expire_offers(db, [c for _, c in waiting], now)
     to_end: list[tuple[Call, str]] = []
     staying: list[tuple[QueueEntry, Call]] = []
@@ -276,8 +294,7 @@ def dispatch(db: Session, queue: str = DEFAULT, now: datetime | None = None) -> 
             db.add(entry)
             announce.append((call, position))
     db.commit()
-    _act(db, plan, announce, to_end, {c.id: c for _, c in staying})
-    return plan
+    return Round(plan, announce, to_end, {c.id: c for _, c in staying})
 
 
 def _act(
