@@ -26,6 +26,7 @@ from call_center.testing import (
     tone_share,
 )
 from tests.e2e.helpers import PHONE, media_stats
+from tests.support import appdb
 
 B_NAME, A_NAME = "Omar Colleague", "Test Agent"
 
@@ -45,6 +46,22 @@ def hears(party, voice, *, seconds: float = 6.0, over=()) -> float:  # type: ign
     for other, value in others.items():
         assert score > value + 0.15, (score, other, value)
     return score
+
+
+def media_flows(app, prefix: str) -> None:  # type: ignore[no-untyped-def]
+    """Until the media server receives a transfer target's audio (legs `agent_<id>_...` / `ext_<digits>_...`).
+    A target's softphone says "in-progress" once signalling is done; on a loaded machine its WebRTC media
+    (ICE, DTLS) may take seconds more, and what anyone hears of it before then is silence."""
+
+    def flowing() -> bool:
+        for call in media_stats(app)["engine"]["calls"].values():
+            for role, leg in call["legs"].items():
+                age = leg["last_packet_age"]
+                if role.startswith(prefix) and leg["packets_in"] > 25 and age is not None and age < 0.5:
+                    return True
+        return False
+
+    appdb.wait_for(flowing, timeout=30)
 
 
 def hears_hold_tone(party, seconds: float = HOLD_TONE_PERIOD + 0.5) -> None:  # type: ignore[no-untyped-def]
@@ -96,6 +113,7 @@ def test_cold_transfer_the_customer_hears_b_afterwards_not_a_and_the_recording_f
     hears_hold_tone(phone)  # while B rings (for 10 s in the test app)
     incoming.accept()
     b.wait_for_state("in-progress")
+    media_flows(app, "agent_")
     a.wait_for_outcome("completed")  # A's part is over: the call went to B
     expect(agent_page.locator("#call-outcome")).to_contain_text("حُوِّلت المكالمة")
     assert not a.microphone_open
@@ -132,6 +150,7 @@ def test_warm_transfer_consult_then_complete(app, agent_page, colleague_page, te
     a.transfer_to(B_NAME, "warm")
     b.incoming().wait().accept()
     a.wait_for_transfer("consulting")
+    media_flows(app, "agent_")
     hears(a, colleague_voice(), seconds=5, over=[customer_voice()])  # A and B talk...
     hears(b, agent_voice(), seconds=5, over=[customer_voice()])
     hears_hold_tone(phone)  # ...the customer does not hear them
@@ -204,6 +223,7 @@ def test_cold_transfer_to_a_number(app, agent_page, test_phone):
     other.answer()
     a.wait_for_outcome("completed")
     other.wait_for_state("in-progress")
+    media_flows(app, "ext_")
     hears(phone, desk, over=[agent_voice()])
     other.hang_up()
     phone.wait_for_state("ended")
