@@ -8,7 +8,7 @@
 // Behind it, one engine per provider with the same methods (phone/local_engine.js, phone/twilio_engine.js),
 // the phone's event stream (phone/signals.js) and the shared helpers (phone/common.js).
 import { useEffect, useRef, useState } from "react";
-import { Sounds, api, micError, rms } from "./phone/common.js";
+import { EarlyMessages, Sounds, api, micError, rms } from "./phone/common.js";
 import { LocalEngine } from "./phone/local_engine.js";
 import { Signals } from "./phone/signals.js";
 import { TwilioEngine } from "./phone/twilio_engine.js";
@@ -20,6 +20,7 @@ class Phone {
     this.sounds = new Sounds((type, detail) => this.emit(type, detail));
     this.engine = null;
     this.signals = null;
+    this.queued = new EarlyMessages(); // queue positions that came before our call's id
     this.stream = null;
     this.micAnalyser = null;
     this.remoteAnalyser = null;
@@ -71,7 +72,11 @@ class Phone {
     if (msg.type === "registered") return;
     if (msg.type === "transfer") return this.emit("transfer", msg);
     if (msg.type === "hold") return sid === msg.call_sid && this.emit("hold", { on: !!msg.on });
-    if (msg.type === "queue") return sid === msg.call_sid && this.emit("queue", { position: msg.position });
+    if (msg.type === "queue") {
+      // the queue may speak before the reply that names our call arrives: kept until connect() knows it
+      if (sid !== msg.call_sid) return this.queued.keep(msg.call_sid, msg);
+      return this.emit("queue", { position: msg.position });
+    }
     if (msg.type === "dtmf") return sid === msg.call_sid && this.emit("dtmf", { digits: msg.digits, from: msg.from });
     if (this.engine) this.engine.onSignal(msg);
   }
@@ -169,7 +174,10 @@ class Phone {
     this.emit("connecting", { to });
     return this.run(async () => {
       try {
-        return await this.engine.connect(to);
+        const sid = await this.engine.connect(to);
+        const queued = this.queued.take(sid);
+        if (queued) this.emit("queue", { position: queued.position });
+        return sid;
       } catch (err) {
         this.engine.finish({ status: "failed", reason: err.code || "", by: "" });
         this.releaseMedia();

@@ -19,6 +19,7 @@ from call_center.pages.settings import settings_body
 from call_center.state.account import AccountState
 from call_center.state.agents_admin import AgentsAdminState
 from call_center.state.api_keys_admin import ApiKeysState
+from call_center.state.callbacks import CallbacksState
 from call_center.state.contacts import ContactsState
 from call_center.state.dispositions_admin import DispositionsAdminState
 from call_center.state.guard import AccessGuard
@@ -50,7 +51,13 @@ app.add_page(
     app_frame("page.call_center.title", call_center_body),
     route="/call-center",
     title="AlMasar",
-    on_load=[SessionState.check_session, SoftphoneState.load, HistoryState.load, WrapupState.load],
+    on_load=[
+        SessionState.check_session,
+        SoftphoneState.load,
+        HistoryState.load,
+        WrapupState.load,
+        CallbacksState.load,
+    ],
 )
 if get_settings().TELEPHONY_PROVIDER == "local":
     app.add_page(

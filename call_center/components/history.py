@@ -6,7 +6,7 @@ from typing import Any
 
 import reflex as rx
 
-from call_center.components.ui import T, button, card, empty_state
+from call_center.components.ui import T, alert, button, card, empty_state
 from call_center.models import CallStatus
 from call_center.state.history import HistoryState
 from call_center.state.softphone import SoftphoneState
@@ -292,6 +292,133 @@ def _direction(row: Any) -> rx.Component:
     )
 
 
+def _step(step: Any) -> rx.Component:
+    return rx.el.li(
+        rx.el.span(step["at"], class_name="num muted"),
+        rx.el.span(T[step["label"].to(str)]),
+        rx.cond(step["who"] != "", rx.el.span(step["who"], class_name="cell-title")),
+        rx.cond(
+            step["reason_key"] != "", rx.el.span("(", T[step["reason_key"].to(str)], ")", class_name="muted")
+        ),
+        class_name="timeline-step",
+        data_testid="detail-step",
+        data_what=step["what"],
+    )
+
+
+def _previous(row: Any) -> rx.Component:
+    return rx.el.li(
+        _direction(row),
+        rx.el.span(row["started"], class_name="num"),
+        rx.el.span(T["status." + row["status"].to(str)], class_name="badge " + row["status_class"].to(str)),
+        rx.el.span(row["duration"], class_name="num muted"),
+        _wrapup_meta(row),
+        class_name="panel-item",
+        data_testid="detail-previous-call",
+        data_call_id=row["id"],
+    )
+
+
+def detail_panel() -> rx.Component:
+    """One call: what happened (timeline), its recording, what it was about, the customer's other calls."""
+    d = H.detail
+    form = rx.el.div(
+        rx.el.h3(T["detail.what"], class_name="section-title"),
+        rx.el.div(
+            rx.el.label(T["wrapup.disposition"], html_for="detail-disposition", class_name="field-label"),
+            rx.el.select(
+                rx.el.option(T["wrapup.disposition.none"], value=""),
+                rx.foreach(
+                    H.disposition_options, lambda o: rx.el.option(option_label(o, H.lang), value=o["code"])
+                ),
+                id="detail-disposition",
+                value=H.detail_disposition,
+                on_change=lambda v: H.set_detail_field("detail_disposition", v),
+                class_name="select",
+                data_testid="detail-disposition",
+            ),
+            class_name="field",
+        ),
+        rx.el.div(
+            rx.el.label(T["wrapup.notes"], html_for="detail-notes", class_name="field-label"),
+            rx.el.textarea(
+                id="detail-notes",
+                value=H.detail_notes,
+                rows=3,
+                class_name="input",
+                on_change=lambda v: H.set_detail_field("detail_notes", v),
+                data_testid="detail-notes",
+            ),
+            class_name="field",
+        ),
+        rx.el.div(
+            rx.el.label(T["wrapup.tags"], html_for="detail-tags", class_name="field-label"),
+            rx.el.input(
+                id="detail-tags",
+                value=H.detail_tags,
+                class_name="input",
+                on_change=lambda v: H.set_detail_field("detail_tags", v),
+                data_testid="detail-tags",
+            ),
+            class_name="field",
+        ),
+        rx.cond(
+            H.detail_message != "", alert(T[H.detail_message], kind="info", data_testid="detail-message")
+        ),
+        button(T["wrapup.save"], on_click=H.save_detail, type="button", data_testid="detail-save"),
+        class_name="wrapup-form",
+    )
+    return rx.cond(
+        H.detail_open,
+        rx.el.div(
+            rx.el.section(
+                rx.el.div(
+                    rx.el.h2(T["detail.title"], class_name="card-title", id="detail-title"),
+                    button(rx.icon("x", size=16), T["detail.close"], variant="ghost", on_click=H.close_detail,
+                           type="button", data_testid="detail-close"),
+                    class_name="card-head",
+                ),
+                rx.el.div(
+                    _direction(d),
+                    _customer(d),
+                    rx.cond(
+                        ~d["known_contact"].to(bool),
+                        rx.el.a(rx.icon("user-plus", size=14), T["detail.add_contact"],
+                                href="/contacts?add=" + d["number"].to(str), class_name="link-btn",
+                                data_testid="detail-add-contact"),
+                    ),
+                    class_name="detail-head",
+                ),
+                _status(d),
+                rx.el.div(
+                    rx.el.span(d["started"], class_name="num"), " · ",
+                    rx.el.span(d["duration"], class_name="num"), " · ",
+                    rx.el.span(d["agent"]),
+                    class_name="muted",
+                ),
+                _recording(d),
+                rx.el.h3(T["history.timeline"], class_name="section-title"),
+                rx.el.ol(
+                    rx.foreach(H.detail_steps, _step), class_name="timeline", data_testid="detail-timeline"
+                ),
+                form,
+                rx.el.h3(T["detail.previous"], class_name="section-title"),
+                rx.cond(
+                    H.detail_previous.length() > 0,  # type: ignore[attr-defined]
+                    rx.el.ul(rx.foreach(H.detail_previous, _previous), class_name="panel-list"),
+                    rx.el.p(T["detail.no_previous"], class_name="muted"),
+                ),
+                class_name="card detail-panel",
+                role="dialog",
+                aria_labelledby="detail-title",
+                data_testid="call-detail",
+                data_call_id=d["id"],
+            ),
+            class_name="detail-backdrop",
+        ),
+    )  # fmt: skip
+
+
 def _row(row: Any) -> rx.Component:
     return rx.el.tr(
         rx.el.td(_direction(row)),
@@ -303,6 +430,15 @@ def _row(row: Any) -> rx.Component:
         rx.el.td(_recording(row)),
         rx.el.td(
             rx.el.button(
+                rx.icon("file-text", size=16),
+                on_click=H.open_detail(row["id"]),
+                type="button",
+                class_name="btn btn-ghost icon-btn",
+                aria_label=T["detail.open"],
+                title=T["detail.open"],
+                data_testid="call-details",
+            ),
+            rx.el.button(
                 rx.icon("phone-forwarded", size=16),
                 on_click=SoftphoneState.call_number(row["number"]),
                 disabled=SoftphoneState.in_call,
@@ -311,7 +447,7 @@ def _row(row: Any) -> rx.Component:
                 aria_label=T["history.call_back"] + " " + row["number_display"].to(str),
                 title=T["history.call_back"],
                 data_testid="call-back",
-            )
+            ),
         ),
         data_call_id=row["id"],
         data_testid="history-row",
@@ -393,6 +529,7 @@ def history_body() -> rx.Component:
             data_testid="history-live",
         ),
         history_table(),
+        detail_panel(),
         class_name="history",
     )
 

@@ -23,6 +23,7 @@ from call_center.models.call import (
     Direction,
     TimelineStep,
 )
+from call_center.models.callback import CallbackItem, CallbackReason, CallbackStatus
 from call_center.models.contact import Contact
 from call_center.models.disposition import DEFAULT_DISPOSITIONS, Disposition, DispositionPublic
 from call_center.models.nonce import UsedNonce
@@ -57,6 +58,7 @@ TABLES = (
     AgentStateSpan,
     QueueEntry,
     QueueState,
+    CallbackItem,
 )
 
 __all__ = [
@@ -74,6 +76,9 @@ __all__ = [
     "Availability",
     "Call",
     "CallEvent",
+    "CallbackItem",
+    "CallbackReason",
+    "CallbackStatus",
     "CallOffer",
     "CallParty",
     "CallTransfer",

@@ -31,6 +31,7 @@ from call_center.core.config import Settings
 from call_center.models import Agent, Call, CallParty, CallStatus, CallTransfer, Direction, OfferOutcome
 from call_center.services import (
     agent_states,
+    callbacks,
     calls,
     devices,
     numbers,
@@ -188,6 +189,8 @@ def open_outbound(
         customer_number=destination.e164,
         agent_id=agent.id,
     )
+    callbacks.dialled(db, agent.id or 0, destination.e164, call)
+    db.commit()
     logger.info("call %s: agent %s dials %s", call.id, agent.id, destination.e164)
     return call, destination
 
@@ -310,6 +313,7 @@ def after_status(db: Session, call: Call) -> None:
         parties.refold(db, call)
         transfers.call_ended(db, call)
         queue.call_ended(db, call)
+        callbacks.call_ended(db, call)
         wrapup.start(db, call, at=call.ended_at)
         agent_states.track_many(db, [*rings, *followers(db, call)])
         db.commit()

@@ -340,6 +340,8 @@ def call_ended(db: Session, call: Call) -> None:
     if entry is not None and entry.outcome == QueueOutcome.WAITING:
         _leave(db, entry, call, QueueOutcome.ABANDONED, call.ended_at or utcnow())
         logger.info("call %s abandoned after %s s in the queue", call.id, call.wait_seconds)
+    elif entry is not None and call.queue_outcome != entry.outcome:
+        db.refresh(call)  # a queue round (another worker's, the agent clock) recorded it first
 
 
 def waiting_count(db: Session, queue: str = DEFAULT) -> int:

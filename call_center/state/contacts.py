@@ -48,6 +48,11 @@ class ContactsState(SessionState):
         self.form_open = False
         self.notice = ""
         self._reload()
+        number = str(self.router.url.query_parameters.get("add", ""))[:32]
+        if number:  # "Add to contacts" from a call of an unknown number: the form, with the number in it
+            self.form_open, self.editing_id, self.form_error = True, 0, ""
+            self.form_name, self.form_notes = "", ""
+            self.form_phone = numbers.display(number, get_settings().DEFAULT_REGION)
 
     @rx.event
     def search(self, form: dict[str, Any]):

@@ -21,7 +21,8 @@ from call_center.core.config import get_settings
 from call_center.core.db import session_scope
 from call_center.core.i18n import key_or_text
 from call_center.models import CallPublic, CallStatus, Direction, RecordingStatus, Role
-from call_center.services import agents, dispositions, history, numbers, recordings
+from call_center.services import agents, calls, dispositions, history, numbers, recordings, wrapup
+from call_center.services.errors import DomainError
 from call_center.services.events import STOPPING, get_bus
 from call_center.state.live import connected as _connected
 from call_center.state.session import SessionState
@@ -132,6 +133,14 @@ class HistoryState(SessionState):
     f_tag: str = ""
     disposition_options: list[dict[str, str]] = []
     agent_options: list[dict[str, str]] = []
+    # The call detail view (a panel over the history): the call, its timeline, the customer's other calls
+    detail: dict[str, Any] = {}
+    detail_steps: list[dict[str, Any]] = []
+    detail_previous: list[dict[str, Any]] = []
+    detail_disposition: str = ""
+    detail_notes: str = ""
+    detail_tags: str = ""
+    detail_message: str = ""
     live_id: str = ""
     last_live_ms: int = 0
 
@@ -229,6 +238,54 @@ class HistoryState(SessionState):
         self.page = min(max(1, int(page)), self.total_pages)
         await self._refresh()
 
+    # The call detail view -------------------------------------------------------------------------------
+    @rx.var
+    def detail_open(self) -> bool:
+        return bool(self.detail)
+
+    @rx.event
+    async def open_detail(self, call_id: int):
+        found = await asyncio.to_thread(_detail, self._session_token(), int(call_id))
+        if found is None:
+            return
+        self.detail, self.detail_steps, self.detail_previous = (
+            found["call"],
+            found["steps"],
+            found["previous"],
+        )
+        self.detail_disposition = found["call"]["disposition"]
+        self.detail_notes = found["call"]["notes"]
+        self.detail_tags = ", ".join(t.lstrip("#") for t in found["call"]["tags"].split())
+        self.detail_message = ""
+
+    @rx.event
+    def close_detail(self):
+        self.detail, self.detail_steps, self.detail_previous = {}, [], []
+
+    @rx.event
+    def set_detail_field(self, name: str, value: str):
+        if name in ("detail_disposition", "detail_notes", "detail_tags"):
+            setattr(self, name, str(value)[:4001])
+
+    @rx.event
+    async def save_detail(self):
+        """Disposition, notes and tags of the open call (its agents and admins: services.wrapup)."""
+        if not self.detail:
+            return
+        try:
+            with session_scope() as db:
+                wrapup.save(
+                    db, agents.get_agent(db, self.agent_id), int(self.detail["id"]),
+                    disposition=self.detail_disposition or None, notes=self.detail_notes,
+                    tags=self.detail_tags,
+                )  # fmt: skip
+        except DomainError as exc:
+            self.detail_message = exc.code
+            return
+        self.detail_message = "wrapup.saved"
+        await self.open_detail(int(self.detail["id"]))
+        self.detail_message = "wrapup.saved"
+
     # Live updates ----------------------------------------------------------------------------------------
     def _visible(self, call: CallPublic) -> bool:
         return self.role == Role.ADMIN or call.agent_id == self.agent_id
@@ -295,6 +352,42 @@ class HistoryState(SessionState):
                         if self.live_id != task_id:
                             return
                         self._assign(data)
+
+
+def _detail(token: str | None, call_id: int) -> dict[str, Any] | None:
+    """One call as the detail view shows it, if the viewer may see it."""
+    settings = get_settings()
+    with session_scope() as db:
+        viewer = agents.agent_for_token(db, token)
+        if viewer is None:
+            return None
+        call = history.get_call(db, viewer, call_id)
+        if call is None:
+            return None
+        names = {a.id: a.name for a in agents.list_agents(db)}
+        steps: list[dict[str, Any]] = [{"what": "started", "at": call.created_at}]
+        steps += calls.timeline(db, call_id)
+        if call.ended_at is not None:
+            steps.append({"what": "ended", "at": call.ended_at, "reason": call.hangup_reason or ""})
+        previous, _ = history.list_calls(
+            db, viewer, history.CallFilter(search=call.customer_number), page_size=11
+        )
+    row = row_for(call)
+    row["known_contact"] = bool(call.customer_name)
+    return {
+        "call": row,
+        "steps": [
+            {
+                "what": step["what"],
+                "label": "timeline." + step["what"],
+                "at": f"{step['at'].astimezone(settings.zone):%H:%M:%S}",
+                "who": names.get(step.get("agent_id") or 0, "") or str(step.get("target") or ""),
+                "reason_key": key_or_text(str(step.get("reason") or ""))[0],
+            }
+            for step in sorted(steps, key=lambda s: s["at"])
+        ],
+        "previous": [row_for(c) for c in previous if c.id != call_id][:10],
+    }
 
 
 def _fetch(

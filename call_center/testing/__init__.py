@@ -32,6 +32,7 @@ _EXPORTS = {
     "IncomingCall": "pages",
     "History": "pages",
     "HistoryRow": "pages",
+    "CallDetail": "pages",
     "Contacts": "pages",
     "TestPhone": "pages",
     "WrapUp": "pages",

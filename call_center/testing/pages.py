@@ -368,6 +368,38 @@ class HistoryRow:
         return found.get_attribute("title") or "" if found.count() else ""
 
 
+class CallDetail:
+    """One call's detail view over the history (History.details(call)): its timeline, recording, what it
+    was about (editable) and the customer's previous calls."""
+
+    def __init__(self, page: Page):
+        self.page = page
+        self.panel = tid(page, "call-detail")
+
+    def steps(self) -> list[str]:
+        """What happened, in order: started, queued, rang, answered, hold, resume, transfer-..., ended."""
+        expect(tid(self.panel, "detail-step").first).to_be_visible()
+        return [s.get_attribute("data-what") or "" for s in tid(self.panel, "detail-step").all()]
+
+    def previous_calls(self) -> Locator:
+        return tid(self.panel, "detail-previous-call")
+
+    def edit(self, disposition: str | None = None, notes: str | None = None, tags: str | None = None) -> None:
+        """Change what the call was about and save it."""
+        if disposition is not None:
+            tid(self.panel, "detail-disposition").select_option(disposition)
+        if notes is not None:
+            tid(self.panel, "detail-notes").fill(notes)
+        if tags is not None:
+            tid(self.panel, "detail-tags").fill(tags)
+        tid(self.panel, "detail-save").click()
+        expect(tid(self.panel, "detail-message")).to_be_visible()
+
+    def close(self) -> None:
+        tid(self.panel, "detail-close").click()
+        expect(self.panel).to_have_count(0)
+
+
 class History(Screen):
     """The call history page (live: rows appear and change by themselves)."""
 
@@ -387,6 +419,14 @@ class History(Screen):
     @property
     def rows(self) -> Locator:
         return tid(self.page, "history-row")
+
+    def details(self, call: dict[str, Any] | int) -> CallDetail:
+        """Open a call's detail view."""
+        call_id = call if isinstance(call, int) else call["id"]
+        tid(self.row(call).locator, "call-details").click()
+        detail = CallDetail(self.page)
+        expect(detail.panel).to_have_attribute("data-call-id", str(call_id))
+        return detail
 
     def search(self, text: str, tag: str = "") -> None:
         """By number, name or words of the wrap-up notes (and one tag, when given)."""

@@ -1,11 +1,12 @@
 """The inbound queue in real Chromium on the local provider, with the production strategy (longest-idle):
 
 - three callers queue while the only agent is busy, and each sees its place in line; one hangs up and is
-  recorded as abandoned with its wait; the others move up; the agent frees up and gets the caller who
-  waited longest;
-- across two agents, the one available longest is rung first, alone; one who lets the call ring out is
-  skipped, the next one rung, and after QUEUE_MAX_MISSES misses in a row they are set to away with a
-  notice on their screen.
+  recorded as abandoned with its wait, and shows up on the callback list; the others move up; the agent
+  frees up and gets the caller who waited longest, and later calls the one who gave up back from the
+  list, which closes the item;
+- across two agents (Hoda, then Omar), the one available longest is rung first, alone; one who lets the
+  call ring out is skipped, the next one rung, and after QUEUE_MAX_MISSES misses in a row they are set to
+  away with a notice on their screen.
 
 Everything checked is what the app did: the phones' pages, the softphones, GET /api/calls and the call's
 timeline (queued, rang, missed, answered...)."""
@@ -16,9 +17,9 @@ from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
-from playwright.sync_api import expect
+from playwright.sync_api import Page, expect
 
-from call_center.testing import Softphone, WrapUp
+from call_center.testing import History, Softphone, WrapUp, agent_voice, colleague_voice, log_in
 from call_center.testing.server import ADMIN_EMAIL, ADMIN_PASSWORD, Account, DisposableApp, start_app
 
 RING_SECONDS = 8
@@ -47,6 +48,7 @@ def call_center_accounts(call_center_app: DisposableApp) -> dict[str, Account]:
     return {
         "admin": Account(ADMIN_EMAIL, ADMIN_PASSWORD, "admin"),
         "agent": call_center_app.create_agent("sara@almasar.test", "Sara Agent", "sara-password-1"),
+        "second": call_center_app.create_agent("hoda@almasar.test", "Hoda Agent", "hoda-password-1"),
         "colleague": call_center_app.create_agent("omar@almasar.test", "Omar Colleague", "omar-password-1"),
     }
 
@@ -88,6 +90,9 @@ def test_callers_queue_hear_their_place_and_the_longest_waiting_is_served_first(
     assert [w for w, _ in _steps(app, abandoned["id"])] == ["queued", "abandoned"]
     expect(_position(waiting[2])).to_have_attribute("data-position", "2")
     expect(_position(waiting[0])).to_have_attribute("data-position", "1")
+    # ... and is on the agents' callback list (live, without a reload)
+    item = agent_page.locator('[data-testid="callback-item"][data-number="+201000000043"]')
+    expect(item).to_have_attribute("data-reason", "abandoned")
 
     # the agent finishes the call and its wrap-up: the caller who waited longest rings them
     first.hang_up()
@@ -108,10 +113,42 @@ def test_callers_queue_hear_their_place_and_the_longest_waiting_is_served_first(
     waiting[2].hang_up()
     WrapUp(agent_page).wait().finish()
 
+    # the agent calls the one who gave up back, from the list; the item closes once the call is over
+    third = agent_page.locator('[data-testid="callback-item"][data-number="+201000000044"]')
+    expect(third).to_have_attribute("data-reason", "abandoned")
+    agent_page.screenshot(path=str(SHOTS / "callbacks-ar.png"), full_page=True)
+    softphone.switch_language()
+    agent_page.screenshot(path=str(SHOTS / "callbacks-en.png"), full_page=True)
+    softphone.switch_language()
+    item.get_by_test_id("callback-call").click()
+    waiting[1].answer()
+    softphone.wait_for_state("in-progress")
+    expect(item).to_have_attribute("data-status", "claimed")
+    waiting[1].hang_up()
+    softphone.wait_for_outcome("completed")
+    expect(item).to_have_count(0)
+    back = app.latest_call()
+    assert back["direction"] == "outbound" and back["customer_number"] == "+201000000043"
+    WrapUp(agent_page).wait(back).finish()
+    # the history says the served call waited in the queue
+    row = History(agent_page, app).open().row(served)
+    expect(row.locator.get_by_test_id("call-queue")).to_have_attribute("data-outcome", "answered")
+
+
+def _signed_in(new_page, open_browser, app, account, voice) -> Page:  # type: ignore[no-untyped-def]
+    page = log_in(new_page(open_browser(voice)), app, account)
+    Softphone(page, app).wait_registered()
+    return page
+
 
 def test_longest_idle_rings_one_agent_skips_one_who_lets_it_ring_out_and_sets_them_away(
-    app, agent_page, colleague_page, test_phone, call_center_accounts
+    app, new_page, open_browser, test_phone, call_center_accounts
 ):
+    # two agents of their own (the first test's agent may still be wrapping up if it failed)
+    agent_page = _signed_in(new_page, open_browser, app, call_center_accounts["second"], agent_voice())
+    colleague_page = _signed_in(
+        new_page, open_browser, app, call_center_accounts["colleague"], colleague_voice()
+    )
     sara, omar = Softphone(agent_page, app), Softphone(colleague_page, app)
     # Sara has been available longer than Omar: Omar comes back from a break now
     colleague_page.get_by_test_id("availability").select_option("away:break")

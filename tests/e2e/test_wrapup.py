@@ -148,6 +148,34 @@ def test_wrap_up_what_the_call_was_about_is_saved_and_found_in_the_history(
     agent_page.screenshot(path=str(SHOTS / "history-wrapup-en.png"), full_page=True)
     history.switch_language()
 
+    # the call's detail view: what happened, what it was about (editable), and "add contact"
+    detail = history.details(call)
+    steps = detail.steps()
+    assert steps[0] == "started" and steps[-1] == "ended", steps
+    assert [s for s in steps if s in ("queued", "rang", "answered")] == ["queued", "rang", "answered"], steps
+    expect(detail.panel.get_by_test_id("detail-disposition")).to_have_value("complaint")
+    detail.edit(notes="Late delivery of order 7781; refund sent", tags="vip, refund, sent")
+    saved = app.call(call["id"])
+    assert saved["notes"] == "Late delivery of order 7781; refund sent" and saved["tags"] == [
+        "vip",
+        "refund",
+        "sent",
+    ]
+    agent_page.screenshot(path=str(SHOTS / "call-detail-ar.png"), full_page=True)
+    detail.close()  # (a dialog: the page behind it waits)
+    history.switch_language()
+    detail = history.details(call)
+    expect(detail.panel.get_by_test_id("detail-step").first).to_contain_text("Call started")
+    agent_page.screenshot(path=str(SHOTS / "call-detail-en.png"), full_page=True)
+    detail.close()
+    history.switch_language()
+    detail = history.details(call)
+    detail.panel.get_by_test_id("detail-add-contact").click()
+    expect(agent_page.get_by_test_id("contact-phone")).to_have_value("+20 100 000 0031")
+    agent_page.get_by_test_id("contact-name").fill("Mona Hassan")
+    agent_page.get_by_test_id("contact-save").click()
+    expect(agent_page.get_by_test_id("contact-row").filter(has_text="Mona Hassan")).to_be_visible()
+
 
 def test_when_wrap_up_runs_out_the_agent_is_offered_calls_and_the_notes_are_kept(
     app, agent_page, test_phone, call_center_accounts

@@ -10,40 +10,28 @@ from __future__ import annotations
 
 import threading
 from datetime import timedelta
-from typing import Any
 
 import pytest
 from sqlmodel import Session, select
 
-from call_center.api.routes.devices import _presence_connect
 from call_center.core.config import reset_settings
 from call_center.core.db import get_engine
 from call_center.models import Agent, Call, CallOffer, QueueEntry
-from call_center.models.base import utcnow
 from call_center.services import agents, call_control, queue
 from call_center.telephony.local import control
-from tests.conftest import make_agent
-
-
-class MediaRecorder:
-    """Stands in for the media server's control channel: records each request, answers like it."""
-
-    def __init__(self) -> None:
-        self.requests: list[tuple[str, dict[str, Any]]] = []
-
-    def request(self, op: str, **args: Any) -> dict[str, Any]:
-        self.requests.append((op, args))
-        return {"sdp": "v=0 (answer)"}
-
-    def ops(self, op: str) -> list[dict[str, Any]]:
-        return [args for name, args in self.requests if name == op]
+from tests.support.local_calls import (
+    MediaRecorder,
+    calls_in,
+    media_reports,
+    online_agent,
+    record_media,
+    ringing,
+)
 
 
 @pytest.fixture
 def media(monkeypatch: pytest.MonkeyPatch) -> MediaRecorder:
-    recorder = MediaRecorder()
-    monkeypatch.setattr(control, "client", lambda: recorder)
-    return recorder
+    return record_media(monkeypatch)
 
 
 @pytest.fixture
@@ -57,33 +45,6 @@ def db(database, monkeypatch):
         yield session
 
 
-def _agent(db: Session, email: str) -> Agent:
-    agent = make_agent(db, email=email)
-    agents.set_availability(db, agent.id, "available")
-    db.commit()
-    _presence_connect(control.Device(agent.identity, agent))
-    return agent
-
-
-def _calls_in(db: Session, number: str) -> Call:
-    admin = make_agent(db, email=f"tester{number[-3:]}@example.com")
-    phone = control.Device(control.phone_identity(number), admin, number)
-    reply = control.phone_calls_company(db, phone, "v=0 (offer)")
-    return db.get(Call, reply["call_id"])
-
-
-def _callback(db: Session, call: Call, status: str, **extra: Any) -> None:
-    """What the media server reports when the call ends (signed in real life: test_local_signaling)."""
-    body = {"type": "status", "sid": call.provider_call_sid, "status": status, "at": utcnow().isoformat()}
-    control.handle_callback(db, {**body, "event_id": f"{call.provider_call_sid}:{status}", **extra})
-
-
-def _ringing(db: Session, call: Call) -> list[int]:
-    db.expire_all()
-    query = select(CallOffer.agent_id).where(CallOffer.call_id == call.id, CallOffer.outcome == "ringing")
-    return list(db.exec(query))
-
-
 def _entry(db: Session, call: Call) -> QueueEntry:
     db.expire_all()
     return db.exec(select(QueueEntry).where(QueueEntry.call_id == call.id)).one()
@@ -91,20 +52,20 @@ def _entry(db: Session, call: Call) -> QueueEntry:
 
 def test_nobody_logged_in_is_no_agent_at_once_and_a_wait_that_runs_out_ends_the_call(db, media):
     with pytest.raises(control.CallFailed) as refused:
-        _calls_in(db, "+201000000071")
+        calls_in(db, "+201000000071")
     assert refused.value.code == "call.error.no_agents"  # the phone is told why
     db.expire_all()
     lonely = db.exec(select(Call).where(Call.provider_call_sid == refused.value.call_sid)).one()
     assert (lonely.status, lonely.hangup_reason) == ("no-answer", "call.error.no_agents")
     assert not media.ops("inbound")  # it never reached the media server
 
-    sara = _agent(db, "sara@example.com")
+    sara = online_agent(db, "sara@example.com")
     agents.set_availability(db, sara.id, "away", "meeting")
     db.commit()
-    call = _calls_in(db, "+201000000072")
+    call = calls_in(db, "+201000000072")
     assert media.ops("inbound")[-1]["sound"] == "queue"
     assert media.ops("announce")[-1] == {"sid": call.provider_call_sid, "position": 1, "period": 30}
-    assert _ringing(db, call) == []  # away: waits
+    assert ringing(db, call) == []  # away: waits
 
     queue.dispatch(db, now=_entry(db, call).entered_at + timedelta(seconds=61))
     assert media.ops("end")[-1] == {
@@ -115,32 +76,32 @@ def test_nobody_logged_in_is_no_agent_at_once_and_a_wait_that_runs_out_ends_the_
     entry = _entry(db, call)
     assert entry.outcome == "timeout"
     # the media server ends the call and says so; the history has the outcome and the wait
-    _callback(db, call, "no-answer", reason="queue.reason.timeout", by="system")
+    media_reports(db, call, "no-answer", reason="queue.reason.timeout", by="system")
     db.commit()
     db.refresh(call)
     assert (call.status, call.queue_outcome, call.wait_seconds) == ("no-answer", "timeout", 61)
 
 
 def test_an_offer_that_rings_out_goes_to_the_next_agent_and_two_misses_set_away(db, media):
-    sara = _agent(db, "sara@example.com")
-    omar = _agent(db, "omar@example.com")  # available after Sara: Sara is the longest idle
-    call = _calls_in(db, "+201000000073")
-    assert _ringing(db, call) == [sara.id]
+    sara = online_agent(db, "sara@example.com")
+    omar = online_agent(db, "omar@example.com")  # available after Sara: Sara is the longest idle
+    call = calls_in(db, "+201000000073")
+    assert ringing(db, call) == [sara.id]
     offered = db.exec(select(CallOffer.offered_at).where(CallOffer.call_id == call.id)).one()
     queue.dispatch(db, now=offered + timedelta(seconds=11))
-    assert _ringing(db, call) == [omar.id]
+    assert ringing(db, call) == [omar.id]
     db.expire_all()
     assert db.get(Agent, sara.id).missed_in_row == 1
     # Omar takes it; a second caller rings Sara alone, and she misses again: away
     call_control.claim(db, db.get(Call, call.id), omar.id)
-    second = _calls_in(db, "+201000000074")
-    assert _ringing(db, second) == [sara.id]
+    second = calls_in(db, "+201000000074")
+    assert ringing(db, second) == [sara.id]
     offered = db.exec(select(CallOffer.offered_at).where(CallOffer.call_id == second.id)).one()
     queue.dispatch(db, now=offered + timedelta(seconds=11))
     db.expire_all()
     sara = db.get(Agent, sara.id)
     assert (sara.availability, sara.away_reason, sara.missed_in_row) == ("away", "missed", 2)
-    assert _ringing(db, second) == []
+    assert ringing(db, second) == []
     assert _entry(db, second).position == 1
 
 
@@ -153,36 +114,36 @@ def test_an_offer_that_rings_out_goes_to_the_next_agent_and_two_misses_set_away(
 def test_each_strategy_picks_from_real_agents(db, media, monkeypatch, strategy, expected):
     monkeypatch.setenv("QUEUE_STRATEGY", strategy)
     reset_settings()
-    people = {k: _agent(db, f"{k}@example.com") for k in "abc"}
+    people = {k: online_agent(db, f"{k}@example.com") for k in "abc"}
     # a and b took calls today (answered offers); c took none
     for key in "ab":
-        past = _calls_in(db, f"+20100000008{ord(key) - 96}")
-        for agent_id in _ringing(db, past):
+        past = calls_in(db, f"+20100000008{ord(key) - 96}")
+        for agent_id in ringing(db, past):
             if agent_id != people[key].id:
                 call_control.decline(db, db.get(Call, past.id), agent_id)
-        if people[key].id in _ringing(db, past):
+        if people[key].id in ringing(db, past):
             call_control.claim(db, db.get(Call, past.id), people[key].id)
-        _callback(db, past, "completed")
+        media_reports(db, past, "completed")
         db.commit()
     for agent in people.values():  # everyone back to available, in the order a, b, c
         agents.set_availability(db, agent.id, "away", "break")
         db.commit()
         agents.set_availability(db, agent.id, "available")
         db.commit()
-    call = _calls_in(db, "+201000000089")
+    call = calls_in(db, "+201000000089")
     ids = {agent.id: key for key, agent in people.items()}
-    assert {ids[a] for a in _ringing(db, call)} == expected
+    assert {ids[a] for a in ringing(db, call)} == expected
 
 
 def test_two_dispatchers_at_once_never_ring_an_agent_twice(db, media):
-    people = [_agent(db, f"agent{n}@example.com") for n in range(3)]
+    people = [online_agent(db, f"agent{n}@example.com") for n in range(3)]
     calls = []
     # callers queue while everyone is away; then everyone is back and two workers dispatch at once
     for person in people:
         agents.set_availability(db, person.id, "away", "break")
     db.commit()
     for n in range(5):
-        calls.append(_calls_in(db, f"+20100000009{n}"))
+        calls.append(calls_in(db, f"+20100000009{n}"))
     for person in people:
         agents.set_availability(db, person.id, "available")
     db.commit()
