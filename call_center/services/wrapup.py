@@ -42,11 +42,18 @@ def _tell(db: Session, agent_id: int) -> None:
 
 
 def start(db: Session, call: Call, agent_id: int | None = None, *, at: datetime | None = None) -> bool:
-    """The call ended (or `agent_id` left it): that agent wraps it up. Calls that never rang anyone (a
-    refused number) need no wrap-up. Flushes; returns whether wrap-up started."""
+    """The call ended (or `agent_id` left it): that agent wraps it up. Only a conversation with a
+    customer needs it: not a call nobody answered (busy, no answer, a refused number; its disposition can
+    still be set from the history) and not the echo test line. Flushes; returns whether wrap-up started."""
     agent_id = agent_id or call.agent_id
-    seconds = get_settings().WRAPUP_SECONDS
-    if not agent_id or seconds <= 0 or (call.ringing_at is None and call.answered_at is None):
+    settings = get_settings()
+    seconds = settings.WRAPUP_SECONDS
+    if (
+        not agent_id
+        or seconds <= 0
+        or call.answered_at is None
+        or call.customer_number == settings.ECHO_NUMBER
+    ):
         return False
     agent = db.get(Agent, agent_id)
     if agent is None:

@@ -209,7 +209,8 @@ def test_away_with_a_reason_offline_and_a_closed_softphone_are_recorded(db):
     assert spans[-1].ended_at is None
 
 
-def test_a_call_refused_before_it_rang_needs_no_wrap_up(db):
+def test_only_a_conversation_with_a_customer_needs_wrap_up(db):
+    """Not a refused number, not a call nobody answered, not the echo line; an answered call does."""
     sara = make_agent(db, email="sara@example.com", name="Sara")
     settings = get_settings()
     from call_center.services.errors import DomainError
@@ -222,6 +223,23 @@ def test_a_call_refused_before_it_rang_needs_no_wrap_up(db):
     db.expire_all()
     assert db.get(Agent, sara.id).wrapup_call_id is None
     assert [c.status for c in history.list_calls(db, sara)[0]] in ([], [CallStatus.FAILED])
+
+    def dial(raw: str, sid: str, *statuses: str) -> Call:
+        call, _ = call_control.open_outbound(
+            db, provider="local", agent=sara, raw=raw, settings=settings, call_sid=sid,
+            from_number=settings.COMPANY_NUMBER,
+        )  # fmt: skip
+        for n, status in enumerate(statuses):
+            _status(db, sid, status, n)
+        db.expire_all()
+        return call
+
+    dial("01000000005", "LCbusy", "ringing", "busy")
+    assert db.get(Agent, sara.id).wrapup_call_id is None
+    dial(settings.ECHO_NUMBER, "LCecho", "ringing", "in-progress", "completed")
+    assert db.get(Agent, sara.id).wrapup_call_id is None
+    talked = dial("01000000005", "LCtalk", "ringing", "in-progress", "completed")
+    assert db.get(Agent, sara.id).wrapup_call_id == talked.id
 
 
 def test_state_timelines_are_the_agents_own_or_an_admins(database, monkeypatch):
