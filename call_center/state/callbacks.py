@@ -102,8 +102,16 @@ class CallbacksState(SessionState):
         async with self:
             task_id = self.live_id = uuid.uuid4().hex
             token = self.router.session.client_token
+            session = self._session_token()
         gone_since: float | None = None
         async with get_bus().subscribe(callbacks.TOPIC) as sub:
+            # A change between the page's load and this subscription would be missed: read again now that
+            # every later change reaches us (a callback that closed as the page loaded stayed listed).
+            found = await asyncio.to_thread(_rows, session)
+            async with self:
+                if self.live_id != task_id:
+                    return
+                self.rows = found or []
             while True:
                 item = await sub.get(timeout=30)
                 if item is not None and item.topic == STOPPING:

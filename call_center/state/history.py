@@ -324,6 +324,17 @@ class HistoryState(SessionState):
         next_reload = time.monotonic() + RECONCILE_SECONDS * random.uniform(0.75, 1.25)
         gone_since: float | None = None
         async with get_bus().subscribe("call.updated") as sub:
+            # A change between the page's load and this subscription would wait for the next reconcile:
+            # read again now that every later change reaches us.
+            async with self:
+                if self.live_id != task_id:
+                    return
+                first = (self._session_token(), self._filter(), self.page)
+            data = await asyncio.to_thread(_fetch, *first, False)
+            async with self:
+                if self.live_id != task_id:
+                    return
+                self._assign(data)
             while True:
                 item = await sub.get(timeout=5)
                 if item is not None and item.topic == STOPPING:
