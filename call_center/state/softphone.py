@@ -202,9 +202,12 @@ class SoftphoneState(SessionState):
 
     @rx.event
     def call_number(self, value: str):
-        """Click-to-call (history, contacts): dial at once, and show the call on the call-center page."""
+        """Click-to-call (history, contacts, callbacks): dial at once, and show the call on the call-center
+        page (no navigation when the click was there: reloading the page mid-call raced its live lists)."""
         self.number = value
         spec = self.dial()
+        if (self.router.url.path or "").rstrip("/") == "/call-center":
+            return spec
         if spec is None:
             return rx.redirect("/call-center")
         return [spec, rx.redirect("/call-center")]
