@@ -40,7 +40,20 @@ CALLED_IN = "called-in"
 
 
 def _changed(db: Session, item: CallbackItem) -> None:
-    queue_event(db, TOPIC, {"id": item.id, "status": item.status})
+    """Publish the item as the list shows it (sent after commit): open pages apply it without a query."""
+    contact = db.exec(select(Contact.name).where(Contact.phone == item.number)).first()
+    claimer = (
+        db.exec(select(Agent.name).where(col(Agent.id) == item.claimed_by)).first()
+        if item.claimed_by
+        else None
+    )
+    queue_event(
+        db,
+        TOPIC,
+        {"id": item.id, "status": item.status, "number": item.number, "reason": item.reason,
+         "attempts": item.attempts, "last_at": item.last_at.isoformat(), "claimed_by": item.claimed_by,
+         "claimed_by_name": claimer or "", "contact": contact or ""},
+    )  # fmt: skip
 
 
 def _live_item(db: Session, number: str) -> CallbackItem | None:

@@ -8,6 +8,7 @@ from __future__ import annotations
 import asyncio
 import time
 import uuid
+from datetime import datetime
 from typing import Any
 
 import reflex as rx
@@ -24,31 +25,39 @@ from call_center.state.softphone import SoftphoneState
 GRACE_SECONDS = 30.0
 
 
-def _rows(token: str | None) -> list[dict[str, Any]] | None:
+def _row(data: dict[str, Any], viewer_id: int) -> dict[str, Any]:
+    """A list row from an item's fields (a query's or a live event's)."""
     settings = get_settings()
+    last = data["last_at"]
+    last = datetime.fromisoformat(last) if isinstance(last, str) else last
+    return {
+        "id": data["id"],
+        "number": data["number"],
+        "number_display": numbers.display(data["number"], settings.DEFAULT_REGION),
+        "contact": data.get("contact") or "",
+        "reason": data["reason"],
+        "attempts": data["attempts"],
+        "last": f"{last.astimezone(settings.zone):%H:%M}",
+        "last_ts": last.timestamp(),
+        "status": data["status"],
+        "mine": data.get("claimed_by") == viewer_id,
+        "claimed_by": data.get("claimed_by_name") or "",
+    }
+
+
+def _rows(token: str | None) -> list[dict[str, Any]] | None:
     with session_scope() as db:
         viewer = agents.agent_for_token(db, token)
         if viewer is None:
             return None
         found = callbacks.live_items(db)
-    rows = []
-    for entry in found:
-        item = entry["item"]
-        rows.append(
-            {
-                "id": item.id,
-                "number": item.number,
-                "number_display": numbers.display(item.number, settings.DEFAULT_REGION),
-                "contact": entry["contact"],
-                "reason": item.reason,
-                "attempts": item.attempts,
-                "last": f"{item.last_at.astimezone(settings.zone):%H:%M}",
-                "status": item.status,
-                "mine": item.claimed_by == viewer.id,
-                "claimed_by": entry["claimed_by_name"],
-            }
+    return [
+        _row(
+            {**vars(entry["item"]), "contact": entry["contact"], "claimed_by_name": entry["claimed_by_name"]},
+            viewer.id or 0,
         )
-    return rows
+        for entry in found
+    ]
 
 
 class CallbacksState(SessionState):
@@ -64,6 +73,14 @@ class CallbacksState(SessionState):
     async def load(self):
         await self._reload()
         return CallbacksState.live
+
+    def _apply(self, data: dict[str, Any]) -> None:
+        """A live event carries the item as the list shows it: applied without a query (a re-read right
+        after the event could miss the change on a loaded machine)."""
+        rows = [r for r in self.rows if r["id"] != data.get("id")]
+        if data.get("status") in ("open", "claimed") and data.get("number"):
+            rows.append(_row(data, self.agent_id))
+        self.rows = sorted(rows, key=lambda r: (r["last_ts"], r["id"]), reverse=True)
 
     def _claim(self, item_id: int) -> bool:
         try:
@@ -125,8 +142,11 @@ class CallbacksState(SessionState):
                 async with self:
                     if self.live_id != task_id:
                         return
+                    if item is not None:
+                        self._apply(item.data)
+                        continue
                     session = self._session_token()
-                found = await asyncio.to_thread(_rows, session)
+                found = await asyncio.to_thread(_rows, session)  # every 30 s: the safety net
                 async with self:
                     if self.live_id != task_id:
                         return
