@@ -7,6 +7,7 @@ from typing import Any
 import reflex as rx
 
 from call_center.components.ui import T, alert, button, card, empty_state
+from call_center.components.wrapup import about_fields
 from call_center.models import CallStatus
 from call_center.state.history import HistoryState
 from call_center.state.softphone import SoftphoneState
@@ -324,50 +325,16 @@ def detail_panel() -> rx.Component:
     d = H.detail
     form = rx.el.div(
         rx.el.h3(T["detail.what"], class_name="section-title"),
-        rx.el.div(
-            rx.el.label(T["wrapup.disposition"], html_for="detail-disposition", class_name="field-label"),
-            rx.el.select(
-                rx.el.option(T["wrapup.disposition.none"], value=""),
-                rx.foreach(
-                    H.disposition_options, lambda o: rx.el.option(option_label(o, H.lang), value=o["code"])
-                ),
-                id="detail-disposition",
-                value=H.detail_disposition,
-                on_change=lambda v: H.set_detail_field("detail_disposition", v),
-                class_name="select",
-                data_testid="detail-disposition",
-            ),
-            class_name="field",
-        ),
-        rx.el.div(
-            rx.el.label(T["wrapup.notes"], html_for="detail-notes", class_name="field-label"),
-            rx.el.textarea(
-                id="detail-notes",
-                value=H.detail_notes,
-                rows=3,
-                class_name="input",
-                on_change=lambda v: H.set_detail_field("detail_notes", v),
-                data_testid="detail-notes",
-            ),
-            class_name="field",
-        ),
-        rx.el.div(
-            rx.el.label(T["wrapup.tags"], html_for="detail-tags", class_name="field-label"),
-            rx.el.input(
-                id="detail-tags",
-                value=H.detail_tags,
-                class_name="input",
-                on_change=lambda v: H.set_detail_field("detail_tags", v),
-                data_testid="detail-tags",
-            ),
-            class_name="field",
+        about_fields(
+            "detail", H.disposition_options, H.lang, (H.detail_disposition, H.detail_notes, H.detail_tags),
+            (lambda v: H.set_detail_field("detail_disposition", v),
+             lambda v: H.set_detail_field("detail_notes", v), lambda v: H.set_detail_field("detail_tags", v)),
         ),
         rx.cond(
             H.detail_message != "", alert(T[H.detail_message], kind="info", data_testid="detail-message")
         ),
         button(T["wrapup.save"], on_click=H.save_detail, type="button", data_testid="detail-save"),
-        class_name="wrapup-form",
-    )
+    )  # fmt: skip
     return rx.cond(
         H.detail_open,
         rx.el.div(

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from typing import Any
+
 import reflex as rx
 
 from call_center.components.ui import T, alert, button, card
@@ -21,47 +23,43 @@ def _message() -> rx.Component:
     )
 
 
-def wrapup_card() -> rx.Component:
-    form = rx.el.div(
-        rx.el.div(
-            rx.el.label(T["wrapup.disposition"], html_for="wrapup-disposition", class_name="field-label"),
-            rx.el.select(
-                rx.el.option(T["wrapup.disposition.none"], value=""),
-                rx.foreach(W.options, lambda o: rx.el.option(option_label(o, W.lang), value=o["code"])),
-                id="wrapup-disposition",
-                value=W.disposition,
-                on_change=W.set_disposition,
-                class_name="select",
-                data_testid="wrapup-disposition",
-            ),
+def about_fields(prefix: str, options: Any, lang: Any, values: tuple, on_change: tuple) -> rx.Component:
+    """What a call was about: disposition, notes, tags (the wrap-up panel, the call's detail view). Test ids
+    and element ids are `<prefix>-disposition`, `<prefix>-notes`, `<prefix>-tags`."""
+    disposition, notes, tags = values
+    set_disposition, set_notes, set_tags = on_change
+
+    def field(name: str, label: str, control: rx.Component) -> rx.Component:
+        return rx.el.div(
+            rx.el.label(T[label], html_for=f"{prefix}-{name}", class_name="field-label"),
+            control,
             class_name="field",
-        ),
-        rx.el.div(
-            rx.el.label(T["wrapup.notes"], html_for="wrapup-notes", class_name="field-label"),
-            rx.el.textarea(
-                id="wrapup-notes",
-                value=W.notes,
-                on_change=W.set_notes.debounce(300),  # type: ignore[attr-defined]
-                rows=3,
-                max_length=4000,
-                class_name="input",
-                data_testid="wrapup-notes",
-            ),
-            class_name="field",
-        ),
-        rx.el.div(
-            rx.el.label(T["wrapup.tags"], html_for="wrapup-tags", class_name="field-label"),
-            rx.el.input(
-                id="wrapup-tags",
-                value=W.tags,
-                on_change=W.set_tags.debounce(300),  # type: ignore[attr-defined]
-                class_name="input",
-                data_testid="wrapup-tags",
-            ),
-            class_name="field",
-        ),
+        )
+
+    return rx.el.div(
+        field("disposition", "wrapup.disposition", rx.el.select(
+            rx.el.option(T["wrapup.disposition.none"], value=""),
+            rx.foreach(options, lambda o: rx.el.option(option_label(o, lang), value=o["code"])),
+            id=f"{prefix}-disposition", value=disposition, on_change=set_disposition, class_name="select",
+            data_testid=f"{prefix}-disposition",
+        )),
+        field("notes", "wrapup.notes", rx.el.textarea(
+            id=f"{prefix}-notes", value=notes, on_change=set_notes, rows=3, max_length=4000,
+            class_name="input", data_testid=f"{prefix}-notes",
+        )),
+        field("tags", "wrapup.tags", rx.el.input(
+            id=f"{prefix}-tags", value=tags, on_change=set_tags, class_name="input",
+            data_testid=f"{prefix}-tags",
+        )),
         class_name="wrapup-form",
-    )
+    )  # fmt: skip
+
+
+def wrapup_card() -> rx.Component:
+    form = about_fields(
+        "wrapup", W.options, W.lang, (W.disposition, W.notes, W.tags),
+        (W.set_disposition, W.set_notes.debounce(300), W.set_tags.debounce(300)),  # type: ignore[attr-defined]
+    )  # fmt: skip
     return rx.cond(
         W.open,
         card(
