@@ -603,6 +603,10 @@ STRINGS: dict[str, tuple[str, str]] = {
         "لا يمكن إجراء هذه المكالمة من هذا الحساب.",
         "This call cannot be placed from this account.",
     ),
+    "queue.say.position": (
+        "أنت رقم {position} في قائمة الانتظار. سيرد عليك أول موظف متاح.",
+        "You are number {position} in the queue. The first available agent will take your call.",
+    ),
     "twilio.say.voicemail": (
         "لا يوجد موظف متاح الآن. اترك رسالتك بعد سماع الصافرة.",
         "No one is available to take your call. Please leave a message after the beep.",

@@ -173,8 +173,9 @@ def _let_go(
     }
 
 
-def _expire_offers(db: Session, calls: list[Call], now: datetime) -> list[tuple[Call, int]]:
-    """Offers that rang QUEUE_RING_SECONDS end as missed; returns (call, agent) of each."""
+def _expire_offers(db: Session, calls: list[Call], now: datetime) -> list[tuple[Call, int, str | None]]:
+    """Offers that rang QUEUE_RING_SECONDS end as missed; returns (call, agent, the provider's leg ringing
+    them, to stop) of each."""
     settings = get_settings()
     cutoff = now - timedelta(seconds=settings.QUEUE_RING_SECONDS)
     by_id = {c.id: c for c in calls}
@@ -185,9 +186,10 @@ def _expire_offers(db: Session, calls: list[Call], now: datetime) -> list[tuple[
             col(CallOffer.offered_at) <= cutoff,
         )
     ).all()
-    missed: list[tuple[Call, int]] = []
+    missed: list[tuple[Call, int, str | None]] = []
     for call_id, agent_id in rows:
         call = by_id[call_id]
+        leg = offers.leg_of(db, call_id, agent_id)
         offers.end_offer(db, call_id, agent_id, OfferOutcome.MISSED)
         devices.tell_agents(
             db, [agent_id], {"type": "cancel", "call_sid": call.provider_call_sid, "reason": MISSED}
@@ -206,7 +208,7 @@ def _expire_offers(db: Session, calls: list[Call], now: datetime) -> list[tuple[
             db.add(agent)
             db.flush()
         agent_states.track(db, agent_id, at=now)
-        missed.append((call, agent_id))
+        missed.append((call, agent_id, leg))
     return missed
 
 
@@ -227,12 +229,13 @@ class Round:
     announce: list[tuple[Call, int]] = field(default_factory=list)
     to_end: list[tuple[Call, str]] = field(default_factory=list)
     calls: dict[int | None, Call] = field(default_factory=dict)
+    rung_out: list[tuple[Call, int, str | None]] = field(default_factory=list)
 
 
 def dispatch(db: Session, queue: str = DEFAULT, now: datetime | None = None) -> list[tuple[int, list[int]]]:
     """One round of the queue (see the module docstring). Commits; returns the offers made."""
     decided = decide(db, queue, now)
-    _act(db, decided.plan, decided.announce, decided.to_end, decided.calls)
+    _act(db, decided)
     return decided.plan
 
 
@@ -247,7 +250,7 @@ def decide(db: Session, queue: str = DEFAULT, now: datetime | None = None) -> Ro
     if not waiting:
         db.commit()
         return Round()
-    _expire_offers(db, [c for _, c in waiting], now)
+    rung_out = _expire_offers(db, [c for _, c in waiting], now)
     to_end: list[tuple[Call, str]] = []
     staying: list[tuple[QueueEntry, Call]] = []
     nobody = not anyone_logged_in(db)
@@ -294,30 +297,27 @@ def decide(db: Session, queue: str = DEFAULT, now: datetime | None = None) -> Ro
             db.add(entry)
             announce.append((call, position))
     db.commit()
-    return Round(plan, announce, to_end, {c.id: c for _, c in staying})
+    return Round(plan, announce, to_end, {c.id: c for _, c in staying}, rung_out)
 
 
-def _act(
-    db: Session,
-    plan: list[tuple[int, list[int]]],
-    announce: list[tuple[Call, int]],
-    to_end: list[tuple[Call, str]],
-    calls: dict[int | None, Call],
-) -> None:
+def _act(db: Session, decided: Round) -> None:
     """What the round decided, done through the call-control layer and the provider (after the commit:
     the provider's callbacks may come back before this returns)."""
     from call_center.services import call_control
 
     provider = _provider()
-    for call, reason in to_end:
+    for call, agent_id, leg in decided.rung_out:  # (local phones were told already; Twilio has legs)
+        if leg:
+            provider.stop_ringing(db, call, agent_id, leg)
+    for call, reason in decided.to_end:
         try:
             provider.end_unanswered(db, call, reason)
         except Exception:  # the call may be gone already; the fold keeps whichever end came first
             logger.exception("call %s: ending it (%s) failed", call.id, reason)
-    for call_id, agent_ids in plan:
+    for call_id, agent_ids in decided.plan:
         agents = [a for a in (db.get(Agent, i) for i in agent_ids) if a is not None]
-        call_control.ring_offered(db, calls[call_id], agents)
-    for call, position in announce:
+        call_control.ring_offered(db, decided.calls[call_id], agents)
+    for call, position in decided.announce:
         try:
             provider.announce_position(db, call, position)
         except Exception:  # an announcement is not worth failing the round for

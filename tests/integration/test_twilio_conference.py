@@ -112,7 +112,8 @@ def test_inbound_rings_each_online_agents_client_and_exactly_one_gets_the_call(t
             f'<Conference beep="false" endConferenceOnExit="true" participantLabel="customer" '
             f'startConferenceOnEnter="false" statusCallback="{CONFERENCE}?call={call.id}" '
             'statusCallbackEvent="start end join leave hold" statusCallbackMethod="POST" '
-            f'waitMethod="POST" waitUrl="{PUBLIC_URL}/api/calls/twiml/wait">call-{call.id}</Conference>'
+            f'waitMethod="POST" waitUrl="{PUBLIC_URL}/api/calls/twiml/wait?call={call.id}">'
+            f"call-{call.id}</Conference>"
             "</Dial></Response>"
         )
         sim.run()
@@ -153,7 +154,7 @@ def test_inbound_nobody_available_goes_to_voicemail_at_once(twilio_world, db):
     assert (call.status, call.hangup_reason) == (CallStatus.NO_ANSWER, "call.error.no_agents")
 
 
-def test_inbound_nobody_answers_the_caller_is_sent_to_voicemail(twilio_world, db):
+def test_inbound_nobody_answers_the_caller_waits_in_the_queue_then_voicemail(twilio_world, db):
     world, sim = twilio_world, twilio_world.sim
     a = make_agent(db, email="a@example.com", name="Sara")
     _available(db, a)
@@ -163,13 +164,23 @@ def test_inbound_nobody_answers_the_caller_is_sent_to_voicemail(twilio_world, db
         leg = _offers(db, _call(db))[a.id][1]
         sim.no_answer(leg)
         sim.run()
+        phone.wait_for("cancel", call_sid=caller)
         call = _call(db)
-        assert (call.status, call.hangup_reason) == (CallStatus.NO_ANSWER, "reason.no_answer")
+        assert call.status == CallStatus.RINGING  # still in the queue: the agent may be offered it again
+        assert not world.requests("POST", f"/Calls/{caller}.json")
+        from datetime import timedelta
+
+        from call_center.services import queue
+
+        entered = queue.entry_of(db, call.id).entered_at
+        queue.dispatch(db, now=entered + timedelta(seconds=301))  # QUEUE_MAX_WAIT_SECONDS is over
+        sim.run()
+        call = _call(db)
+        assert (call.status, call.hangup_reason) == (CallStatus.NO_ANSWER, "queue.reason.timeout")
         assert world.requests("POST", f"/Calls/{caller}.json") == [
             {"Url": f"{PUBLIC_URL}/api/calls/twiml/voicemail", "Method": "POST"}
         ]
         assert "<Record " in sim.twiml[-1][1] and sim.legs[caller].voicemail
-        phone.wait_for("cancel", call_sid=caller)
 
 
 def _answered_outbound(world, db, agent) -> tuple[Call, str, str]:  # type: ignore[no-untyped-def]

@@ -15,11 +15,22 @@ from hypothesis import strategies as st
 from sqlalchemy import text
 from sqlmodel import select
 
-from call_center.models import Availability, Call, CallOffer, CallParty
+from call_center.models import Availability, Call, CallbackItem, CallOffer, CallParty
 from tests.conftest import make_agent
 
 CUSTOMER = "+201001112223"
-TABLES = ("recording_job", "recording", "call_offer", "call_transfer", "call_party", "call_event", "call")
+TABLES = (
+    "callback_item",
+    "queue_entry",
+    "queue_state",
+    "recording_job",
+    "recording",
+    "call_offer",
+    "call_transfer",
+    "call_party",
+    "call_event",
+    "call",
+)
 
 
 def _rung(db, call_id: int, agent_id: int) -> str:
@@ -56,15 +67,16 @@ def play(world, db, scenario: str, agents: list[int], sim) -> None:  # type: ign
         call = _latest(db)
         first, second = (_rung(db, call.id, agent) for agent in agents)
         sim.decline(second)
-        if scenario == "inbound-nobody":
+        if scenario == "inbound-abandoned":
             sim.run()
             sim.no_answer(first)
             sim.run()
-            sim.barrier()  # the caller hangs up in the voicemail
+            sim.barrier()  # nobody took it: the caller gives up while waiting in the queue
             sim.hang_up(caller)
         else:
             sim.answer(first)
             sim.run()
+            sim.barrier()  # the caller hangs up after talking to the agent (the app heard their join)
             sim.hang_up(caller)
     sim.run()
 
@@ -74,8 +86,9 @@ def state(db) -> tuple:
     parties = db.exec(select(CallParty).where(CallParty.call_id == call.id)).all()
     return (
         call.direction, call.status, call.agent_id, call.ringing_at, call.answered_at, call.ended_at,
-        call.duration_seconds, call.hangup_reason, call.hangup_by,
+        call.duration_seconds, call.hangup_reason, call.hangup_by, call.queue_outcome,
         sorted((p.leg, p.kind, p.agent_id, p.joined_at, p.left_at) for p in parties),
+        [(i.number, i.reason, i.attempts, i.status) for i in db.exec(select(CallbackItem)).all()],
     )  # fmt: skip
 
 
@@ -139,7 +152,7 @@ def replay(world, db, sent: list, order: list[int], dupes: list[int]) -> tuple: 
 
 SCENARIOS = [
     "outbound-agent-hangs-up", "outbound-customer-hangs-up", "outbound-no-answer", "outbound-busy",
-    "outbound-gave-up", "inbound-answered", "inbound-nobody",
+    "outbound-gave-up", "inbound-answered", "inbound-abandoned",
 ]  # fmt: skip
 
 
@@ -161,12 +174,16 @@ def test_the_reference_states_are_what_a_person_expects(twilio_world, db, agents
         "outbound-customer-hangs-up": ("completed", "customer"),
         "outbound-no-answer": ("no-answer", None), "outbound-busy": ("busy", None),
         "outbound-gave-up": ("canceled", "agent"), "inbound-answered": ("completed", "customer"),
-        "inbound-nobody": ("no-answer", "customer"),  # the caller hung up after the voicemail
+        "inbound-abandoned": ("canceled", "customer"),  # hung up while queued
     }  # fmt: skip
     for scenario, (status, by) in expected.items():
         final, sent = reference(twilio_world, db, scenario, agents)
         assert (final[1], final[8]) == (status, by), (scenario, final)
-        assert final[2] == (agents[0] if scenario != "inbound-nobody" else None), scenario
+        assert final[2] == (agents[0] if scenario != "inbound-abandoned" else None), scenario
         assert len(sent) > 3, scenario
         if scenario in ("outbound-agent-hangs-up", "outbound-customer-hangs-up", "inbound-answered"):
-            assert final[6] and final[6] > 0 and len(final[9]) == 2, (scenario, final)  # agent and customer
+            assert final[6] and final[6] > 0 and len(final[10]) == 2, (scenario, final)  # agent and customer
+        queued = {"inbound-answered": "answered", "inbound-abandoned": "abandoned"}
+        assert final[9] == queued.get(scenario), (scenario, final)  # the queue saw it, whatever the order
+        listed = [(CUSTOMER, "abandoned", 1, "open")] if scenario == "inbound-abandoned" else []
+        assert final[11] == listed, (scenario, final)  # on the callback list once

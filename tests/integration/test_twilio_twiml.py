@@ -163,7 +163,8 @@ def test_inbound_waits_in_the_room_while_the_online_agents_ring(twilio_client, a
         f'<Conference beep="false" endConferenceOnExit="true" participantLabel="customer" '
         f'startConferenceOnEnter="false" statusCallback="{CONFERENCE}?call={call.id}" '
         'statusCallbackEvent="start end join leave hold" statusCallbackMethod="POST" '
-        f'waitMethod="POST" waitUrl="{PUBLIC_URL}/api/calls/twiml/wait">call-{call.id}</Conference>'
+        f'waitMethod="POST" waitUrl="{PUBLIC_URL}/api/calls/twiml/wait?call={call.id}">'
+        f"call-{call.id}</Conference>"
         "</Dial></Response>"
     )
 

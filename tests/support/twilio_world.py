@@ -26,8 +26,9 @@ BASE_URL = PUBLIC_URL  # the app thinks it is served there (its cookies are Secu
 
 
 class TwilioWorld:
-    def __init__(self, app: Any, sim: TwilioSim, server: SimServer) -> None:
+    def __init__(self, app: Any, sim: TwilioSim, server: SimServer, monkeypatch: pytest.MonkeyPatch) -> None:
         self.app = app
+        self.monkeypatch = monkeypatch
         self.sim = sim
         self.server = server
         self.client = TestClient(app, base_url=BASE_URL, headers={"Origin": BASE_URL})
@@ -50,6 +51,12 @@ class TwilioWorld:
         """An agent's softphone registered (their event stream open) for the duration."""
         return online(self.app, email, password, base_url=BASE_URL)
 
+    def setting(self, name: str, value: str) -> None:
+        """Change one setting for the rest of the test (the provider is rebuilt to read it)."""
+        self.monkeypatch.setenv(name, value)
+        reset_settings()
+        reset_provider()
+
     def new_sim(self) -> TwilioSim:
         """A fresh Twilio (no rooms, no legs) behind the same server and delivery."""
         self.sim = self.server.sim = TwilioSim(self.sim.deliver, send_labels=self.sim.send_labels)
@@ -68,11 +75,14 @@ def twilio_world(database: str, env: Any, monkeypatch: pytest.MonkeyPatch) -> It
         signed_delivery(lambda path, signature, params: holder["world"].post(path, signature, params))
     )
     server = SimServer(sim)
-    for name, value in {**TWILIO_ENV, "TWILIO_API_URL": server.url}.items():
+    # Ring-all: most Twilio tests are about every rung agent's leg (the queue's other strategies have
+    # their own tests, which set QUEUE_STRATEGY themselves).
+    world_env = {**TWILIO_ENV, "TWILIO_API_URL": server.url, "QUEUE_STRATEGY": "ring-all"}
+    for name, value in world_env.items():
         monkeypatch.setenv(name, value)
     reset_settings()
     reset_provider()
-    world = holder["world"] = TwilioWorld(PageGuard(create_api()), sim, server)
+    world = holder["world"] = TwilioWorld(PageGuard(create_api()), sim, server, monkeypatch)
     try:
         yield world
         assert not server.violations, "\n".join(server.violations)

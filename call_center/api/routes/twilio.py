@@ -85,9 +85,10 @@ async def twiml_after_dial(params: TwilioSigned) -> Response:
 
 
 @router.post("/twiml/wait")
-async def twiml_wait(_params: TwilioSigned) -> Response:
-    """Wait music of a customer in the call's room until an agent joins: our ringback tone."""
-    return _xml(conference.play_loop(get_settings(), "ringback"))
+async def twiml_wait(_params: TwilioSigned, call: CallQuery = None) -> Response:
+    """What a customer in the call's room hears until an agent joins: their place in the queue and our
+    waiting music (asked again after QUEUE_ANNOUNCE_SECONDS), or our ringback."""
+    return _xml(await _in_session(lambda db: voice.wait(db, call, get_settings())))
 
 
 @router.post("/twiml/hold")

@@ -240,7 +240,8 @@ class PacketTrack(MediaStreamTrack):
         return pts, payload
 
 
-MP3_TONES = ("ringback", "hold")
+MP3_TONES = ("ringback", "hold", "queue")
+QUEUE_PERIOD_SECONDS = 3  # one period of the waiting music (queue_signal)
 
 
 @functools.cache

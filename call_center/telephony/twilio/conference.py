@@ -5,9 +5,12 @@ and transfer (a `<Dial><Number>` bridge has neither).
   endConferenceOnExit so the customer is never left alone when the agent goes); when Twilio says the agent
   joined, the customer's number is added with the Participants API (caller ID, ring timeout, our status
   callbacks). The agent's softphone shows "ringing" until the customer's leg answers (no audio before).
-- Inbound: the customer waits in the room (our ringback as wait music) while the available agents' browsers
-  are rung as participants (`client:agent_<id>`); the first to join gets the call, the others stop ringing
-  or, if they joined too, are removed ("answered by another agent"). Nobody answering: voicemail.
+- Inbound: the customer waits in the room, which is their place in the queue (services.queue): the wait
+  TwiML says their position (`<Say>`, Arabic then English) and plays our waiting music, then asks again
+  (`<Redirect>`), so the position is heard on entry and every QUEUE_ANNOUNCE_SECONDS. The queue's rounds
+  ring agents as participants (`client:agent_<id>`) by its strategy; the first to join gets the call,
+  the others stop ringing or, if they joined too, are removed ("answered by another agent"). The wait
+  over, or nobody logged in: the customer is redirected out of the room to voicemail.
 - Hold: the customer's participant with hold=true and our own tone as holdUrl. Transfer: the target is a
   participant too; the first agent leaves once the call is handed over (endConferenceOnExit moves to the
   target first, or removing the first agent would end the call).
@@ -150,9 +153,30 @@ def agent_joins(call: Call, settings: Settings) -> VoiceResponse:
     return _join(call, settings, label=AGENT, start=True, wait_url="")
 
 
+def wait_url(settings: Settings, call: Call) -> str:
+    return public_url(settings, WAIT_PATH, f"call={call.id}")
+
+
 def customer_waits(call: Call, settings: Settings) -> VoiceResponse:
-    """An incoming customer: in the room, hearing our ringback until an agent joins."""
-    return _join(call, settings, label=CUSTOMER, start=False, wait_url=public_url(settings, WAIT_PATH))
+    """An incoming customer: in the room (their place in the queue) until an agent joins; what they hear
+    meanwhile is `queue_wait`."""
+    return _join(call, settings, label=CUSTOMER, start=False, wait_url=wait_url(settings, call))
+
+
+def queue_wait(call: Call, settings: Settings, position: int | None) -> VoiceResponse:
+    """The waiting customer's wait TwiML: their position (if they are still in line), our waiting music
+    for QUEUE_ANNOUNCE_SECONDS, then this again (only Say, Play, Pause and Redirect are allowed here)."""
+    from call_center.core.i18n import t
+    from call_center.telephony.local.tones import QUEUE_PERIOD_SECONDS
+
+    response = VoiceResponse()
+    if position is not None:
+        for lang, voice_lang in (("ar", "ar-XA"), ("en", "en-US")):
+            response.say(t("queue.say.position", lang).format(position=position), language=voice_lang)
+    loops = max(1, -(-settings.QUEUE_ANNOUNCE_SECONDS // QUEUE_PERIOD_SECONDS))
+    response.play(tone_url(settings, "queue"), loop=loops)
+    response.redirect(wait_url(settings, call), method="POST")
+    return response
 
 
 def play_loop(settings: Settings, name: str) -> VoiceResponse:
@@ -261,8 +285,8 @@ class Conference:
         )
         return str(recording.sid)
 
-    def redirect(self, leg: str, path: str) -> None:
-        url = public_url(self.settings, path)
+    def redirect(self, leg: str, path: str, query: str = "") -> None:
+        url = public_url(self.settings, path, query)
         self._do(
             "send the caller to voicemail", lambda: self.client.calls(leg).update(url=url, method="POST")
         )

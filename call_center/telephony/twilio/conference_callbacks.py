@@ -30,7 +30,7 @@ from sqlmodel import Session, col
 from call_center.core.config import get_settings
 from call_center.models import Call, CallStatus, Direction, OfferOutcome, PartyKind
 from call_center.models.base import utcnow
-from call_center.services import call_control, calls, devices, offers, parties, presence, recordings
+from call_center.services import call_control, calls, devices, offers, parties, queue, recordings
 from call_center.services.calls import ProviderEvent, insert_event, normalise_status
 from call_center.services.errors import Conflict
 from call_center.services.parties import PartyEvent
@@ -226,16 +226,20 @@ def _dial_customer(db: Session, call: Call) -> None:
 
 
 def _ring_agents(db: Session, call: Call, at: datetime | None) -> None:
-    """Inbound: the customer is waiting in the room; ring every agent available now (once)."""
+    """Inbound: the customer is in the room: they join the queue (once), whose round rings agents by its
+    strategy; with no agent logged in to wait for, voicemail."""
     if not _once(db, call, "ring-agents"):
         return
-    agents = presence.available_agents(db)
-    if not agents:
-        _to_voicemail(db, call, at)
+    if not queue.anyone_logged_in(db):
+        _to_voicemail(db, call, at, call_control.NO_AGENTS)
         return
-    call_control.ring(db, call, agents)
     _status(db, call, ProviderEvent(PROVIDER, call.provider_call_sid or "", CallStatus.RINGING, leg=None,
                                     at=at, dedupe=f"ringing|{call.id}"))  # fmt: skip
+    db.refresh(call)
+    if call.status in CallStatus.TERMINAL or call.agent_id is not None:
+        return  # the caller hung up already, or an agent's join was heard first (callbacks keep no order)
+    queue.enter(db, call)
+    queue.dispatch(db)
 
 
 def _agent_answered(
@@ -265,33 +269,38 @@ def _agent_answered(
 
 
 def _ring_ended(db: Session, call: Call, agent_id: int, status: str, at: datetime | None) -> None:
-    """A rung agent's leg ended without joining: their ring is over; nobody left ringing is voicemail."""
+    """A rung agent's leg ended without joining: their ring is over. A queued call goes on to the queue's
+    next round (the next agent); a call rung outside the queue with nobody left ringing is voicemail."""
     outcome = OfferOutcome.DECLINED if status == "declined" else OfferOutcome.MISSED
     offers.end_offer(db, call.id or 0, agent_id, outcome)
     devices.tell_agent(db, agent_id, {"type": "cancel", "call_sid": call.provider_call_sid, "reason": status})
     db.commit()
     db.refresh(call)
-    if (
-        call.agent_id is None
-        and call.status not in CallStatus.TERMINAL
-        and not offers.ringing_agents(db, call.id or 0)
-    ):
+    if call.agent_id is not None or call.status in CallStatus.TERMINAL:
+        return
+    if queue.entry_of(db, call.id or 0) is not None:
+        queue.dispatch(db)
+    elif not offers.ringing_agents(db, call.id or 0):
         _to_voicemail(db, call, at)
 
 
-def _to_voicemail(db: Session, call: Call, at: datetime | None) -> None:
-    """Nobody took the call: the customer leaves the room for our voicemail TwiML."""
+def _to_voicemail(db: Session, call: Call, at: datetime | None, reason: str = "reason.no_answer") -> None:
+    """Nobody took the call: the customer leaves the room for our voicemail TwiML (once), and the call ends
+    unanswered, for `reason`."""
     if not _once(db, call, "voicemail"):
         return
     try:  # out of the room first: ending the call's room would hang the customer up
         _provider().conference().redirect(call.provider_call_sid or "", room.VOICEMAIL_PATH)
     except ProviderError as exc:
         logger.warning("call %s: voicemail not reached: %s", call.id, exc.detail)
-    call_control.fail(
-        db, PROVIDER, call.provider_call_sid or "", CallStatus.NO_ANSWER, "reason.no_answer", at=at
-    )
+    call_control.fail(db, PROVIDER, call.provider_call_sid or "", CallStatus.NO_ANSWER, reason, at=at)
     db.refresh(call)
     call_control.after_status(db, call)
+
+
+def end_unanswered(db: Session, call: Call, reason: str) -> None:
+    """The queue let the caller go (the wait is over, nobody is logged in): voicemail."""
+    _to_voicemail(db, call, None, reason)
 
 
 def _record(db: Session, call: Call) -> None:

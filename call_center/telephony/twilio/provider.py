@@ -20,7 +20,7 @@ from call_center.core.config import Settings, get_settings
 from call_center.core.db import get_engine
 from call_center.models import Agent, Call, CallStatus, Direction, Recording, RecordingStatus
 from call_center.models.base import utcnow
-from call_center.services import call_control, devices, recording_jobs
+from call_center.services import call_control, devices, queue, recording_jobs
 from call_center.services.recordings import get_store
 from call_center.telephony.base import Capability, ProviderError, TelephonyProvider
 from call_center.telephony.twilio import reconcile
@@ -90,17 +90,26 @@ class TwilioProvider(TelephonyProvider):
     def ring_agents(self, db: Session, call: Call, agents: list[Agent]) -> dict[int, str]:
         conference, legs = self.conference(), {}
         caller = number_for_caller_id(call, self.settings)
+        # A queued call rings each agent QUEUE_RING_SECONDS (the queue's round stops it then and rings the
+        # next); Twilio's own timeout is only the safety net behind it.
+        queued = queue.entry_of(db, call.id or 0) is not None
+        timeout = self.settings.QUEUE_RING_SECONDS + 5 if queued else self.settings.RING_TIMEOUT_SECONDS
         for agent in agents:
             try:
                 legs[agent.id or 0] = conference.add(
                     call, to=client_address(agent), from_=caller, label=ring_label(agent.id or 0),
-                    end_conference_on_exit=False, timeout=self.settings.RING_TIMEOUT_SECONDS,
+                    end_conference_on_exit=False, timeout=timeout,
                 )  # fmt: skip
             except ProviderError as exc:
                 logger.warning("call %s: agent %s could not be rung: %s", call.id, agent.id, exc.detail)
         for agent_id, leg in legs.items():  # their softphones learn who calls, and which leg is theirs
             devices.tell_agent(db, agent_id, call_control.offer_message(db, call, leg=leg))
         return legs
+
+    def end_unanswered(self, db: Session, call: Call, reason: str) -> None:
+        from call_center.telephony.twilio import conference_callbacks
+
+        conference_callbacks.end_unanswered(db, call, reason)
 
     def stop_ringing(self, db: Session, call: Call, agent_id: int, leg: str) -> None:
         try:

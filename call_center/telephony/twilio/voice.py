@@ -14,8 +14,8 @@ from twilio.twiml.voice_response import VoiceResponse
 
 from call_center.core.config import Settings
 from call_center.core.i18n import DEFAULT_LANGUAGE, normalise_language
-from call_center.models import Agent, CallStatus
-from call_center.services import call_control, numbers
+from call_center.models import Agent, Call, CallStatus
+from call_center.services import call_control, numbers, queue
 from call_center.services.calls import ProviderEvent, apply_event
 from call_center.services.errors import DomainError
 from call_center.telephony.twilio import conference, twiml
@@ -67,8 +67,9 @@ def outbound(db: Session, params: Mapping[str, str], settings: Settings) -> Voic
 
 
 def inbound(db: Session, params: Mapping[str, str], settings: Settings) -> VoiceResponse:
-    """A customer called the company number: into the call's room to wait while the available agents are
-    rung, or a voicemail when nobody is available."""
+    """A customer called the company number: into the call's room, which is their place in the queue (the
+    queue enters it once Twilio says they joined: conference_callbacks), or a voicemail when no agent is
+    logged in to wait for."""
     sid, caller = params.get("CallSid", ""), params.get("From", "")
     if not sid:
         return twiml.voicemail(callbacks(settings))
@@ -76,11 +77,28 @@ def inbound(db: Session, params: Mapping[str, str], settings: Settings) -> Voice
     call = call_control.open_inbound(
         db, provider=PROVIDER, call_sid=sid, caller=caller, to=to, settings=settings
     )
-    if call.status in CallStatus.TERMINAL or not call_control.route_inbound(db, call):
-        logger.info("incoming call %s from %s: no agent available, voicemail", call.id, call.customer_number)
+    if call.status in CallStatus.TERMINAL:
+        return twiml.voicemail(callbacks(settings))
+    if queue.entry_of(db, call.id or 0) is None and not queue.anyone_logged_in(db):
+        call_control.fail(db, PROVIDER, sid, CallStatus.NO_ANSWER, call_control.NO_AGENTS)
+        logger.info("incoming call %s from %s: no agent logged in, voicemail", call.id, call.customer_number)
         return twiml.voicemail(callbacks(settings))
     logger.info("incoming call %s from %s waits for an agent", call.id, call.customer_number)
     return conference.customer_waits(call, settings)
+
+
+def wait(db: Session, call_id: int | None, settings: Settings) -> VoiceResponse:
+    """What a customer in the room hears until an agent joins: their position while they are in the
+    queue (conference.queue_wait), our ringback otherwise."""
+    call = db.get(Call, call_id) if call_id is not None else None
+    entry = queue.entry_of(db, call.id or 0) if call is not None else None
+    if call is None or entry is None:
+        return conference.play_loop(settings, "ringback")
+    position = dict(queue.positions(db, entry.queue)).get(call.id or 0)
+    if position is not None and entry.position != position:
+        entry.position = position
+        db.add(entry)
+    return conference.queue_wait(call, settings, position)
 
 
 def voicemail(settings: Settings) -> VoiceResponse:
