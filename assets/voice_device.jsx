@@ -75,7 +75,7 @@ class Phone {
     if (msg.type === "queue") {
       // the queue may speak before the reply that names our call arrives: kept until connect() knows it
       if (sid !== msg.call_sid) return this.queued.keep(msg.call_sid, msg);
-      return this.emit("queue", { position: msg.position });
+      return this.emit("queue", { position: msg.position, voicemail: !!msg.voicemail });
     }
     if (msg.type === "dtmf") return sid === msg.call_sid && this.emit("dtmf", { digits: msg.digits, from: msg.from });
     if (this.engine) this.engine.onSignal(msg);
@@ -176,7 +176,7 @@ class Phone {
       try {
         const sid = await this.engine.connect(to);
         const queued = this.queued.take(sid);
-        if (queued) this.emit("queue", { position: queued.position });
+        if (queued) this.emit("queue", { position: queued.position, voicemail: !!queued.voicemail });
         return sid;
       } catch (err) {
         this.engine.finish({ status: "failed", reason: err.code || "", by: "" });

@@ -94,7 +94,9 @@ export class LocalEngine {
   }
   async accept() {
     const offer = this.pending;
-    if (!offer) throw Object.assign(new Error("no incoming call"), { code: "no-call" });
+    // Nothing rings any more (another agent answered, the caller hung up): its cancel told the page why,
+    // and a click that came just after it changes nothing (as in the Twilio engine).
+    if (!offer) return null;
     this.phone.sounds.stopRinging();
     this.pending = null;
     this.call = { sid: offer.sid, direction: "inbound", remote: offer.from };

@@ -33,6 +33,17 @@ def _item(row: Any) -> rx.Component:
                 ),
                 class_name="call-meta",
             ),
+            rx.cond(
+                row["voicemail_url"] != "",
+                rx.el.div(
+                    rx.el.audio(src=row["voicemail_url"], controls=True, preload="none",
+                                aria_label=T["callbacks.voicemail"], data_testid="callback-voicemail"),
+                    rx.el.a(rx.icon("download", size=14), " ", T["callbacks.voicemail_download"],
+                            href=row["voicemail_download"], class_name="link small",
+                            data_testid="callback-voicemail-download"),
+                    class_name="voicemail",
+                ),
+            ),
         ),
         rx.el.div(
             rx.cond(

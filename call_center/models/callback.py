@@ -21,6 +21,7 @@ class CallbackStatus:
 class CallbackReason:
     ABANDONED = "abandoned"  # hung up while waiting in the queue
     MISSED = "missed"  # nobody answered (the wait ran out, nobody was logged in, it rang out)
+    VOICEMAIL = "voicemail"  # nobody answered, and the caller left a message (the call's recording)
 
 
 class CallbackItem(SQLModel, table=True):

@@ -79,8 +79,19 @@ def _screen() -> rx.Component:
             (
                 "ringing",
                 rx.el.div(
-                    T["call.state.ringing"],
+                    rx.cond(P.voicemail, T["callbacks.voicemail"], T["call.state.ringing"]),
                     rx.el.div(P.remote, class_name="num", dir="ltr"),
+                    rx.cond(
+                        P.voicemail,
+                        rx.el.div(
+                            rx.icon("voicemail", size=16),
+                            " ",
+                            T["sim.voicemail"],
+                            class_name="queue-line",
+                            role="status",
+                            data_testid="phone-voicemail",
+                        ),
+                    ),  # fmt: skip
                     rx.cond(
                         P.queue_position > 0,
                         rx.el.div(

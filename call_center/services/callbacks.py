@@ -2,6 +2,8 @@
 
 - An inbound call that ends unanswered (abandoned in the queue, the wait ran out, nobody logged in)
   becomes an item; a number that tries again merges into its open item (attempts + 1, newest first).
+  A caller who left a voicemail (the unanswered call's recording, on either provider) makes it a
+  "voicemail" item, played and downloaded from the list.
 - An agent claims an item (one atomic UPDATE: two agents cannot both claim it), and calls back with one
   click. The agent's next call to that number is the item's callback; when it ends, the item closes with
   its outcome (reached, busy, no-answer...). A customer who calls in again and is answered closes it too.
@@ -27,6 +29,7 @@ from call_center.models import (
     Contact,
     Direction,
     QueueOutcome,
+    RecordingStatus,
 )
 from call_center.models.base import utcnow
 from call_center.services.errors import Conflict, NotFound
@@ -37,6 +40,14 @@ logger = logging.getLogger(__name__)
 TOPIC = "callback.updated"
 REACHED = "reached"
 CALLED_IN = "called-in"
+
+
+def _voicemail_of(db: Session, item: CallbackItem) -> int | None:
+    """The recording that holds the item's voicemail (ready), if it is one."""
+    if item.reason != CallbackReason.VOICEMAIL or item.last_call_id is None:
+        return None
+    call = db.get(Call, item.last_call_id)
+    return call.recording_id if call is not None and call.recording_status == RecordingStatus.READY else None
 
 
 def _changed(db: Session, item: CallbackItem) -> None:
@@ -52,7 +63,8 @@ def _changed(db: Session, item: CallbackItem) -> None:
         TOPIC,
         {"id": item.id, "status": item.status, "number": item.number, "reason": item.reason,
          "attempts": item.attempts, "last_at": item.last_at.isoformat(), "claimed_by": item.claimed_by,
-         "claimed_by_name": claimer or "", "contact": contact or ""},
+         "claimed_by_name": claimer or "", "contact": contact or "",
+         "voicemail_id": _voicemail_of(db, item)},
     )  # fmt: skip
 
 
@@ -74,6 +86,8 @@ def missed(db: Session, call: Call) -> CallbackItem | None:
     entry = queue.entry_of(db, call.id or 0)  # (another worker's queue round may have recorded it)
     abandoned = entry is not None and entry.outcome == QueueOutcome.ABANDONED
     reason = CallbackReason.ABANDONED if abandoned else CallbackReason.MISSED
+    if call.recording_status == RecordingStatus.READY:  # (the message was ready before the call's end)
+        reason = CallbackReason.VOICEMAIL
     at = call.ended_at or utcnow()
     for _ in range(2):  # a second worker may open the number's item at the same moment
         item = _live_item(db, call.customer_number)
@@ -98,6 +112,26 @@ def missed(db: Session, call: Call) -> CallbackItem | None:
         logger.info("call %s from %s: on the callback list (%s)", call.id, call.customer_number, reason)
         return item
     return None
+
+
+def recording_ready(db: Session, call: Call) -> None:
+    """An unanswered inbound call's recording is ready: the caller left a voicemail; their item says so
+    (and plays it). Flushes."""
+    if call.direction != Direction.INBOUND or call.answered_at is not None or call.agent_id is not None:
+        return
+    item = db.exec(
+        select(CallbackItem).where(
+            CallbackItem.last_call_id == call.id, col(CallbackItem.status).in_(CallbackStatus.LIVE)
+        )
+    ).first()
+    if item is None:
+        return  # the call's end will make its item (missed() sees the ready recording)
+    if item.reason != CallbackReason.VOICEMAIL:
+        item.reason = CallbackReason.VOICEMAIL
+        db.add(item)
+        db.flush()
+    _changed(db, item)
+    logger.info("call %s from %s: voicemail on the callback list", call.id, call.customer_number)
 
 
 def claim(db: Session, item_id: int, agent: Agent) -> CallbackItem:
@@ -185,6 +219,7 @@ def live_items(db: Session, limit: int = 50) -> list[dict[str, Any]]:
         .limit(limit)
     )
     return [
-        {"item": item, "contact": contact or "", "claimed_by_name": claimed or ""}
+        {"item": item, "contact": contact or "", "claimed_by_name": claimed or "",
+         "voicemail_id": _voicemail_of(db, item)}
         for item, contact, claimed in db.exec(query)
-    ]
+    ]  # fmt: skip

@@ -157,6 +157,10 @@ def _publish(db: Session, recording: Recording) -> None:
     if call is not None:
         _mirror(db, call, recording)
         publish_call(db, call)
+        if recording.status == RecordingStatus.READY:
+            from call_center.services import callbacks
+
+            callbacks.recording_ready(db, call)  # an unanswered call's recording is a voicemail
 
 
 def _mirror(db: Session, call: Call, recording: Recording) -> None:

@@ -15,7 +15,7 @@ import reflex as rx
 
 from call_center.core.config import get_settings
 from call_center.core.db import session_scope
-from call_center.services import agents, callbacks, numbers
+from call_center.services import agents, callbacks, numbers, recordings
 from call_center.services.errors import DomainError
 from call_center.services.events import STOPPING, get_bus
 from call_center.state.live import connected
@@ -28,6 +28,7 @@ GRACE_SECONDS = 30.0
 def _row(data: dict[str, Any], viewer_id: int) -> dict[str, Any]:
     """A list row from an item's fields (a query's or a live event's)."""
     settings = get_settings()
+    voicemail = data.get("voicemail_id")
     last = data["last_at"]
     last = datetime.fromisoformat(last) if isinstance(last, str) else last
     return {
@@ -42,6 +43,9 @@ def _row(data: dict[str, Any], viewer_id: int) -> dict[str, Any]:
         "status": data["status"],
         "mine": data.get("claimed_by") == viewer_id,
         "claimed_by": data.get("claimed_by_name") or "",
+        # a voicemail plays and downloads through signed links (the list is the queue's, not one agent's)
+        "voicemail_url": recordings.signed_path(voicemail) if voicemail else "",
+        "voicemail_download": recordings.signed_path(voicemail, download=True) if voicemail else "",
     }
 
 
@@ -53,7 +57,12 @@ def _rows(token: str | None) -> list[dict[str, Any]] | None:
         found = callbacks.live_items(db)
     return [
         _row(
-            {**vars(entry["item"]), "contact": entry["contact"], "claimed_by_name": entry["claimed_by_name"]},
+            {
+                **vars(entry["item"]),
+                "contact": entry["contact"],
+                "claimed_by_name": entry["claimed_by_name"],
+                "voicemail_id": entry["voicemail_id"],
+            },
             viewer.id or 0,
         )
         for entry in found

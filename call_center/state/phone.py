@@ -31,6 +31,7 @@ class PhoneState(SessionState):
     digits_received: str = ""
     digits_sent: str = ""
     queue_position: int = 0  # while the company's queue holds this call: the place in line
+    voicemail: bool = False  # nobody took the call: the caller is leaving a message
     error: str = ""
 
     @rx.var
@@ -101,6 +102,7 @@ class PhoneState(SessionState):
         self.outcome = self.error = self.remote_name = ""
         self.digits_received = self.digits_sent = ""
         self.started_ms = self.queue_position = 0
+        self.voicemail = False
 
     @rx.event
     def on_device_event(self, event: dict[str, Any]):
@@ -117,12 +119,14 @@ class PhoneState(SessionState):
             self.state = "ringing"
         elif kind == "queue":
             self.queue_position = max(0, int(event.get("position") or 0))
+            self.voicemail = bool(event.get("voicemail"))
         elif kind == "accepted":
             self.state, self.queue_position = "in-progress", 0
             self.started_ms = int(event.get("at") or time.time() * 1000)
         elif kind == "disconnected":
             self.state, self.outcome = "ended", str(event.get("status") or "completed")
             self.queue_position = 0
+            self.voicemail = False
         elif kind == "dtmf":
             self.digits_received += str(event.get("digits", ""))
         elif kind == "error":

@@ -488,6 +488,11 @@ class TestPhone(Screen):
     def number(self) -> str:
         return tid(self.page, "phone-registered-number").inner_text()
 
+    def wait_for_voicemail(self, timeout_ms: float = 60_000) -> TestPhone:
+        """Nobody took the call (the queue's wait is over): the caller hears the tone and may speak."""
+        expect(tid(self.page, "phone-voicemail")).to_be_visible(timeout=timeout_ms)
+        return self
+
     @property
     def state(self) -> str:
         """idle, incoming, connecting, ringing, in-progress, ended."""

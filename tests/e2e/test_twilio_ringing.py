@@ -133,7 +133,9 @@ def twilio_app(tmp_path_factory: pytest.TempPathFactory) -> Iterator[TwilioApp]:
 
     sim = EdgeSim(signed_delivery(post))  # one for the app's life: no CallSid it has seen comes again
     server = SimServer(sim)
-    settings = {**TWILIO, **TWILIO_ENV, "TWILIO_API_URL": server.url}
+    # Ring-all: these tests are about every registered agent's browser ringing at once (the queue's other
+    # strategies are tested offline: tests/integration/test_twilio_queue.py).
+    settings = {**TWILIO, **TWILIO_ENV, "TWILIO_API_URL": server.url, "QUEUE_STRATEGY": "ring-all"}
     app = holder["app"] = start_app(tmp_path_factory.mktemp("twilio-ringing") / "data", settings=settings)
     try:
         ids = {}

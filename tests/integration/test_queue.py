@@ -18,7 +18,6 @@ from call_center.core.config import reset_settings
 from call_center.core.db import get_engine
 from call_center.models import Agent, Call, CallOffer, QueueEntry
 from call_center.services import agents, call_control, queue
-from call_center.telephony.local import control
 from tests.support.local_calls import (
     MediaRecorder,
     calls_in,
@@ -51,13 +50,17 @@ def _entry(db: Session, call: Call) -> QueueEntry:
 
 
 def test_nobody_logged_in_is_no_agent_at_once_and_a_wait_that_runs_out_ends_the_call(db, media):
-    with pytest.raises(control.CallFailed) as refused:
-        calls_in(db, "+201000000071")
-    assert refused.value.code == "call.error.no_agents"  # the phone is told why
-    db.expire_all()
-    lonely = db.exec(select(Call).where(Call.provider_call_sid == refused.value.call_sid)).one()
-    assert (lonely.status, lonely.hangup_reason) == ("no-answer", "call.error.no_agents")
-    assert not media.ops("inbound")  # it never reached the media server
+    lonely = calls_in(db, "+201000000071")  # nobody logged in: straight to voicemail
+    assert media.ops("voicemail")[-1] == {
+        "sid": lonely.provider_call_sid, "reason": "call.error.no_agents", "max_seconds": 120,
+    }  # fmt: skip
+    assert _entry(db, lonely).outcome == "no-agents"
+    media_reports(db, lonely, "no-answer", reason="call.error.no_agents", by="customer")
+    db.commit()
+    db.refresh(lonely)
+    assert (lonely.status, lonely.hangup_reason, lonely.queue_outcome) == (
+        "no-answer", "call.error.no_agents", "no-agents",
+    )  # fmt: skip
 
     sara = online_agent(db, "sara@example.com")
     agents.set_availability(db, sara.id, "away", "meeting")
@@ -68,15 +71,16 @@ def test_nobody_logged_in_is_no_agent_at_once_and_a_wait_that_runs_out_ends_the_
     assert ringing(db, call) == []  # away: waits
 
     queue.dispatch(db, now=_entry(db, call).entered_at + timedelta(seconds=61))
-    assert media.ops("end")[-1] == {
+    assert media.ops("voicemail")[-1] == {  # the caller may leave a message
         "sid": call.provider_call_sid,
-        "status": "no-answer",
         "reason": "queue.reason.timeout",
+        "max_seconds": 120,
     }
     entry = _entry(db, call)
     assert entry.outcome == "timeout"
-    # the media server ends the call and says so; the history has the outcome and the wait
-    media_reports(db, call, "no-answer", reason="queue.reason.timeout", by="system")
+    # the caller hangs up after their message: the media server ends the call for the queue's reason; the
+    # history has the outcome and the wait
+    media_reports(db, call, "no-answer", reason="queue.reason.timeout", by="customer")
     db.commit()
     db.refresh(call)
     assert (call.status, call.queue_outcome, call.wait_seconds) == ("no-answer", "timeout", 61)

@@ -29,6 +29,7 @@ from call_center.telephony.local.tones import position_sound
 logger = logging.getLogger(__name__)
 
 ECHO_ANSWER_DELAY = 0.4
+VOICEMAIL_BEEP_SECONDS = 1.0  # the voicemail tone plays this long, then silence while the caller speaks
 
 
 class CarrierRefused(Exception):
@@ -59,6 +60,7 @@ class CarrierCall:
     key: str  # where the recording goes in the store
     answered: bool = False
     ended: bool = False
+    voicemail: str | None = None  # leaving a message: why the queue let the caller go (an i18n key)
     timers: list[asyncio.TimerHandle | asyncio.Task[None]] = field(default_factory=list)
     parties: dict[str, Party] = field(default_factory=dict)  # who is in the answered call
     invites: dict[str, asyncio.TimerHandle] = field(default_factory=dict)  # legs ringing to join
@@ -83,6 +85,7 @@ class Carrier:
             "dial": self.dial,
             "inbound": self.inbound,
             "announce": self.announce,
+            "voicemail": self.take_voicemail,
             "end": self.end,
             "answer": self.answer,
             "reject": self.reject,
@@ -199,6 +202,39 @@ class Carrier:
             raise CarrierRefused("error.generic", f"cannot end a call as {status!r}")
         await self._end(call, status, reason=str(reason)[:64], by="system")
 
+    async def take_voicemail(self, sid: str, reason: str, max_seconds: float = 120) -> None:
+        """Nobody took the call (`reason`): the caller hears the tone and their message is recorded until
+        they hang up or `max_seconds` pass. The call then ends `no-answer` for `reason`, and the recording
+        (the caller alone, on the customer's channel) is reported like any call's."""
+        call = self._get(sid)
+        if call.answered:
+            raise CarrierRefused("call.error.already_answered", f"call {sid} was answered already")
+        if call.voicemail is not None:
+            return
+        self._cancel_timers(call)  # (the ring limit: the message has its own)
+        call.voicemail = str(reason)[:64]
+        await self.engine.load_sound("voicemail")
+        await self.engine.load_sound("silence")
+        if call.ended:
+            return
+        self.engine.play(sid, "customer", "voicemail")
+        self.engine.record(sid)
+        loop = asyncio.get_running_loop()
+        call.timers.append(loop.call_later(VOICEMAIL_BEEP_SECONDS, self._after_beep, sid))
+        call.timers.append(
+            loop.call_later(float(max_seconds), lambda: asyncio.create_task(self._voicemail_over(sid)))
+        )
+
+    def _after_beep(self, sid: str) -> None:
+        call = self.calls.get(sid)
+        if call is not None and not call.ended:
+            self.engine.play(sid, "customer", "silence")
+
+    async def _voicemail_over(self, sid: str) -> None:
+        call = self.calls.get(sid)
+        if call is not None and not call.ended and call.voicemail is not None:
+            await self._end(call, "no-answer", reason=call.voicemail, by="system")
+
     async def answer(self, sid: str, role: str, sdp: str) -> dict[str, Any]:
         """The called side picks up: its leg joins and the two are bridged."""
         call = self._get(sid)
@@ -234,6 +270,8 @@ class Carrier:
             return  # already over: hanging up twice is fine
         if call.answered:
             await self._end(call, "completed", reason=f"reason.hangup_{by}", by=by)
+        elif call.voicemail is not None:  # the caller left their message
+            await self._end(call, "no-answer", reason=call.voicemail, by=by)
         else:
             await self._end(call, "canceled", reason=f"reason.hangup_{by}", by=by)
 
@@ -387,6 +425,9 @@ class Carrier:
             self.notifier.party(sid, role, "lost")
             return
         lost = "customer" if role == "customer" else "agent"
+        if call.voicemail is not None and not call.answered:
+            await self._end(call, "no-answer", reason=call.voicemail, by="system")
+            return
         status = "completed" if call.answered else "canceled"
         await self._end(call, status, reason=f"reason.lost_{lost}", by="system")
 
@@ -408,10 +449,12 @@ class Carrier:
         self._report_recording(call, result)
 
     def _report_recording(self, call: CarrierCall, result: RecordingResult | RecordingFailure | None) -> None:
-        if not call.answered:
+        if not call.answered and call.voicemail is None:
             if isinstance(result, RecordingResult):
                 result.path.unlink(missing_ok=True)  # nothing was said: no recording
             return
+        if result is None and call.voicemail is not None:
+            return  # the caller hung up at the tone: no message
         if isinstance(result, RecordingResult):
             self.notifier.recording(
                 call.sid,
@@ -430,9 +473,10 @@ class Carrier:
         for call in list(self.calls.values()):
             if not call.ended:
                 with contextlib.suppress(Exception):
+                    unanswered = "no-answer" if call.voicemail is not None else "canceled"
                     await self._end(
                         call,
-                        "completed" if call.answered else "canceled",
+                        "completed" if call.answered else unanswered,
                         reason="reason.shutdown",
                         by="system",
                     )

@@ -194,9 +194,7 @@ def phone_calls_company(db: Session, device: Device, sdp: str) -> dict[str, Any]
         to=settings.COMPANY_NUMBER,
         settings=settings,
     )
-    if not queue.anyone_logged_in(db):
-        call_control.fail(db, PROVIDER, sid, CallStatus.NO_ANSWER, call_control.NO_AGENTS)
-        raise CallFailed(call_control.NO_AGENTS, t(call_control.NO_AGENTS, "en"), sid)
+    # Nobody logged in: the queue's first round lets the caller go at once, to voicemail.
     # The media server's own limit is a safety net: the queue ends the call at QUEUE_MAX_WAIT_SECONDS.
     limit = settings.QUEUE_MAX_WAIT_SECONDS + settings.QUEUE_RING_SECONDS + 30
     try:
@@ -378,7 +376,18 @@ def announce_position(db: Session, call: Call, position: int) -> None:
 
 
 def end_unanswered(db: Session, call: Call, reason: str) -> None:
-    _media("end", sid=call.provider_call_sid, status=CallStatus.NO_ANSWER, reason=reason)
+    """Nobody took the call: the caller leaves a voicemail (the media server ends the call `no-answer` for
+    `reason` when they hang up or the message is at VOICEMAIL_MAX_SECONDS); the test phone shows it."""
+    sid = call.provider_call_sid
+    try:
+        client().request(
+            "voicemail", sid=sid, reason=reason, max_seconds=get_settings().VOICEMAIL_MAX_SECONDS
+        )
+    except CarrierError as exc:  # e.g. the caller hung up meanwhile: end it as the queue decided
+        logger.info("call %s: no voicemail (%s); ending it", sid, exc.message)
+        _media("end", sid=sid, status=CallStatus.NO_ANSWER, reason=reason)
+        return
+    signal_customer(db, call, {"type": "queue", "call_sid": sid, "position": 0, "voicemail": True})
 
 
 def hold_customer(db: Session, call: Call, on: bool) -> None:

@@ -291,6 +291,12 @@ class MediaEngine:
             leg.tone = None
         self._route(call)
 
+    def record(self, call_id: str) -> None:
+        """Start the recording's clock without connecting anyone (a voicemail: the caller alone)."""
+        call = self._call(call_id)
+        if not call.recording:
+            call.start, call.recording = time.monotonic(), True
+
     async def load_sound(self, name: Sound) -> None:
         """Have a sound ready to play (encoded once per process, off the event loop)."""
         if name not in self._sounds:

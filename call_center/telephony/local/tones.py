@@ -17,7 +17,7 @@ import av
 import numpy as np
 from aiortc.mediastreams import MediaStreamError, MediaStreamTrack
 
-Sound = str  # "ringback", "hold", "queue", or a position announcement "queue-<n>-<period s>"
+Sound = str  # "ringback", "hold", "queue", "voicemail", or a position announcement "queue-<n>-<period s>"
 RATE = 48000
 FRAME = 960  # 20 ms at 48 kHz: the frame size browsers send and the tones are cut to
 TIME_BASE = fractions.Fraction(1, RATE)
@@ -74,7 +74,18 @@ def position_signal(position: int, period: float) -> np.ndarray:
     return np.concatenate([head, music])[:total]
 
 
+def voicemail_signal() -> np.ndarray:
+    # The tone after which the caller speaks: one long beep (1 kHz, 0.6 s), then 2.4 s of silence (the
+    # carrier switches to silence before it would repeat).
+    signal = np.zeros(3 * RATE)
+    beep = _tone([1000.0], 0.6, 0.6, 0.15)
+    signal[: len(beep)] = beep
+    return signal
+
+
 def signal_of(name: Sound) -> np.ndarray:
+    if name == "voicemail":
+        return voicemail_signal()
     if name == "ringback":
         return ringback_signal()
     if name == "hold":
