@@ -80,6 +80,9 @@ HELP: dict[str, str] = {
     "TWILIO_CALLER_ID": "a Twilio number or verified caller ID in E.164, e.g. TWILIO_CALLER_ID=+201001234567",
     "TWILIO_TOKEN_TTL_SECONDS": "lifetime of browser tokens in seconds, 300 to 86400",
     "LOG_LEVEL": "one of DEBUG, INFO, WARNING, ERROR",
+    "RECORDING_NOTICE": "true or false: incoming callers hear that the call may be recorded",
+    "RECORDING_NOTICE_AR": "the recording notice in Arabic, at most 300 characters",
+    "RECORDING_NOTICE_EN": "the recording notice in English, at most 300 characters",
     "TIMEZONE": "an IANA time zone for times shown and file names, e.g. TIMEZONE=Africa/Cairo",
     "TRUSTED_PROXIES": "comma-separated addresses or networks of your reverse proxies, e.g. "
     "TRUSTED_PROXIES=127.0.0.1 (nginx on this machine); only their X-Forwarded-For is believed",
@@ -184,6 +187,9 @@ class Settings(BaseSettings):
     TWILIO_CALLER_ID: str | None = None
     TWILIO_TOKEN_TTL_SECONDS: int = Field(3600, ge=300, le=86400)
     TWILIO_DELETE_AFTER_DOWNLOAD: bool = False
+    RECORDING_NOTICE: bool = True
+    RECORDING_NOTICE_AR: str | None = Field(None, max_length=300)
+    RECORDING_NOTICE_EN: str | None = Field(None, max_length=300)
     # Where Twilio's REST API is: unset for https://api.twilio.com, a regional edge
     # (https://api.dublin.ie1.twilio.com), or an offline fake on this machine in tests (http://127.0.0.1:...).
     TWILIO_API_URL: str | None = None

@@ -610,6 +610,10 @@ STRINGS: dict[str, tuple[str, str]] = {
         "لا يمكن إجراء هذه المكالمة من هذا الحساب.",
         "This call cannot be placed from this account.",
     ),
+    "twilio.say.recording_notice": (
+        "مرحباً بك. قد يتم تسجيل هذه المكالمة لضمان جودة الخدمة.",
+        "Welcome. This call may be recorded for quality purposes.",
+    ),
     "queue.say.position": (
         "أنت رقم {position} في قائمة الانتظار. سيرد عليك أول موظف متاح.",
         "You are number {position} in the queue. The first available agent will take your call.",

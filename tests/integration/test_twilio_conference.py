@@ -12,6 +12,10 @@ from tests.support.fake_twilio import CALLER_ID, PUBLIC_URL
 HEAD = '<?xml version="1.0" encoding="UTF-8"?>'
 CONFERENCE = f"{PUBLIC_URL}/api/calls/webhook/conference"
 CUSTOMER = "+201001234567"
+NOTICE = (  # the recording notice every incoming caller hears first (RECORDING_NOTICE)
+    '<Say language="ar-XA">مرحباً بك. قد يتم تسجيل هذه المكالمة لضمان جودة الخدمة.</Say>'
+    '<Say language="en-US">Welcome. This call may be recorded for quality purposes.</Say>'
+)
 
 
 def _call(db) -> Call:
@@ -108,7 +112,7 @@ def test_inbound_rings_each_online_agents_client_and_exactly_one_gets_the_call(t
         caller = sim.customer_calls("+201001112223")
         call = _call(db)
         assert sim.twiml[-1][1] == (
-            HEAD + "<Response><Dial>"
+            HEAD + "<Response>" + NOTICE + "<Dial>"
             f'<Conference beep="false" endConferenceOnExit="true" participantLabel="customer" '
             f'startConferenceOnEnter="false" statusCallback="{CONFERENCE}?call={call.id}" '
             'statusCallbackEvent="start end join leave hold" statusCallbackMethod="POST" '

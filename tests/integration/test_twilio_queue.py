@@ -191,3 +191,21 @@ def test_with_nobody_logged_in_the_caller_goes_to_voicemail_at_once(twilio_world
     assert "<Record " in sim.twiml[-1][1]
     (call,) = _calls(db)
     assert (call.status, call.hangup_reason) == (CallStatus.NO_ANSWER, "call.error.no_agents")
+
+
+def test_the_recording_notice_comes_first_in_the_companys_words_or_not_at_all(twilio_world, db):
+    world, sim = twilio_world, twilio_world.sim
+    make_agent(db, email="a@example.com", name="Sara")
+    with world.online("a@example.com"):
+        sim.customer_calls("+201001110041")
+        assert sim.twiml[-1][1].startswith(
+            HEAD
+            + '<Response><Say language="ar-XA">مرحباً بك. قد يتم تسجيل هذه المكالمة لضمان جودة الخدمة.</Say>'
+            '<Say language="en-US">Welcome. This call may be recorded for quality purposes.</Say><Dial>'
+        )
+        world.setting("RECORDING_NOTICE_EN", "Calls to AlMasar are recorded.")
+        sim.customer_calls("+201001110042")
+        assert '<Say language="en-US">Calls to AlMasar are recorded.</Say><Dial>' in sim.twiml[-1][1]
+        world.setting("RECORDING_NOTICE", "false")
+        sim.customer_calls("+201001110043")
+        assert sim.twiml[-1][1].startswith(HEAD + "<Response><Dial><Conference ")

@@ -23,6 +23,10 @@ HEAD = '<?xml version="1.0" encoding="UTF-8"?>'
 STATUS = f"{PUBLIC_URL}/api/calls/webhook/status"
 RECORDING = f"{PUBLIC_URL}/api/calls/webhook/recording"
 CONFERENCE = f"{PUBLIC_URL}/api/calls/webhook/conference"
+NOTICE = (  # the recording notice every incoming caller hears first (RECORDING_NOTICE)
+    '<Say language="ar-XA">مرحباً بك. قد يتم تسجيل هذه المكالمة لضمان جودة الخدمة.</Say>'
+    '<Say language="en-US">Welcome. This call may be recorded for quality purposes.</Say>'
+)
 
 
 def outbound(agent_id: int, to: str, sid: str | None = None) -> dict[str, str]:
@@ -159,7 +163,7 @@ def test_inbound_waits_in_the_room_while_the_online_agents_ring(twilio_client, a
     assert (call.direction, call.customer_number, call.agent_id) == (Direction.INBOUND, "+201001112223", None)
     assert call.contact_id is not None
     assert response.text == (
-        HEAD + "<Response><Dial>"
+        HEAD + "<Response>" + NOTICE + "<Dial>"
         f'<Conference beep="false" endConferenceOnExit="true" participantLabel="customer" '
         f'startConferenceOnEnter="false" statusCallback="{CONFERENCE}?call={call.id}" '
         'statusCallbackEvent="start end join leave hold" statusCallbackMethod="POST" '

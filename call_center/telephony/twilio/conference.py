@@ -158,9 +158,22 @@ def wait_url(settings: Settings, call: Call) -> str:
 
 
 def customer_waits(call: Call, settings: Settings) -> VoiceResponse:
-    """An incoming customer: in the room (their place in the queue) until an agent joins; what they hear
-    meanwhile is `queue_wait`."""
-    return _join(call, settings, label=CUSTOMER, start=False, wait_url=wait_url(settings, call))
+    """An incoming customer: the recording notice (RECORDING_NOTICE), then in the room (their place in the
+    queue) until an agent joins; what they hear meanwhile is `queue_wait`."""
+    response = _join(call, settings, label=CUSTOMER, start=False, wait_url=wait_url(settings, call))
+    if not settings.RECORDING_NOTICE:
+        return response
+    from call_center.core.i18n import t
+
+    noticed = VoiceResponse()
+    for lang, voice_lang, own in (
+        ("ar", "ar-XA", settings.RECORDING_NOTICE_AR),
+        ("en", "en-US", settings.RECORDING_NOTICE_EN),
+    ):
+        noticed.say(own or t("twilio.say.recording_notice", lang), language=voice_lang)
+    for verb in response.verbs:
+        noticed.append(verb)
+    return noticed
 
 
 def queue_wait(call: Call, settings: Settings, position: int | None) -> VoiceResponse:
