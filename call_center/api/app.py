@@ -24,7 +24,7 @@ from call_center.core.db import session_scope
 from call_center.core.processes import SUPERVISED_ENV, ParentWatch, die_with_parent
 from call_center.core.security import SESSION_COOKIE
 from call_center.models import Role
-from call_center.services import agent_states, agents, nonces, presence, queue, wrapup
+from call_center.services import agent_states, agents, nonces, presence, queue, retention, wrapup
 from call_center.services.errors import DomainError
 from call_center.services.events import get_bus
 from call_center.telephony import get_provider
@@ -139,6 +139,8 @@ def _purge() -> None:
         agents.purge_expired(db)
         agent_states.track_many(db, presence.purge_stale(db))
         nonces.purge(db)
+    with session_scope() as db:
+        retention.apply(db)  # RECORDING_RETENTION_DAYS (and files a deletion left behind)
 
 
 async def _agent_clock() -> None:

@@ -209,6 +209,24 @@ def _recording(row: Any) -> rx.Component:
                 T["recording.failed"], class_name="badge badge-danger", data_testid="call-recording-status"
             ),
         ),
+        (
+            "expired",
+            rx.el.span(
+                T["recording.expired"],
+                class_name="badge badge-muted",
+                data_testid="call-recording-status",
+                data_status="expired",
+            ),
+        ),
+        (
+            "deleted",
+            rx.el.span(
+                T["recording.deleted"],
+                class_name="badge badge-muted",
+                data_testid="call-recording-status",
+                data_status="deleted",
+            ),
+        ),
         rx.el.span("—", class_name="muted"),
     )
 
@@ -364,6 +382,19 @@ def detail_panel() -> rx.Component:
                     class_name="muted",
                 ),
                 _recording(d),
+                rx.cond(
+                    H.is_admin & (d["recording_status"] == "ready"),
+                    rx.el.div(
+                        rx.el.label(T["recording.delete_reason"], html_for="detail-delete-reason"),
+                        rx.el.input(id="detail-delete-reason", value=H.delete_reason, max_length=300,
+                                    on_change=H.set_delete_reason, class_name="input",
+                                    data_testid="detail-delete-reason"),
+                        button(rx.icon("trash-2", size=14), T["recording.delete"], variant="danger",
+                               on_click=H.delete_recording, type="button",
+                               data_testid="detail-delete-recording"),
+                        class_name="delete-recording",
+                    ),
+                ),
                 rx.el.h3(T["history.timeline"], class_name="section-title"),
                 rx.el.ol(
                     rx.foreach(H.detail_steps, _step), class_name="timeline", data_testid="detail-timeline"

@@ -80,6 +80,7 @@ HELP: dict[str, str] = {
     "TWILIO_CALLER_ID": "a Twilio number or verified caller ID in E.164, e.g. TWILIO_CALLER_ID=+201001234567",
     "TWILIO_TOKEN_TTL_SECONDS": "lifetime of browser tokens in seconds, 300 to 86400",
     "LOG_LEVEL": "one of DEBUG, INFO, WARNING, ERROR",
+    "RECORDING_RETENTION_DAYS": "days recordings and voicemails are kept, 1 to 3650 (unset: forever)",
     "RECORDING_NOTICE": "true or false: incoming callers hear that the call may be recorded",
     "RECORDING_NOTICE_AR": "the recording notice in Arabic, at most 300 characters",
     "RECORDING_NOTICE_EN": "the recording notice in English, at most 300 characters",
@@ -188,6 +189,7 @@ class Settings(BaseSettings):
     TWILIO_TOKEN_TTL_SECONDS: int = Field(3600, ge=300, le=86400)
     TWILIO_DELETE_AFTER_DOWNLOAD: bool = False
     RECORDING_NOTICE: bool = True
+    RECORDING_RETENTION_DAYS: int | None = Field(None, ge=1, le=3650)
     RECORDING_NOTICE_AR: str | None = Field(None, max_length=300)
     RECORDING_NOTICE_EN: str | None = Field(None, max_length=300)
     # Where Twilio's REST API is: unset for https://api.twilio.com, a regional edge

@@ -385,6 +385,18 @@ STRINGS: dict[str, tuple[str, str]] = {
     "recording.processing": ("جارٍ تجهيز التسجيل…", "Preparing recording…"),
     "recording.failed": ("فشل التسجيل", "Recording failed"),
     "recording.none": ("بدون تسجيل", "No recording"),
+    "recording.expired": ("حُذف التسجيل (مدة الاحتفاظ)", "Recording deleted (retention)"),
+    "recording.deleted": ("حذف المدير التسجيل", "Recording deleted by an admin"),
+    "recording.delete": ("حذف التسجيل", "Delete recording"),
+    "recording.delete_reason": ("سبب حذف التسجيل", "Why delete the recording"),
+    "recording.deleted_done": (
+        "حُذف التسجيل وحُفظ السبب في سجل التدقيق.",
+        "The recording was deleted; the reason is in the audit log.",
+    ),
+    "recording.error.reason": (
+        "اكتب سبب الحذف (3 أحرف على الأقل).",
+        "Write why the recording is deleted (at least 3 characters).",
+    ),
     "direction.inbound": ("واردة", "Inbound"),
     "direction.outbound": ("صادرة", "Outbound"),
     "status.queued": ("في الانتظار", "Queued"),

@@ -33,6 +33,7 @@ from call_center.models.presence import DevicePresence
 from call_center.models.queue import QueueEntry, QueueOutcome, QueueState
 from call_center.models.recording import (
     Recording,
+    RecordingAudit,
     RecordingJob,
     RecordingPublic,
     RecordingsPublic,
@@ -59,6 +60,7 @@ TABLES = (
     QueueEntry,
     QueueState,
     CallbackItem,
+    RecordingAudit,
 )
 
 __all__ = [
@@ -100,6 +102,7 @@ __all__ = [
     "QueueOutcome",
     "QueueState",
     "Recording",
+    "RecordingAudit",
     "RecordingJob",
     "RecordingPublic",
     "RecordingsPublic",

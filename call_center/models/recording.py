@@ -5,6 +5,7 @@ from __future__ import annotations
 from datetime import datetime
 
 from pydantic import BaseModel
+from sqlalchemy import Index
 from sqlmodel import Field, SQLModel
 
 from call_center.models.base import created_field, time_field
@@ -14,11 +15,14 @@ class RecordingStatus:
     PROCESSING = "processing"
     READY = "ready"
     FAILED = "failed"
-    ALL = (PROCESSING, READY, FAILED)
+    EXPIRED = "expired"  # deleted by RECORDING_RETENTION_DAYS
+    DELETED = "deleted"  # deleted by an admin, with a reason
+    ALL = (PROCESSING, READY, FAILED, EXPIRED, DELETED)
+    GONE = (EXPIRED, DELETED)
 
 
 class Recording(SQLModel, table=True):
-    __table_args__ = {"extend_existing": True}
+    __table_args__ = (Index("ix_recording_status_ready", "status", "ready_at"), {"extend_existing": True})
 
     id: int | None = Field(default=None, primary_key=True)
     call_id: int = Field(foreign_key="call.id", index=True, ondelete="CASCADE")
@@ -33,6 +37,23 @@ class Recording(SQLModel, table=True):
     created_at: datetime = created_field()
     updated_at: datetime = created_field()
     ready_at: datetime | None = time_field()
+
+
+class RecordingAudit(SQLModel, table=True):
+    """Every recording deleted, by whom (None: the retention job) and why; kept after the file is gone."""
+
+    __tablename__ = "recording_audit"
+    __table_args__ = {"extend_existing": True}
+
+    id: int | None = Field(default=None, primary_key=True)
+    recording_id: int = Field(index=True)  # (no foreign key: the audit outlives the recording's row)
+    call_id: int | None = Field(default=None, index=True)
+    action: str = Field(max_length=16)  # expired, deleted
+    reason: str = Field(max_length=300)
+    agent_id: int | None = None
+    storage_key: str | None = Field(default=None, max_length=255)
+    size_bytes: int | None = None
+    at: datetime = created_field()
 
 
 class RecordingJob(SQLModel, table=True):

@@ -114,9 +114,9 @@ def missed(db: Session, call: Call) -> CallbackItem | None:
     return None
 
 
-def recording_ready(db: Session, call: Call) -> None:
+def recording_changed(db: Session, call: Call) -> None:
     """An unanswered inbound call's recording is ready: the caller left a voicemail; their item says so
-    (and plays it). Flushes."""
+    (and plays it). Deleted (retention, an admin): the item stays, without its player. Flushes."""
     if call.direction != Direction.INBOUND or call.answered_at is not None or call.agent_id is not None:
         return
     item = db.exec(
@@ -126,7 +126,7 @@ def recording_ready(db: Session, call: Call) -> None:
     ).first()
     if item is None:
         return  # the call's end will make its item (missed() sees the ready recording)
-    if item.reason != CallbackReason.VOICEMAIL:
+    if item.reason != CallbackReason.VOICEMAIL and call.recording_status == RecordingStatus.READY:
         item.reason = CallbackReason.VOICEMAIL
         db.add(item)
         db.flush()

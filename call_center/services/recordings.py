@@ -157,10 +157,10 @@ def _publish(db: Session, recording: Recording) -> None:
     if call is not None:
         _mirror(db, call, recording)
         publish_call(db, call)
-        if recording.status == RecordingStatus.READY:
+        if recording.status == RecordingStatus.READY or recording.status in RecordingStatus.GONE:
             from call_center.services import callbacks
 
-            callbacks.recording_ready(db, call)  # an unanswered call's recording is a voicemail
+            callbacks.recording_changed(db, call)  # an unanswered call's recording is a voicemail
 
 
 def _mirror(db: Session, call: Call, recording: Recording) -> None:

@@ -21,9 +21,10 @@ from call_center.core.config import get_settings
 from call_center.core.db import session_scope
 from call_center.core.i18n import key_or_text
 from call_center.models import CallPublic, CallStatus, Direction, RecordingStatus, Role
-from call_center.services import agents, calls, dispositions, history, numbers, recordings, wrapup
+from call_center.services import agents, calls, dispositions, history, numbers, recordings, retention, wrapup
 from call_center.services.errors import DomainError
 from call_center.services.events import STOPPING, get_bus
+from call_center.state.guard import admin_only
 from call_center.state.live import connected as _connected
 from call_center.state.session import SessionState
 
@@ -87,6 +88,7 @@ def row_for(call: CallPublic) -> dict[str, Any]:
         "reason_key": reason_key,
         "reason_text": reason_text,
         "recording_status": call.recording_status or "",
+        "recording_id": call.recording_id or 0,
         "recording_url": recordings.media_path(call.recording_id) if ready and call.recording_id else "",
         "download_url": f"{recordings.media_path(call.recording_id)}?download=1"
         if ready and call.recording_id
@@ -141,6 +143,7 @@ class HistoryState(SessionState):
     detail_notes: str = ""
     detail_tags: str = ""
     detail_message: str = ""
+    delete_reason: str = ""  # an admin deleting the open call's recording says why (audited)
     live_id: str = ""
     last_live_ms: int = 0
 
@@ -285,6 +288,31 @@ class HistoryState(SessionState):
         self.detail_message = "wrapup.saved"
         await self.open_detail(int(self.detail["id"]))
         self.detail_message = "wrapup.saved"
+
+    @rx.event
+    def set_delete_reason(self, value: str):
+        self.delete_reason = str(value)[:300]
+
+    @rx.event
+    @admin_only
+    async def delete_recording(self):
+        """An admin deletes the open call's recording, with a reason (services.retention: audited)."""
+        if not self.detail or not self.detail.get("recording_id"):
+            return
+        try:
+            with session_scope() as db:
+                retention.delete_by_admin(
+                    db,
+                    agents.get_agent(db, self.agent_id),
+                    int(self.detail["recording_id"]),
+                    self.delete_reason,
+                )
+        except DomainError as exc:
+            self.detail_message = exc.code
+            return
+        self.delete_reason = ""
+        await self.open_detail(int(self.detail["id"]))
+        self.detail_message = "recording.deleted_done"
 
     # Live updates ----------------------------------------------------------------------------------------
     def _visible(self, call: CallPublic) -> bool:

@@ -395,6 +395,12 @@ class CallDetail:
         tid(self.panel, "detail-save").click()
         expect(tid(self.panel, "detail-message")).to_be_visible()
 
+    def delete_recording(self, reason: str) -> None:
+        """An admin deletes the call's recording, saying why (audited); waits until the view says so."""
+        tid(self.panel, "detail-delete-reason").fill(reason)
+        tid(self.panel, "detail-delete-recording").click()
+        expect(tid(self.panel, "call-recording-status")).to_have_attribute("data-status", "deleted")
+
     def close(self) -> None:
         tid(self.panel, "detail-close").click()
         expect(self.panel).to_have_count(0)

@@ -1,7 +1,8 @@
 """Voicemail on the local provider, in real Chromium: a caller nobody takes (the only agent is on a break,
 and the queue's wait runs out) hears the tone and leaves a message; the media server records it; the
-message is on the callback list, where the agent plays it in the page and downloads it (signed link, Range),
-and calls the customer back with one click, which closes the item.
+message is on the callback list, where the agent plays it in the page and downloads it (signed link, Range);
+an admin deletes it by hand with a reason (the history says so, the player goes); the agent calls the
+customer back with one click, which closes the item.
 
 The shared app waits QUEUE_MAX_WAIT_SECONDS=10. Everything checked is what the app did: the phone's page,
 the callback list, GET /api/calls, the recording's audio."""
@@ -13,7 +14,8 @@ from pathlib import Path
 import httpx
 from playwright.sync_api import expect
 
-from call_center.testing import Softphone, channel_matches, customer_voice, recording_of
+from call_center.testing import History, Softphone, channel_matches, customer_voice, recording_of
+from call_center.testing.pages import tid
 
 NUMBER = "+201000000071"
 SPEAKING_MS = 5000  # how long the caller talks after the tone: the message's length, not a wait for the app
@@ -21,10 +23,13 @@ SHOTS = Path("test-results/screens")  # ignored by git
 SHOTS.mkdir(parents=True, exist_ok=True)
 
 
-def test_a_caller_nobody_takes_leaves_a_voicemail_that_is_played_and_called_back(app, agent_page, test_phone):
+def test_a_caller_nobody_takes_leaves_a_voicemail_that_is_played_and_called_back(
+    app, agent_page, admin_page, test_phone
+):
     softphone = Softphone(agent_page, app).wait_registered()
-    agent_page.get_by_test_id("availability").select_option("away:break")  # logged in: callers wait
-    expect(agent_page.get_by_test_id("availability")).to_have_value("away:break")
+    for page, why in ((agent_page, "away:break"), (admin_page, "away:meeting")):  # logged in: callers wait
+        page.get_by_test_id("availability").select_option(why)
+        expect(page.get_by_test_id("availability")).to_have_value(why)
     phone = test_phone(NUMBER)
     phone.call_company()
     expect(phone.page.get_by_test_id("phone-queue-position")).to_have_attribute("data-position", "1")
@@ -34,6 +39,7 @@ def test_a_caller_nobody_takes_leaves_a_voicemail_that_is_played_and_called_back
     phone.page.screenshot(path=str(SHOTS / "phone-voicemail-ar.png"))
     waiting = app.wait_for_call(customer_number=NUMBER, queue_outcome="timeout")
     assert waiting["agent_id"] is None
+    assert [s["what"] for s in app.timeline(waiting["id"])] == ["queued", "timeout"]  # nobody was rung
     phone.page.wait_for_timeout(SPEAKING_MS)
     phone.hang_up()
     phone.wait_for_state("ended")
@@ -71,6 +77,25 @@ def test_a_caller_nobody_takes_leaves_a_voicemail_that_is_played_and_called_back
     agent_page.screenshot(path=str(SHOTS / "callbacks-voicemail-en.png"), full_page=True)
     softphone.switch_language()
 
+    # an admin deletes the message by hand: a reason is required (and audited); the history says so, and
+    # the item stays on the list without its player
+    history = History(admin_page).open()
+    detail = history.details(call)
+    tid(detail.panel, "detail-delete-recording").click()
+    expect(tid(detail.panel, "detail-message")).to_contain_text("3")  # say why, at least 3 characters
+    admin_page.screenshot(path=str(SHOTS / "detail-delete-recording-ar.png"))
+    detail.delete_recording("The customer asked us to delete it")
+    detail.close()
+    history.switch_language()
+    detail = history.details(call)
+    expect(tid(detail.panel, "call-recording-status")).to_contain_text("Recording deleted by an admin")
+    admin_page.screenshot(path=str(SHOTS / "detail-recording-deleted-en.png"))
+    detail.close()
+    history.switch_language()
+    expect(item.get_by_test_id("callback-voicemail")).to_have_count(0)
+    expect(item).to_have_attribute("data-reason", "voicemail")
+    assert httpx.get(app.url + href).status_code == 404
+
     # the agent is back and calls the customer back from the item; once that call is over the item closes
     agent_page.get_by_test_id("availability").select_option("available")
     item.get_by_test_id("callback-call").click()
@@ -80,3 +105,5 @@ def test_a_caller_nobody_takes_leaves_a_voicemail_that_is_played_and_called_back
     softphone.hang_up()
     softphone.wait_for_outcome("completed")
     expect(item).to_have_count(0)
+    admin_page.get_by_test_id("availability").select_option("available")  # as the shared app had it
+    expect(admin_page.get_by_test_id("availability")).to_have_value("available")
