@@ -523,7 +523,17 @@ class TestPhone(Screen):
         tid(self.page, "phone-hangup").click()
 
     def call_company(self) -> None:
+        """Call the company number; returns once the company's side has the call (the phone rings or is
+        answered). A call that could not start fails here, with the phone's own error."""
         tid(self.page, "phone-call-company").click()
+        try:
+            expect(tid(self.page, "phone-screen")).to_have_attribute(
+                "data-state", re.compile(r"^(ringing|in-progress)$")
+            )
+        except AssertionError as exc:
+            error = tid(self.page, "phone-error")
+            why = error.inner_text() if error.count() else "no error shown"
+            raise AssertionError(f"the test phone's call to the company did not start: {why}") from exc
 
     @property
     def digits_received(self) -> str:

@@ -182,7 +182,7 @@ def place_call(db: Session, agent: Agent, to: str, sdp: str) -> dict[str, Any]:
 
 def phone_calls_company(db: Session, device: Device, sdp: str) -> dict[str, Any]:
     """A simulated phone dials the company number: the call waits in the queue (services.queue), which
-    rings agents by its strategy; nobody logged in at all: "no agent available" at once."""
+    rings agents by its strategy; with nobody logged in its first round sends the caller to voicemail."""
     settings = get_settings()
     assert device.number is not None
     sid = new_sid()
