@@ -8,7 +8,7 @@ import reflex as rx
 
 from call_center.components.ui import T, alert, button, card, empty_state
 from call_center.components.wrapup import about_fields
-from call_center.models import CallStatus
+from call_center.models import CallStatus, RecordingStatus
 from call_center.state.history import HistoryState
 from call_center.state.softphone import SoftphoneState
 from call_center.state.wrapup import option_label
@@ -209,24 +209,18 @@ def _recording(row: Any) -> rx.Component:
                 T["recording.failed"], class_name="badge badge-danger", data_testid="call-recording-status"
             ),
         ),
-        (
-            "expired",
-            rx.el.span(
-                T["recording.expired"],
-                class_name="badge badge-muted",
-                data_testid="call-recording-status",
-                data_status="expired",
-            ),
-        ),
-        (
-            "deleted",
-            rx.el.span(
-                T["recording.deleted"],
-                class_name="badge badge-muted",
-                data_testid="call-recording-status",
-                data_status="deleted",
-            ),
-        ),
+        *(
+            (
+                gone,  # expired (retention), deleted (an admin): the history says so where the player was
+                rx.el.span(
+                    T["recording." + gone],
+                    class_name="badge badge-muted",
+                    data_testid="call-recording-status",
+                    data_status=gone,
+                ),
+            )
+            for gone in RecordingStatus.GONE
+        ),  # fmt: skip
         rx.el.span("—", class_name="muted"),
     )
 

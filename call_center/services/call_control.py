@@ -7,8 +7,8 @@ refused. Reasons are stored as i18n keys, so the history shows them in the viewe
 
 Both providers' routes end here:
 - an agent dials: `open_outbound` (validated, rate-limited, kept as failed when refused);
-- a customer calls the company: `open_inbound`, then `route_inbound` (the available agents, or "no agent
-  available"), then `ring` (offers recorded, the provider rings their phones);
+- a customer calls the company: `open_inbound`, then the queue (services.queue) picks agents and rings
+  them with `ring_offered` (or `ring`: offers recorded, the provider rings their phones);
 - an agent answers: `claim` (exactly one agent gets the call; the other rings stop with "answered by
   another agent");
 - a status or party event was applied: `after_status`, `after_party` (recording, softphones told,
@@ -37,7 +37,6 @@ from call_center.services import (
     numbers,
     offers,
     parties,
-    presence,
     queue,
     wrapup,
 )
@@ -210,15 +209,6 @@ def open_inbound(
         to_number=(to or settings.COMPANY_NUMBER)[:32],
         customer_number=customer,
     )
-
-
-def route_inbound(db: Session, call: Call) -> list[Agent]:
-    """The agents to ring for an incoming call now; none: the call ends as "no agent available"."""
-    agents = presence.available_agents(db)
-    if not agents:
-        fail(db, call.provider, call.provider_call_sid or "", CallStatus.NO_ANSWER, NO_AGENTS)
-        logger.info("call %s from %s: no agent available", call.id, call.customer_number)
-    return agents
 
 
 def ring(db: Session, call: Call, agents: list[Agent]) -> None:

@@ -131,7 +131,7 @@ def recording_changed(db: Session, call: Call) -> None:
         db.add(item)
         db.flush()
     _changed(db, item)
-    logger.info("call %s from %s: voicemail on the callback list", call.id, call.customer_number)
+    logger.info("call %s: its callback item's voicemail is %s", call.id, call.recording_status)
 
 
 def claim(db: Session, item_id: int, agent: Agent) -> CallbackItem:

@@ -48,13 +48,13 @@ def _status(db: Session, sid: str, status: str, n: int, **extra) -> None:
 
 
 def _inbound(db: Session, number: str = "+201001234567") -> Call:
-    """A customer calls: the app opens the call, picks the agents and rings them (as phone_calls_company)."""
+    """A customer calls: the app opens the call and rings the available agents (as a ring-all queue)."""
     settings = get_settings()
     sid = control.new_sid()
     call = call_control.open_inbound(
         db, provider="local", call_sid=sid, caller=number, to=settings.COMPANY_NUMBER, settings=settings
     )
-    call_control.ring(db, call, call_control.route_inbound(db, call))
+    call_control.ring(db, call, presence.available_agents(db))
     _status(db, sid, "ringing", 1)
     return call
 

@@ -164,13 +164,11 @@ def customer_waits(call: Call, settings: Settings) -> VoiceResponse:
     if not settings.RECORDING_NOTICE:
         return response
     from call_center.core.i18n import t
+    from call_center.telephony.twilio.twiml import say_in
 
     noticed = VoiceResponse()
-    for lang, voice_lang, own in (
-        ("ar", "ar-XA", settings.RECORDING_NOTICE_AR),
-        ("en", "en-US", settings.RECORDING_NOTICE_EN),
-    ):
-        noticed.say(own or t("twilio.say.recording_notice", lang), language=voice_lang)
+    own = {"ar": settings.RECORDING_NOTICE_AR, "en": settings.RECORDING_NOTICE_EN}
+    say_in(noticed, [(lang, own[lang] or t("twilio.say.recording_notice", lang)) for lang in ("ar", "en")])
     for verb in response.verbs:
         noticed.append(verb)
     return noticed
@@ -181,11 +179,14 @@ def queue_wait(call: Call, settings: Settings, position: int | None) -> VoiceRes
     for QUEUE_ANNOUNCE_SECONDS, then this again (only Say, Play, Pause and Redirect are allowed here)."""
     from call_center.core.i18n import t
     from call_center.telephony.local.tones import QUEUE_PERIOD_SECONDS
+    from call_center.telephony.twilio.twiml import say_in
 
     response = VoiceResponse()
     if position is not None:
-        for lang, voice_lang in (("ar", "ar-XA"), ("en", "en-US")):
-            response.say(t("queue.say.position", lang).format(position=position), language=voice_lang)
+        say_in(
+            response,
+            [(lang, t("queue.say.position", lang).format(position=position)) for lang in ("ar", "en")],
+        )
     loops = max(1, -(-settings.QUEUE_ANNOUNCE_SECONDS // QUEUE_PERIOD_SECONDS))
     response.play(tone_url(settings, "queue"), loop=loops)
     response.redirect(wait_url(settings, call), method="POST")
@@ -298,8 +299,8 @@ class Conference:
         )
         return str(recording.sid)
 
-    def redirect(self, leg: str, path: str, query: str = "") -> None:
-        url = public_url(self.settings, path, query)
+    def redirect(self, leg: str, path: str) -> None:
+        url = public_url(self.settings, path)
         self._do(
             "send the caller to voicemail", lambda: self.client.calls(leg).update(url=url, method="POST")
         )

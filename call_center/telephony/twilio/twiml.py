@@ -33,9 +33,14 @@ class AgentTarget:
     caller_name: str | None
 
 
+def say_in(response: VoiceResponse, texts: Sequence[tuple[str, str]]) -> None:
+    """Say each (language, text) in turn, with Twilio's voice for that language."""
+    for lang, text in texts:
+        response.say(text, language=SAY_LANGUAGE.get(lang, "en-US"))
+
+
 def _say(response: VoiceResponse, key: str, languages: Sequence[str]) -> None:
-    for lang in languages:
-        response.say(t(key, lang), language=SAY_LANGUAGE.get(lang, "en-US"))
+    say_in(response, [(lang, t(key, lang)) for lang in languages])
 
 
 def dial_number(number: str, *, caller_id: str, timeout: int, callbacks: Callbacks) -> VoiceResponse:
