@@ -27,6 +27,7 @@ _EXPORTS = {
     "chromium_args": "browser",
     "ChromiumNotFound": "browser",
     "heard": "pages",
+    "ring_wait_ms": "pages",
     "log_in": "pages",
     "Softphone": "pages",
     "IncomingCall": "pages",

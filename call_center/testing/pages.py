@@ -23,6 +23,13 @@ from playwright.sync_api import Locator, Page, expect
 from call_center.testing.server import Account, CallCenterApp
 
 
+def ring_wait_ms(app: CallCenterApp, margin_s: float = 15.0) -> float:
+    """How long to wait for what follows a ring that runs out (a no-answer, a transfer nobody took): the
+    app's RING_TIMEOUT_SECONDS (30 unless the app was started with another) plus a margin."""
+    env = getattr(app, "env", None) or {}
+    return (float(env.get("RING_TIMEOUT_SECONDS", 30)) + margin_s) * 1000
+
+
 def tid(page: Page | Locator, name: str) -> Locator:
     return page.locator(f'[data-testid="{name}"]')
 
@@ -137,8 +144,9 @@ class Softphone(Screen):
         """How the last call ended: completed, busy, no-answer, failed, canceled."""
         return tid(self.page, "call-outcome").get_attribute("data-outcome") or ""
 
-    def wait_for_outcome(self, outcome: str) -> None:
-        expect(tid(self.page, "call-outcome")).to_have_attribute("data-outcome", outcome)
+    def wait_for_outcome(self, outcome: str, timeout_ms: float | None = None) -> None:
+        """Wait for the call's outcome; after a ring that runs out give `timeout_ms` (see `ring_wait_ms`)."""
+        expect(tid(self.page, "call-outcome")).to_have_attribute("data-outcome", outcome, timeout=timeout_ms)
 
     @property
     def error(self) -> str:
@@ -249,8 +257,8 @@ class Softphone(Screen):
         box = tid(self.page, "transfer-notice")
         return (box.get_attribute("data-reason") or "") if box.count() else ""
 
-    def wait_for_transfer_notice(self, key: str) -> None:
-        expect(tid(self.page, "transfer-notice")).to_have_attribute("data-reason", key)
+    def wait_for_transfer_notice(self, key: str, timeout_ms: float | None = None) -> None:
+        expect(tid(self.page, "transfer-notice")).to_have_attribute("data-reason", key, timeout=timeout_ms)
 
 
 class WrapUp:

@@ -21,6 +21,7 @@ from call_center.testing import (
     colleague_voice,
     customer_voice,
     recording_of,
+    ring_wait_ms,
     say,
     sounds_like,
     tone_share,
@@ -110,7 +111,7 @@ def test_cold_transfer_the_customer_hears_b_afterwards_not_a_and_the_recording_f
     a.wait_for_transfer("ringing")
     incoming = b.incoming().wait()
     assert A_NAME in incoming.transfer_from
-    hears_hold_tone(phone)  # while B rings (for 10 s in the test app)
+    hears_hold_tone(phone)  # while B rings (for 20 s in the test app)
     incoming.accept()
     b.wait_for_state("in-progress")
     media_flows(app, "agent_")
@@ -197,8 +198,8 @@ def test_an_unanswered_transfer_brings_the_customer_back_with_a_clear_message(
     a, b, phone = Softphone(agent_page, app), Softphone(colleague_page, app), test_phone(PHONE)
     _answered_call(a, phone)
     a.transfer_to(B_NAME, "cold")
-    b.incoming().wait()  # B does not answer: RING_TIMEOUT_SECONDS is 10 in the test app
-    a.wait_for_transfer_notice("transfer.reason.no_answer")
+    b.incoming().wait()  # B does not answer: RING_TIMEOUT_SECONDS is 20 in the test app
+    a.wait_for_transfer_notice("transfer.reason.no_answer", timeout_ms=ring_wait_ms(app))
     expect(agent_page.get_by_test_id("transfer-notice")).to_contain_text("لم يرد الطرف المحوَّل إليه")
     expect(b.incoming().banner).to_have_count(0)
     assert a.state == "in-progress"

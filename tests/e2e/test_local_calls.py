@@ -21,6 +21,7 @@ from call_center.testing import (
     channel_matches,
     customer_voice,
     recording_of,
+    ring_wait_ms,
 )
 from tests.e2e.helpers import PHONE, agent_on
 
@@ -116,7 +117,7 @@ def test_an_unanswered_call_ends_as_no_answer(app, agent_page, test_phone):
     test_phone(PHONE)
     softphone.dial(PHONE)
     softphone.wait_for_state("ringing")
-    softphone.wait_for_outcome("no-answer")  # RING_TIMEOUT_SECONDS is 10 in the test app
+    softphone.wait_for_outcome("no-answer", timeout_ms=ring_wait_ms(app))  # RING_TIMEOUT_SECONDS: 20 here
     expect(agent_page.locator("#call-outcome")).to_contain_text("لم يتم الرد")
     assert app.latest_call()["status"] == "no-answer"
 
