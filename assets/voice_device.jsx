@@ -13,6 +13,15 @@ import { LocalEngine } from "./phone/local_engine.js";
 import { Signals } from "./phone/signals.js";
 import { TwilioEngine } from "./phone/twilio_engine.js";
 
+// What the queue tells a waiting caller: their place in line, a voicemail, or that the line is closed now.
+const queueEvent = (msg) => ({
+  position: msg.position || 0,
+  voicemail: !!msg.voicemail,
+  closed: !!msg.closed,
+  message_ar: msg.message_ar || "",
+  message_en: msg.message_en || "",
+});
+
 // The phone facade the page uses -------------------------------------------------------------------------------
 class Phone {
   constructor() {
@@ -75,7 +84,7 @@ class Phone {
     if (msg.type === "queue") {
       // the queue may speak before the reply that names our call arrives: kept until connect() knows it
       if (sid !== msg.call_sid) return this.queued.keep(msg.call_sid, msg);
-      return this.emit("queue", { position: msg.position, voicemail: !!msg.voicemail });
+      return this.emit("queue", queueEvent(msg));
     }
     if (msg.type === "dtmf") return sid === msg.call_sid && this.emit("dtmf", { digits: msg.digits, from: msg.from });
     if (this.engine) this.engine.onSignal(msg);
@@ -176,7 +185,7 @@ class Phone {
       try {
         const sid = await this.engine.connect(to);
         const queued = this.queued.take(sid);
-        if (queued) this.emit("queue", { position: queued.position, voicemail: !!queued.voicemail });
+        if (queued) this.emit("queue", queueEvent(queued));
         return sid;
       } catch (err) {
         this.engine.finish({ status: "failed", reason: err.code || "", by: "" });

@@ -25,6 +25,7 @@ from call_center.state.dispositions_admin import DispositionsAdminState
 from call_center.state.guard import AccessGuard
 from call_center.state.history import HistoryState
 from call_center.state.phone import PhoneState
+from call_center.state.queues_admin import QueuesAdminState
 from call_center.state.session import SessionState
 from call_center.state.softphone import SoftphoneState
 from call_center.state.wrapup import WrapupState
@@ -85,6 +86,7 @@ app.add_page(
     on_load=[
         SessionState.check_session,
         AgentsAdminState.load,
+        QueuesAdminState.load,
         DispositionsAdminState.load,
         ApiKeysState.load,
     ],

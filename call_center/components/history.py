@@ -272,8 +272,10 @@ def _status(row: Any) -> rx.Component:
             rx.el.div(
                 rx.icon("list-ordered", size=12),
                 T["queue.outcome." + row["queue_outcome"].to(str)],
-                " ",
-                rx.el.span(row["wait"], class_name="num"),
+                rx.cond(
+                    row["queue_outcome"] != "closed",
+                    rx.el.span(" ", rx.el.span(row["wait"], class_name="num")),
+                ),
                 class_name="muted small queue-outcome",
                 data_testid="call-queue",
                 data_outcome=row["queue_outcome"],

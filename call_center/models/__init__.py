@@ -30,7 +30,14 @@ from call_center.models.nonce import UsedNonce
 from call_center.models.offer import CallOffer, OfferOutcome
 from call_center.models.party import CallParty, CallTransfer, PartyKind, TransferMode, TransferState
 from call_center.models.presence import DevicePresence
-from call_center.models.queue import QueueEntry, QueueOutcome, QueueState
+from call_center.models.queue import (
+    CallQueue,
+    QueueEntry,
+    QueueMember,
+    QueueNumber,
+    QueueOutcome,
+    QueueState,
+)
 from call_center.models.recording import (
     Recording,
     RecordingAudit,
@@ -59,6 +66,9 @@ TABLES = (
     AgentStateSpan,
     QueueEntry,
     QueueState,
+    CallQueue,
+    QueueMember,
+    QueueNumber,
     CallbackItem,
     RecordingAudit,
 )
@@ -98,7 +108,10 @@ __all__ = [
     "PartyKind",
     "TransferMode",
     "TransferState",
+    "CallQueue",
     "QueueEntry",
+    "QueueMember",
+    "QueueNumber",
     "QueueOutcome",
     "QueueState",
     "Recording",

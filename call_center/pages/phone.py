@@ -79,7 +79,11 @@ def _screen() -> rx.Component:
             (
                 "ringing",
                 rx.el.div(
-                    rx.cond(P.voicemail, T["callbacks.voicemail"], T["call.state.ringing"]),
+                    rx.cond(
+                        P.closed,
+                        T["sim.closed_title"],
+                        rx.cond(P.voicemail, T["callbacks.voicemail"], T["call.state.ringing"]),
+                    ),
                     rx.el.div(P.remote, class_name="num", dir="ltr"),
                     rx.cond(
                         P.voicemail,
@@ -92,6 +96,17 @@ def _screen() -> rx.Component:
                             data_testid="phone-voicemail",
                         ),
                     ),  # fmt: skip
+                    rx.cond(
+                        P.closed,
+                        rx.el.div(
+                            rx.icon("clock", size=16),
+                            " ",
+                            rx.cond(P.closed_message != "", P.closed_message, T["queue.say.closed"]),
+                            class_name="queue-line",
+                            role="status",
+                            data_testid="phone-closed",
+                        ),
+                    ),
                     rx.cond(
                         P.queue_position > 0,
                         rx.el.div(
@@ -131,11 +146,30 @@ def _actions() -> rx.Component:
                 type="button",
                 data_testid="phone-call-company",
             ),
-            rx.el.span(
-                T["sim.company_number"],
-                ": ",
-                rx.el.span(P.company_number, class_name="num"),
-                class_name="muted small",
+            rx.cond(
+                P.company_numbers.length() > 1,  # type: ignore[attr-defined]
+                rx.el.label(
+                    T["sim.company_number"],
+                    " ",
+                    rx.el.select(
+                        rx.foreach(
+                            P.company_numbers,
+                            lambda n: rx.el.option(n["label"], value=n["value"]),
+                        ),
+                        value=P.company_choice,
+                        on_change=P.set_company_choice,
+                        class_name="input num",
+                        dir="ltr",
+                        data_testid="phone-company-number",
+                    ),
+                    class_name="muted small",
+                ),
+                rx.el.span(
+                    T["sim.company_number"],
+                    ": ",
+                    rx.el.span(P.company_number, class_name="num"),
+                    class_name="muted small",
+                ),
             ),
             class_name="sim-actions",
         ),

@@ -6,6 +6,7 @@ from typing import Any
 
 import reflex as rx
 
+from call_center.components.queues_admin import queues_section
 from call_center.components.ui import T, alert, button, card, field, text_input
 from call_center.models import Role
 from call_center.state.agents_admin import AgentsAdminState
@@ -355,6 +356,12 @@ def _dispositions_section() -> rx.Component:
 def settings_body() -> rx.Component:
     return rx.cond(
         SessionState.is_admin,
-        rx.el.div(_agents_section(), _dispositions_section(), _api_keys_section(), class_name="settings"),
+        rx.el.div(
+            _agents_section(),
+            queues_section(),
+            _dispositions_section(),
+            _api_keys_section(),
+            class_name="settings",
+        ),
         alert(T["page.forbidden"], kind="info"),
     )

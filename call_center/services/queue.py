@@ -45,11 +45,12 @@ from call_center.models import (
     QueueState,
 )
 from call_center.models.base import utcnow
-from call_center.services import agent_states, devices, offers, presence, routing
+from call_center.services import agent_states, devices, offers, presence, queues, routing
 
 logger = logging.getLogger(__name__)
 
-DEFAULT = "default"
+DEFAULT = queues.DEFAULT
+LOCK = "*"  # the queue_state row every round locks: one round at a time across queues and workers
 MISSED = "missed"  # the softphone's cancel reason when an offer rang out
 TIMEOUT_REASON = "queue.reason.timeout"
 NO_AGENTS_REASON = "call.error.no_agents"
@@ -65,20 +66,46 @@ def entry_of(db: Session, call_id: int) -> QueueEntry | None:
     return db.exec(select(QueueEntry).where(QueueEntry.call_id == call_id)).first()
 
 
-def enter(db: Session, call: Call, queue: str = DEFAULT) -> QueueEntry:
-    """The call waits in the queue (once, however often the provider asks). Commits."""
+def queue_of(db: Session, call: Call) -> str:
+    """The queue the call waits in (or would): its entry's, else the one its dialled number maps to."""
+    entry = entry_of(db, call.id or 0)
+    return entry.queue if entry is not None else queues.for_number(db, call.to_number)
+
+
+def enter(db: Session, call: Call, queue: str | None = None) -> QueueEntry:
+    """The call waits in the queue its number maps to (once, however often the provider asks). Commits."""
     found = entry_of(db, call.id or 0)
     if found is not None:
         return found
-    entry = QueueEntry(call_id=call.id or 0, queue=queue)
+    entry = QueueEntry(call_id=call.id or 0, queue=queue or queues.for_number(db, call.to_number))
     db.add(entry)
     db.commit()
-    logger.info("call %s from %s queues", call.id, call.customer_number)
+    logger.info("call %s from %s queues in %r", call.id, call.customer_number, entry.queue)
     return entry
 
 
-def anyone_logged_in(db: Session) -> bool:
-    """Whether an agent could take a queue call at some point: active, not offline, softphone connected."""
+def closed(db: Session, call: Call, now: datetime | None = None) -> queues.QueueConfig | None:
+    """Outside its queue's opening hours the call does not queue: it is recorded as having come while
+    closed (entry outcome "closed", no wait) and the queue's settings are returned for its closed message;
+    None while the queue is open. Commits when closed."""
+    now = now or utcnow()
+    code = queue_of(db, call)
+    config = queues.config(db, code)
+    if queues.is_open(config.hours, now, get_settings().zone):
+        return None
+    entry = entry_of(db, call.id or 0) or QueueEntry(call_id=call.id or 0, queue=code, entered_at=now)
+    if entry.outcome == QueueOutcome.WAITING:
+        db.add(entry)
+        db.flush()
+        _leave(db, entry, call, QueueOutcome.CLOSED, now)
+        db.commit()
+        logger.info("call %s from %s: the queue %r is closed", call.id, call.customer_number, code)
+    return config
+
+
+def anyone_logged_in(db: Session, queue: str | None = None) -> bool:
+    """Whether an agent could take a queue call at some point: active, not offline, softphone connected
+    (and a member of `queue`, when it has members)."""
     since = utcnow() - presence.ONLINE_WINDOW
     online = select(presence.DevicePresence.agent_id).where(
         col(presence.DevicePresence.last_seen_at) >= since
@@ -86,18 +113,28 @@ def anyone_logged_in(db: Session) -> bool:
     query = select(Agent.id).where(
         col(Agent.is_active), Agent.availability != Availability.OFFLINE, col(Agent.id).in_(online)
     )
+    members = queues.config(db, queue).members if queue else None
+    if members is not None:
+        query = query.where(col(Agent.id).in_(members))
     return db.exec(query.limit(1)).first() is not None
 
 
-def _lock(db: Session, queue: str, now: datetime) -> QueueState:
-    """Take the queue's lock for this transaction (creating its row the first time)."""
-    result = db.exec(update(QueueState).where(col(QueueState.name) == queue).values(dispatched_at=now))
+def _state(db: Session, name: str, now: datetime) -> QueueState:
+    """Lock the row `name` of queue_state for this transaction (an UPDATE), creating it the first time."""
+    result = db.exec(update(QueueState).where(col(QueueState.name) == name).values(dispatched_at=now))
     if not getattr(result, "rowcount", 0):
-        db.add(QueueState(name=queue, dispatched_at=now))
+        db.add(QueueState(name=name, dispatched_at=now))
         db.flush()
-    state = db.get(QueueState, queue)
+    state = db.get(QueueState, name)
     assert state is not None
     return state
+
+
+def _lock(db: Session, queue: str, now: datetime) -> QueueState:
+    """Take the one dispatch lock (an agent may serve several queues: two rounds never offer at once),
+    then the queue's own row (round-robin's turn)."""
+    _state(db, LOCK, now)
+    return _state(db, queue, now)
 
 
 def _waiting(db: Session, queue: str) -> list[tuple[QueueEntry, Call]]:
@@ -110,13 +147,15 @@ def _waiting(db: Session, queue: str) -> list[tuple[QueueEntry, Call]]:
     return list(db.exec(query))
 
 
-def _candidates(db: Session, now: datetime) -> list[routing.Candidate]:
+def _candidates(db: Session, now: datetime, members: frozenset[int] | None) -> list[routing.Candidate]:
     """Agents who can be offered a queue call now (presence.available_agents: available, connected, not
-    on a call or rung for a transfer, not in wrap-up; and not ringing for another call), with how long
-    they have been available and their calls today."""
+    on a call or rung for a transfer, not in wrap-up; and not ringing for another call; members of the
+    queue when it has members), with how long they have been available and their calls today."""
     ringing = set(db.exec(select(CallOffer.agent_id).where(CallOffer.outcome == OfferOutcome.RINGING)).all())
     ids = [
-        a.id or 0 for a in presence.available_agents(db) if a.id not in ringing
+        a.id or 0
+        for a in presence.available_agents(db)
+        if a.id not in ringing and (members is None or a.id in members)
     ]  # one call rings at a time
     if not ids:
         return []
@@ -150,11 +189,11 @@ def _candidates(db: Session, now: datetime) -> list[routing.Candidate]:
 
 
 def _let_go(
-    db: Session, call_ids: list[int], now: datetime
+    db: Session, call_ids: list[int], now: datetime, ring_seconds: int
 ) -> dict[int, tuple[frozenset[int], frozenset[int]]]:
     """For each call: the agents who let it ring out or declined it, and those of them who did so less
-    than QUEUE_RING_SECONDS ago (not offered it again yet)."""
-    rest = now - timedelta(seconds=get_settings().QUEUE_RING_SECONDS)
+    than the queue's ring time ago (not offered it again yet)."""
+    rest = now - timedelta(seconds=ring_seconds)
     rows = db.exec(
         select(CallOffer.call_id, CallOffer.agent_id, CallOffer.ended_at).where(
             col(CallOffer.call_id).in_(call_ids),
@@ -173,11 +212,13 @@ def _let_go(
     }
 
 
-def _expire_offers(db: Session, calls: list[Call], now: datetime) -> list[tuple[Call, int, str | None]]:
-    """Offers that rang QUEUE_RING_SECONDS end as missed; returns (call, agent, the provider's leg ringing
-    them, to stop) of each."""
+def _expire_offers(
+    db: Session, calls: list[Call], now: datetime, ring_seconds: int
+) -> list[tuple[Call, int, str | None]]:
+    """Offers that rang the queue's ring time end as missed; returns (call, agent, the provider's leg
+    ringing them, to stop) of each."""
     settings = get_settings()
-    cutoff = now - timedelta(seconds=settings.QUEUE_RING_SECONDS)
+    cutoff = now - timedelta(seconds=ring_seconds)
     by_id = {c.id: c for c in calls}
     rows = db.exec(
         select(CallOffer.call_id, CallOffer.agent_id).where(
@@ -232,32 +273,48 @@ class Round:
     rung_out: list[tuple[Call, int, str | None]] = field(default_factory=list)
 
 
-def dispatch(db: Session, queue: str = DEFAULT, now: datetime | None = None) -> list[tuple[int, list[int]]]:
-    """One round of the queue (see the module docstring). Commits; returns the offers made."""
-    decided = decide(db, queue, now)
-    _act(db, decided)
-    return decided.plan
+def waiting_queues(db: Session) -> list[str]:
+    """The queues with callers waiting, the one whose caller has waited longest first."""
+    query = (
+        select(QueueEntry.queue, func.min(QueueEntry.entered_at))
+        .where(QueueEntry.outcome == QueueOutcome.WAITING)
+        .group_by(col(QueueEntry.queue))
+    )
+    return [name for name, _ in sorted(db.exec(query).all(), key=lambda row: row[1])]
+
+
+def dispatch(
+    db: Session, queue: str | None = None, now: datetime | None = None
+) -> list[tuple[int, list[int]]]:
+    """One round of `queue`, or of every queue with callers waiting, the longest wait first (see the
+    module docstring). Commits; returns the offers made."""
+    plan: list[tuple[int, list[int]]] = []
+    for name in [queue] if queue is not None else waiting_queues(db):
+        decided = decide(db, name, now)
+        _act(db, decided)
+        plan += decided.plan
+    return plan
 
 
 def decide(db: Session, queue: str = DEFAULT, now: datetime | None = None) -> Round:
-    """Steps 1-3 of a round, recorded under the queue's lock and committed (nothing told yet)."""
-    settings = get_settings()
+    """Steps 1-3 of a round, recorded under the dispatch lock and committed (nothing told yet)."""
     now = now or utcnow()
     if not waiting_count(db, queue):
         return Round()  # nothing waits: no lock, no write (this runs every second in every worker)
+    config = queues.config(db, queue)  # (a queue removed since: the default's rules)
     state = _lock(db, queue, now)
     waiting = _waiting(db, queue)
     if not waiting:
         db.commit()
         return Round()
-    rung_out = _expire_offers(db, [c for _, c in waiting], now)
+    rung_out = _expire_offers(db, [c for _, c in waiting], now, config.ring_seconds)
     to_end: list[tuple[Call, str]] = []
     staying: list[tuple[QueueEntry, Call]] = []
-    nobody = not anyone_logged_in(db)
+    nobody = not anyone_logged_in(db, queue)
     for entry, call in waiting:
         if call.status in CallStatus.TERMINAL:
             _leave(db, entry, call, QueueOutcome.ABANDONED, call.ended_at or now)  # (missed by call_ended)
-        elif now - entry.entered_at >= timedelta(seconds=settings.QUEUE_MAX_WAIT_SECONDS):
+        elif now - entry.entered_at >= timedelta(seconds=config.max_wait_seconds):
             _leave(db, entry, call, QueueOutcome.TIMEOUT, now)
             to_end.append((call, TIMEOUT_REASON))
         elif nobody:
@@ -274,12 +331,12 @@ def decide(db: Session, queue: str = DEFAULT, now: datetime | None = None) -> Ro
         ).all()
     )
     unoffered = [(e, c) for e, c in staying if c.id not in ringing]
-    let_go = _let_go(db, [c.id or 0 for _, c in unoffered], now)
+    let_go = _let_go(db, [c.id or 0 for _, c in unoffered], now, config.ring_seconds)
     none: tuple[frozenset[int], frozenset[int]] = (frozenset(), frozenset())
     plan = routing.assign(
-        settings.QUEUE_STRATEGY,
+        config.strategy,
         [routing.Waiting(c.id or 0, e.entered_at, *let_go.get(c.id or 0, none)) for e, c in unoffered],
-        _candidates(db, now),
+        _candidates(db, now, config.members),
         state.last_offered_agent,
     )
     if plan:
@@ -290,7 +347,7 @@ def decide(db: Session, queue: str = DEFAULT, now: datetime | None = None) -> Ro
     announce: list[tuple[Call, int]] = []
     for position, (entry, call) in enumerate(staying, start=1):
         due = entry.announced_at is None or now - entry.announced_at >= timedelta(
-            seconds=settings.QUEUE_ANNOUNCE_SECONDS
+            seconds=config.announce_seconds
         )
         if entry.position != position or due:
             entry.position, entry.announced_at = position, now

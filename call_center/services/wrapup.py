@@ -20,9 +20,18 @@ from sqlmodel import Session, col, select
 
 from call_center.core import tags as tag_rules
 from call_center.core.config import get_settings
-from call_center.models import Agent, AgentState, AgentStateSpan, Call, CallParty, CallStatus, Role
+from call_center.models import (
+    Agent,
+    AgentState,
+    AgentStateSpan,
+    Call,
+    CallParty,
+    CallStatus,
+    QueueEntry,
+    Role,
+)
 from call_center.models.base import utcnow
-from call_center.services import agent_states, calls, dispositions
+from call_center.services import agent_states, calls, dispositions, queues
 from call_center.services.errors import Conflict, Forbidden, InvalidInput, NotFound
 from call_center.services.events import queue_event
 
@@ -47,7 +56,7 @@ def start(db: Session, call: Call, agent_id: int | None = None, *, at: datetime 
     still be set from the history) and not the echo test line. Flushes; returns whether wrap-up started."""
     agent_id = agent_id or call.agent_id
     settings = get_settings()
-    seconds = settings.WRAPUP_SECONDS
+    seconds = _seconds_for(db, call.id)
     if (
         not agent_id
         or seconds <= 0
@@ -70,6 +79,12 @@ def start(db: Session, call: Call, agent_id: int | None = None, *, at: datetime 
     _tell(db, agent_id)
     logger.info("agent %s wraps up call %s for %d s", agent_id, call.id, seconds)
     return True
+
+
+def _seconds_for(db: Session, call_id: int | None) -> int:
+    """The wrap-up time of a call: its queue's (an inbound call that queued), else WRAPUP_SECONDS."""
+    code = db.exec(select(QueueEntry.queue).where(QueueEntry.call_id == call_id)).first() if call_id else None
+    return queues.wrapup_seconds(db, code)
 
 
 def _wrapped_before(db: Session, agent_id: int, call_id: int) -> bool:
@@ -99,13 +114,15 @@ def finish(
 
 
 def extend(db: Session, agent_id: int) -> datetime:
-    """Once per wrap-up: WRAPUP_SECONDS more. Returns the new end."""
+    """Once per wrap-up: as long again (the call's queue's wrap-up time, else WRAPUP_SECONDS). Returns the
+    new end."""
     agent = db.get(Agent, agent_id)
     if agent is None or agent.wrapup_call_id is None or agent.wrapup_until is None:
         raise Conflict("wrapup.error.none", "you are not in wrap-up")
     if agent.wrapup_extended:
         raise Conflict("wrapup.error.extended", "wrap-up can be extended once")
-    agent.wrapup_until = max(agent.wrapup_until, utcnow()) + timedelta(seconds=get_settings().WRAPUP_SECONDS)
+    more = _seconds_for(db, agent.wrapup_call_id) or get_settings().WRAPUP_SECONDS
+    agent.wrapup_until = max(agent.wrapup_until, utcnow()) + timedelta(seconds=more)
     agent.wrapup_extended = True
     db.add(agent)
     db.flush()

@@ -8,7 +8,9 @@ from typing import Any
 import reflex as rx
 
 from call_center.core.config import get_settings
-from call_center.services import numbers
+from call_center.core.db import session_scope
+from call_center.core.i18n import normalise_language
+from call_center.services import numbers, queues
 from call_center.services.errors import DomainError
 from call_center.state.session import SessionState
 from call_center.state.softphone import KEYS, _phone_call
@@ -32,18 +34,39 @@ class PhoneState(SessionState):
     digits_sent: str = ""
     queue_position: int = 0  # while the company's queue holds this call: the place in line
     voicemail: bool = False  # nobody took the call: the caller is leaving a message
+    closed: bool = False  # the queue is closed now: the caller hears the closed tone, then the line hangs up
+    closed_message_ar: str = ""  # the queue's own closed message ("": the standard one)
+    closed_message_en: str = ""
+    company_choice: str = ""  # the company number this phone dials ("": COMPANY_NUMBER)
+    company_numbers: list[dict[str, str]] = []  # COMPANY_NUMBER and the numbers admins mapped to queues
     error: str = ""
 
     @rx.var
     def company_number(self) -> str:
         return numbers.display(get_settings().COMPANY_NUMBER)
 
+    @rx.event
+    def set_company_choice(self, value: str):
+        self.company_choice = str(value)[:32]
+
     @rx.var
     def number_display(self) -> str:
         return numbers.display(self.number) if self.number else ""
 
+    @rx.var
+    def closed_message(self) -> str:
+        return self.closed_message_ar if normalise_language(self.lang) == "ar" else self.closed_message_en
+
     @rx.event
     def load(self):
+        with session_scope() as db:
+            extra = queues.inbound_numbers(db)
+        main = get_settings().COMPANY_NUMBER
+        self.company_numbers = [
+            {"value": n, "label": numbers.display(n)} for n in [main, *[x for x in extra if x != main]]
+        ]
+        if self.company_choice not in [n["value"] for n in self.company_numbers]:
+            self.company_choice = main
         if not self.number:
             self._register(self.number_input)
 
@@ -73,8 +96,9 @@ class PhoneState(SessionState):
         if self.state in ("connecting", "ringing", "in-progress"):
             return None
         self._reset("connecting")
-        self.remote = self.company_number
-        return _phone_call("connect", get_settings().COMPANY_NUMBER)
+        dialled = self.company_choice or get_settings().COMPANY_NUMBER
+        self.remote = numbers.display(dialled)
+        return _phone_call("connect", dialled)
 
     @rx.event
     def answer(self):
@@ -102,7 +126,8 @@ class PhoneState(SessionState):
         self.outcome = self.error = self.remote_name = ""
         self.digits_received = self.digits_sent = ""
         self.started_ms = self.queue_position = 0
-        self.voicemail = False
+        self.voicemail = self.closed = False
+        self.closed_message_ar = self.closed_message_en = ""
 
     @rx.event
     def on_device_event(self, event: dict[str, Any]):
@@ -120,6 +145,10 @@ class PhoneState(SessionState):
         elif kind == "queue":
             self.queue_position = max(0, int(event.get("position") or 0))
             self.voicemail = bool(event.get("voicemail"))
+            if event.get("closed"):
+                self.closed = True
+                self.closed_message_ar = str(event.get("message_ar") or "")[:300]
+                self.closed_message_en = str(event.get("message_en") or "")[:300]
         elif kind == "accepted":
             self.state, self.queue_position = "in-progress", 0
             self.started_ms = int(event.get("at") or time.time() * 1000)

@@ -37,6 +37,7 @@ _EXPORTS = {
     "Contacts": "pages",
     "TestPhone": "pages",
     "WrapUp": "pages",
+    "QueuesAdmin": "pages",
     "Recording": "recordings",
     "recording_of": "recordings",
     "Account": "server",

@@ -261,6 +261,77 @@ class Softphone(Screen):
         expect(tid(self.page, "transfer-notice")).to_have_attribute("data-reason", key, timeout=timeout_ms)
 
 
+class QueuesAdmin:
+    """Settings > Queues, for an admin: add or change a queue (name, routing, members, timeouts, inbound
+    numbers, opening hours, closed message) and remove one. Fields left out stay as they are; "" empties
+    one (the company's default)."""
+
+    def __init__(self, page: Page, app: CallCenterApp):
+        self.page, self.app = page, app
+
+    @property
+    def section(self) -> Locator:
+        return tid(self.page, "queues-section")
+
+    def open(self) -> QueuesAdmin:
+        self.page.goto(self.app.url + "/settings")
+        expect(self.section).to_be_visible()
+        return self
+
+    def row(self, code: str) -> Locator:
+        return self.section.locator(f'[data-testid="queue-row"][data-code="{code}"]')
+
+    def codes(self) -> list[str]:
+        rows = self.section.get_by_test_id("queue-row")
+        return [rows.nth(i).get_attribute("data-code") or "" for i in range(rows.count())]
+
+    def save(
+        self,
+        code: str | None = None,
+        *,
+        members: list[str] | None = None,
+        hours: list[str] | None = None,
+        **fields: str,
+    ) -> None:
+        """Add a queue (`code` None) or change `code`'s. `fields`: name_ar, name_en, strategy (a strategy
+        or "" for the company's), ring_seconds, max_wait_seconds, announce_seconds, wrapup_seconds, numbers,
+        closed_message_ar, closed_message_en. `members`: agents' names (all others unticked); `hours`: seven
+        "HH:MM-HH:MM" or "" (Monday first). Fails with the form's own error when it is refused."""
+        if code is None:
+            tid(self.section, "queue-add").click()
+        else:
+            tid(self.row(code), "queue-edit").click()
+        form = tid(self.section, "queue-form")
+        expect(form).to_be_visible()
+        for name, value in fields.items():
+            testid = f"queue-form-{name.replace('_', '-')}"
+            if name == "strategy":
+                tid(form, testid).select_option(value)
+            else:
+                tid(form, testid).fill(value)
+        if members is not None:
+            boxes = form.get_by_test_id("queue-form-member")
+            for i in range(boxes.count()):
+                box = boxes.nth(i)
+                want = box.locator("xpath=..").inner_text().strip() in members
+                if box.is_checked() != want:  # (the server's state ticks it: wait for it, then go on)
+                    box.click()
+                    expect(box).to_be_checked(checked=want)
+        if hours is not None:
+            for day, text in enumerate(hours):
+                form.locator(f'[data-testid="queue-form-hours"][data-day="{day}"]').fill(text)
+        tid(form, "queue-save").click()
+        done = tid(self.section, "queue-notice").or_(tid(self.section, "queue-error"))
+        expect(done).to_be_visible()
+        error = tid(self.section, "queue-error")
+        if error.count():
+            raise AssertionError(f"the queue was not saved: {error.inner_text()}")
+
+    def remove(self, code: str) -> None:
+        tid(self.row(code), "queue-remove").click()
+        expect(self.row(code)).to_have_count(0)
+
+
 class WrapUp:
     """The wrap-up panel that follows a call on the call-center page (when WRAPUP_SECONDS > 0):
 
@@ -475,6 +546,14 @@ class Contacts(Screen):
         tid(self.page, "contacts-search").fill(text)
         tid(self.page, "contacts-search-button").click()
 
+    def calls(self, name: str) -> Locator:
+        """Show the contact's calls on the page; their items (`data-call-id`, newest first), each with its
+        status, disposition (`contact-call-disposition`) and notes (`contact-call-notes`)."""
+        tid(self.row(name), "contact-calls").click()
+        panel = tid(self.page, "contact-calls-panel")
+        expect(panel).to_contain_text(name)
+        return panel.get_by_test_id("contact-call-item")
+
     def call(self, name: str) -> Softphone:
         tid(self.row(name), "contact-call").click()
         expect(self.page).to_have_url(re.compile(r"/call-center/?$"))
@@ -530,9 +609,18 @@ class TestPhone(Screen):
     def hang_up(self) -> None:
         tid(self.page, "phone-hangup").click()
 
-    def call_company(self) -> None:
-        """Call the company number; returns once the company's side has the call (the phone rings or is
+    def call_company(self, number: str | None = None) -> None:
+        """Call the company number (or `number`, E.164: one an admin mapped to a queue; the phone reads the
+        list when its page opens); returns once the company's side has the call (the phone rings or is
         answered). A call that could not start fails here, with the phone's own error."""
+        if number is not None:
+            choice = tid(self.page, "phone-company-number")
+            if not choice.count() or not choice.locator(f'option[value="{number}"]').count():
+                raise AssertionError(
+                    f"{number} is not among this phone's company numbers: map it to a queue in Settings, "
+                    "then open the phone"
+                )
+            choice.select_option(number)
         tid(self.page, "phone-call-company").click()
         try:
             expect(tid(self.page, "phone-screen")).to_have_attribute(

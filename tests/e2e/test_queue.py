@@ -14,15 +14,27 @@ timeline (queued, rang, missed, answered...)."""
 from __future__ import annotations
 
 from collections.abc import Iterator
+from datetime import datetime, timedelta
 from pathlib import Path
+from zoneinfo import ZoneInfo
 
 import pytest
 from playwright.sync_api import Page, expect
 
-from call_center.testing import History, Softphone, WrapUp, agent_voice, colleague_voice, log_in
+from call_center.testing import (
+    History,
+    QueuesAdmin,
+    Softphone,
+    WrapUp,
+    agent_voice,
+    colleague_voice,
+    log_in,
+)
 from call_center.testing.server import ADMIN_EMAIL, ADMIN_PASSWORD, Account, DisposableApp, start_app
+from tests.support import appdb
 
 RING_SECONDS = 8
+SALES = "+20225550100"  # a second inbound number, mapped to the Sales queue by the admin
 SHOTS = Path("test-results/screens")  # ignored by git
 SHOTS.mkdir(parents=True, exist_ok=True)
 
@@ -190,6 +202,98 @@ def test_longest_idle_rings_one_agent_skips_one_who_lets_it_ring_out_and_sets_th
     second.wait_for_state("in-progress")
     second.hang_up()
     omar.wait_for_outcome("completed")
+    WrapUp(colleague_page).wait().finish()  # (the next test needs Omar available)
     # Sara is back: choosing Available clears the notice
     agent_page.get_by_test_id("availability").select_option("available")
     expect(agent_page.get_by_test_id("away-notice")).to_have_count(0)
+
+
+def _closed_now() -> list[str]:
+    """Opening hours that are closed now whatever the day: one minute, two hours from now (Cairo time)."""
+    start = datetime.now(ZoneInfo("Africa/Cairo")).replace(second=0, microsecond=0) + timedelta(hours=2)
+    return [f"{start:%H:%M}-{start + timedelta(minutes=1):%H:%M}"] * 7
+
+
+def test_an_admin_sets_up_a_queue_whose_number_rings_only_its_members_and_closes_outside_its_hours(
+    app, admin_page, new_page, open_browser, test_phone, call_center_accounts
+):
+    """A new queue, from the admin's page: its own number, members, routing and wrap-up time; a call to
+    that number rings only its member; outside its hours the caller hears the closed message and becomes a
+    callback."""
+    admin = QueuesAdmin(admin_page, app).open()
+    assert admin.codes() == ["default"]
+    admin.save(
+        name_ar="المبيعات", name_en="Sales", strategy="ring-all", wrapup_seconds="0", numbers="02 2555 0100",
+        members=["Omar Colleague"],
+    )  # fmt: skip
+    row = admin.row("sales")
+    expect(row).to_contain_text("Omar Colleague")
+    expect(row).to_contain_text("2555")
+    admin_page.screenshot(path=str(SHOTS / "settings-queues-ar.png"), full_page=True)
+    Softphone(admin_page, app).switch_language()
+    admin_page.screenshot(path=str(SHOTS / "settings-queues-en.png"), full_page=True)
+    Softphone(admin_page, app).switch_language()
+
+    hoda_page = _signed_in(new_page, open_browser, app, call_center_accounts["second"], agent_voice())
+    omar_page = _signed_in(new_page, open_browser, app, call_center_accounts["colleague"], colleague_voice())
+    omar = Softphone(omar_page, app)
+    phone = test_phone("+201000000061")  # (opened after the number was mapped: it offers it)
+    phone.call_company(SALES)
+    ring = omar.incoming().wait()
+    for other in (hoda_page, admin_page):  # both available, neither a member: ring-all rings Omar alone
+        expect(other.get_by_test_id("incoming-call")).to_have_count(0)
+    ring.accept()
+    omar.wait_for_state("in-progress")
+    phone.wait_for_state("in-progress")
+    call = app.wait_for_call(customer_number="+201000000061", status="in-progress")
+    assert call["to_number"] == SALES and call["queue_outcome"] == "answered"
+    assert [s for s in _steps(app, call["id"]) if s[0] != "queued"] == [
+        ("rang", call["agent_id"]), ("answered", call["agent_id"]),
+    ]  # fmt: skip
+    phone.hang_up()
+    omar.wait_for_outcome("completed")
+    app.wait_for_call(customer_number="+201000000061", status="completed")
+    spans = appdb.rows(
+        app,
+        "SELECT state FROM agent_state_span WHERE agent_id = ? AND call_id = ?",
+        call["agent_id"],
+        call["id"],
+    )
+    assert "wrap-up" not in {s["state"] for s in spans}  # the queue's own wrap-up time is 0 (the app's: 30)
+    expect(WrapUp(omar_page).panel).to_have_count(0)
+
+    # Outside its hours: the caller hears the closed tone, sees the queue's closed message, is called back
+    admin.open()
+    admin.row("sales").get_by_test_id("queue-edit").click()
+    form = admin_page.get_by_test_id("queue-form")
+    expect(form.get_by_test_id("queue-form-name-en")).to_have_value("Sales")
+    form.screenshot(path=str(SHOTS / "settings-queue-form-ar.png"))
+    Softphone(admin_page, app).switch_language()
+    form.screenshot(path=str(SHOTS / "settings-queue-form-en.png"))
+    Softphone(admin_page, app).switch_language()
+    admin.save(
+        "sales",
+        hours=_closed_now(),
+        closed_message_ar="قسم المبيعات مغلق الآن",
+        closed_message_en="Sales is closed",
+    )
+    expect(admin.row("sales").get_by_test_id("queue-open")).to_have_attribute("data-open", "false")
+    caller = test_phone("+201000000062")
+    caller.call_company(SALES)
+    expect(caller.page.get_by_test_id("phone-closed")).to_contain_text("قسم المبيعات مغلق الآن")
+    caller.page.screenshot(path=str(SHOTS / "phone-closed-ar.png"), full_page=True)
+    caller.wait_for_state("ended")
+    closed = app.wait_for_call(customer_number="+201000000062", status="no-answer")
+    assert (closed["queue_outcome"], closed["hangup_reason"]) == ("closed", "queue.reason.closed")
+    expect(omar_page.get_by_test_id("incoming-call")).to_have_count(0)
+    item = omar_page.locator('[data-testid="callback-item"][data-number="+201000000062"]')
+    expect(item).to_be_visible()
+    history = History(admin_page, app).open()  # (an agent's history lists the calls they took)
+    expect(history.row(closed).locator.get_by_test_id("call-queue")).to_have_attribute(
+        "data-outcome", "closed"
+    )
+    admin_page.screenshot(path=str(SHOTS / "history-closed-ar.png"), full_page=True)
+
+    admin.open()
+    admin.remove("sales")
+    assert admin.codes() == ["default"]

@@ -10,7 +10,9 @@ from datetime import timedelta
 
 from sqlmodel import select
 
+from call_center.core.config import get_settings
 from call_center.models import Availability, Call, CallbackItem, CallOffer, CallStatus, QueueEntry
+from call_center.models.base import utcnow
 from call_center.services import agents, queue
 from tests.conftest import make_agent
 from tests.support.fake_twilio import PUBLIC_URL, signed_post
@@ -209,3 +211,65 @@ def test_the_recording_notice_comes_first_in_the_companys_words_or_not_at_all(tw
         world.setting("RECORDING_NOTICE", "false")
         sim.customer_calls("+201001110043")
         assert sim.twiml[-1][1].startswith(HEAD + "<Response><Dial><Conference ")
+
+
+def test_a_second_number_waits_in_its_own_queue_and_outside_its_hours_hears_the_closed_message(
+    twilio_world, db
+):
+    from call_center.services import queues
+
+    world, sim = twilio_world, twilio_world.sim
+    sales = "+20225550100"
+    sara = make_agent(db, email="a@example.com", name="Sara")
+    omar = make_agent(db, email="b@example.com", name="Omar")
+    queues.save(
+        db,
+        queues.QueueForm(
+            name_ar="المبيعات", name_en="Sales", ring_seconds="25", announce_seconds="12",
+            members=(omar.id,), numbers=sales,
+        ),
+    )  # fmt: skip
+    db.commit()
+    with world.online("a@example.com"), world.online("b@example.com") as phone_b:
+        sid = sim.customer_calls("+201001110021", to=sales)
+        sim.run()
+        (call,) = _calls(db)
+        assert (call.to_number, _entry(db, call).queue) == (sales, "sales")
+        assert set(_ringing(db)) == {omar.id}  # the member alone, though Sara is available too
+        (added,) = world.requests("POST", "/Participants.json")
+        assert (added["To"], added["Timeout"]) == (f"client:agent_{omar.id}", "30")  # the queue's 25 s + 5
+        phone_b.wait_for("incoming", call_sid=sid)
+        # the queue's own announcement period: 12 s of waiting music is 4 loops of the 3 s motif
+        assert 'loop="4"' in _wait_twiml(world, call)
+        sim.hang_up(sid)
+        sim.run()
+
+        start = (utcnow().astimezone(get_settings().zone) + timedelta(hours=2)).replace(
+            second=0, microsecond=0
+        )
+        closed_hours = (f"{start:%H:%M}-{start + timedelta(minutes=1):%H:%M}",) * 7
+        queues.save(
+            db,
+            queues.QueueForm(name_ar="المبيعات", name_en="Sales", members=(omar.id,), numbers=sales,
+                             hours=closed_hours, closed_message_en="Sales is closed."),
+            code="sales",
+        )  # fmt: skip
+        db.commit()
+        before = len(world.requests("POST", "/Participants.json"))
+        late = sim.customer_calls("+201001110022", to=sales)
+        sim.run()
+        assert sim.twiml[-1][1] == (
+            f"{HEAD}<Response>"
+            '<Say language="ar-XA">مكاتبنا مغلقة الآن. نرجو الاتصال بنا في مواعيد العمل، '
+            "أو انتظر اتصالنا بك. شكرًا لك.</Say>"
+            '<Say language="en-US">Sales is closed.</Say>'
+            "<Hangup /></Response>"
+        )
+        assert len(world.requests("POST", "/Participants.json")) == before  # nobody rang
+        closed = next(c for c in _calls(db) if c.provider_call_sid == late)
+        assert (closed.status, closed.hangup_reason, closed.queue_outcome) == (
+            "no-answer", "queue.reason.closed", "closed",
+        )  # fmt: skip
+        item = db.exec(select(CallbackItem).where(CallbackItem.number == "+201001110022")).one()
+        assert item.status == "open"
+    assert sara.id != omar.id

@@ -46,12 +46,13 @@ def online_agent(db: Session, email: str) -> Agent:
     return agent
 
 
-def calls_in(db: Session, number: str) -> Call:
-    """A simulated phone with `number` calls the company (control.phone_calls_company)."""
+def calls_in(db: Session, number: str, to: str | None = None) -> Call:
+    """A simulated phone with `number` calls the company (control.phone_calls_company): COMPANY_NUMBER, or
+    `to`, one of the numbers an admin mapped to a queue."""
     tester = db.exec(select(Agent).where(Agent.email == "tester@example.com")).first()
     tester = tester or make_agent(db, email="tester@example.com")
     phone = control.Device(control.phone_identity(number), tester, number)
-    reply = control.phone_calls_company(db, phone, "v=0 (offer)")
+    reply = control.phone_calls_company(db, phone, "v=0 (offer)", to)
     return db.get(Call, reply["call_id"])
 
 

@@ -178,16 +178,17 @@ class TwilioSim:
         self._ask_twiml(leg, PUBLIC_URL + OUTBOUND_PATH, params)
         return leg.sid
 
-    def customer_calls(self, number: str) -> str:
-        """A customer calls the company number: Twilio asks the number's voice URL."""
-        leg = self._new_leg(to=CALLER_ID, from_=number, status="ringing")
+    def customer_calls(self, number: str, to: str = CALLER_ID) -> str:
+        """A customer calls the company number (or `to`, another of its numbers): Twilio asks the number's
+        voice URL."""
+        leg = self._new_leg(to=to, from_=number, status="ringing")
         leg.parent_status = PUBLIC_URL + STATUS_PATH
         params = {
             "CallSid": leg.sid,
             "CallStatus": "ringing",
             "Direction": "inbound",
             "From": number,
-            "To": CALLER_ID,
+            "To": to,
         }
         self._ask_twiml(leg, PUBLIC_URL + INBOUND_PATH, params)
         return leg.sid

@@ -125,16 +125,16 @@ class Carrier:
         call = self.calls[sid] = CarrierCall(sid, mode, direction, key)
         return call
 
-    def _ring(self, call: CarrierCall, timeout: float) -> None:
+    def _ring(self, call: CarrierCall, timeout: float, reason: str = "reason.no_answer") -> None:
         loop = asyncio.get_running_loop()
         call.timers.append(
-            loop.call_later(timeout, lambda: asyncio.create_task(self._ring_timeout(call.sid)))
+            loop.call_later(timeout, lambda: asyncio.create_task(self._ring_timeout(call.sid, reason)))
         )
 
-    async def _ring_timeout(self, sid: str) -> None:
+    async def _ring_timeout(self, sid: str, reason: str = "reason.no_answer") -> None:
         call = self.calls.get(sid)
         if call is not None and not call.answered and not call.ended:
-            await self._end(call, "no-answer", reason="reason.no_answer", by="system")
+            await self._end(call, "no-answer", reason=reason, by="system")
 
     # Operations (the app's requests) -------------------------------------------------------------------
     async def dial(self, sid: str, mode: str, sdp: str, ring_timeout: float = 30) -> dict[str, Any]:
@@ -166,19 +166,25 @@ class Carrier:
         self.notifier.party(call.sid, "agent", "joined")
 
     async def inbound(
-        self, sid: str, sdp: str, ring_timeout: float = 30, sound: str = "ringback"
+        self,
+        sid: str,
+        sdp: str,
+        ring_timeout: float = 30,
+        sound: str = "ringback",
+        timeout_reason: str = "reason.no_answer",
     ) -> dict[str, Any]:
-        """A simulated phone calls the company: it hears `sound` (ringback, or the queue's waiting music)
-        until an agent answers; after `ring_timeout` the call ends unanswered."""
+        """A simulated phone calls the company: it hears `sound` (ringback, the queue's waiting music, or
+        the closed tone) until an agent answers; after `ring_timeout` the call ends unanswered, for
+        `timeout_reason`."""
         call = self._new(sid, "bridge", "inbound")
         try:
             answer = await self.engine.add_leg(sid, "customer", sdp)
         except Exception:
             self.calls.pop(sid, None)
             raise
-        self.engine.play(sid, "customer", sound if sound in ("ringback", "queue") else "ringback")
+        self.engine.play(sid, "customer", sound if sound in ("ringback", "queue", "closed") else "ringback")
         self.notifier.status(sid, "ringing", leg="customer")
-        self._ring(call, ring_timeout)
+        self._ring(call, ring_timeout, str(timeout_reason)[:64])
         return {"sdp": answer}
 
     async def announce(self, sid: str, position: int, period: int) -> None:

@@ -41,10 +41,12 @@ from call_center.services import (
     call_control,
     calls,
     devices,
+    numbers,
     offers,
     parties,
     presence,
     queue,
+    queues,
     recordings,
     transfers,
 )
@@ -59,6 +61,7 @@ logger = logging.getLogger(__name__)
 
 PROVIDER = "local"
 PHONE_TOKEN_PURPOSE = "phone-device"
+CLOSED_SECONDS = 6  # how long a caller hears the closed tone before the line hangs up
 _DIGITS = re.compile(r"^[0-9*#]{1,32}$")
 TARGET_LEG = re.compile(r"^(agent|ext)_(\d+)_[0-9a-f]+$")
 
@@ -180,30 +183,56 @@ def place_call(db: Session, agent: Agent, to: str, sdp: str) -> dict[str, Any]:
     }
 
 
-def phone_calls_company(db: Session, device: Device, sdp: str) -> dict[str, Any]:
-    """A simulated phone dials the company number: the call waits in the queue (services.queue), which
-    rings agents by its strategy; with nobody logged in its first round sends the caller to voicemail."""
+def phone_calls_company(db: Session, device: Device, sdp: str, to: str | None = None) -> dict[str, Any]:
+    """A simulated phone dials the company (COMPANY_NUMBER, or `to`: a number an admin mapped to a queue):
+    the call waits in that number's queue (services.queue), which rings agents by its strategy; with
+    nobody logged in its first round sends the caller to voicemail. Outside the queue's opening hours the
+    caller hears the closed tone for CLOSED_SECONDS (the phone shows the closed message) and the call ends
+    `no-answer` for reason "closed"."""
     settings = get_settings()
     assert device.number is not None
+    dialled = _company_number(db, to)
     sid = new_sid()
     call = call_control.open_inbound(
-        db,
-        provider=PROVIDER,
-        call_sid=sid,
-        caller=device.number,
-        to=settings.COMPANY_NUMBER,
-        settings=settings,
+        db, provider=PROVIDER, call_sid=sid, caller=device.number, to=dialled, settings=settings
     )
-    # Nobody logged in: the queue's first round lets the caller go at once, to voicemail.
-    # The media server's own limit is a safety net: the queue ends the call at QUEUE_MAX_WAIT_SECONDS.
-    limit = settings.QUEUE_MAX_WAIT_SECONDS + settings.QUEUE_RING_SECONDS + 30
+    shut = queue.closed(db, call)
+    if shut is not None:
+        try:
+            reply = client().request(
+                "inbound", sid=sid, sdp=sdp, ring_timeout=CLOSED_SECONDS, sound="closed",
+                timeout_reason=queues.CLOSED_REASON,
+            )  # fmt: skip
+        except CarrierError as exc:
+            raise _fail(db, sid, CallStatus.FAILED, exc.code, exc.message) from None
+        message = {"message_ar": shut.closed_message_ar, "message_en": shut.closed_message_en}
+        closed = {"type": "queue", "call_sid": sid, "position": 0, "closed": True}
+        signal_customer(db, call, {**closed, **message})
+        db.commit()
+        return {"call_sid": sid, "call_id": call.id, "sdp": reply["sdp"]}
+    config = queues.config(db, queue.queue_of(db, call))
+    # The media server's own limit is a safety net: the queue ends the call when the wait is over.
+    limit = config.max_wait_seconds + config.ring_seconds + 30
     try:
         reply = client().request("inbound", sid=sid, sdp=sdp, ring_timeout=limit, sound="queue")
     except CarrierError as exc:
         raise _fail(db, sid, CallStatus.FAILED, exc.code, exc.message) from None
-    queue.enter(db, call)
-    queue.dispatch(db)
+    queue.dispatch(db, queue.enter(db, call).queue)
     return {"call_sid": sid, "call_id": call.id, "sdp": reply["sdp"]}
+
+
+def _company_number(db: Session, to: str | None) -> str:
+    """The company number a test phone dials: COMPANY_NUMBER unless it asked for a queue's number."""
+    settings = get_settings()
+    if not to:
+        return settings.COMPANY_NUMBER
+    try:
+        e164 = numbers.to_e164(to, settings.DEFAULT_REGION)
+    except DomainError:
+        e164 = to
+    if e164 == settings.COMPANY_NUMBER or e164 in queues.inbound_numbers(db):
+        return e164
+    raise InvalidInput("phone.error.not_company", f"{to!r} is not one of the company's numbers")
 
 
 def ring_agents(db: Session, call: Call, agents: list[Agent]) -> None:
@@ -371,7 +400,7 @@ def announce_position(db: Session, call: Call, position: int) -> None:
         "announce",
         sid=call.provider_call_sid,
         position=position,
-        period=get_settings().QUEUE_ANNOUNCE_SECONDS,
+        period=queues.config(db, queue.queue_of(db, call)).announce_seconds,
     )
 
 

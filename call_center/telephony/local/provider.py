@@ -29,7 +29,7 @@ class LocalProvider(TelephonyProvider):
     # The browser phones' signaling (/api/local/...) -------------------------------------------------------
     def place_call(self, db: Session, device: control.Device, to: str, offer: str) -> dict[str, Any]:
         if device.is_phone:
-            return control.phone_calls_company(db, device, offer)
+            return control.phone_calls_company(db, device, offer, to)
         return control.place_call(db, device.agent, to, offer)
 
     def answer(self, db: Session, device: control.Device, call_sid: str, offer: str) -> dict[str, Any]:

@@ -17,7 +17,8 @@ import av
 import numpy as np
 from aiortc.mediastreams import MediaStreamError, MediaStreamTrack
 
-Sound = str  # "ringback", "hold", "queue", "voicemail", or a position announcement "queue-<n>-<period s>"
+# "ringback", "hold", "queue", "voicemail", "closed", or a position announcement "queue-<n>-<period s>"
+Sound = str
 RATE = 48000
 FRAME = 960  # 20 ms at 48 kHz: the frame size browsers send and the tones are cut to
 TIME_BASE = fractions.Fraction(1, RATE)
@@ -83,9 +84,21 @@ def voicemail_signal() -> np.ndarray:
     return signal
 
 
+def closed_signal() -> np.ndarray:
+    # Outside opening hours: the three rising notes of the ITU-T special information tone (913.8, 1370.6,
+    # 1776.7 Hz, 330 ms each), then silence, every 3 s: "this number cannot take your call now".
+    notes = [_tone([f], 0.33, 0.33, 0.15) for f in (913.8, 1370.6, 1776.7)]
+    signal = np.zeros(3 * RATE)
+    motif = np.concatenate(notes)
+    signal[: len(motif)] = motif
+    return signal
+
+
 def signal_of(name: Sound) -> np.ndarray:
     if name == "voicemail":
         return voicemail_signal()
+    if name == "closed":
+        return closed_signal()
     if name == "ringback":
         return ringback_signal()
     if name == "hold":

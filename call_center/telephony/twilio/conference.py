@@ -174,9 +174,12 @@ def customer_waits(call: Call, settings: Settings) -> VoiceResponse:
     return noticed
 
 
-def queue_wait(call: Call, settings: Settings, position: int | None) -> VoiceResponse:
+def queue_wait(
+    call: Call, settings: Settings, position: int | None, announce_seconds: int | None = None
+) -> VoiceResponse:
     """The waiting customer's wait TwiML: their position (if they are still in line), our waiting music
-    for QUEUE_ANNOUNCE_SECONDS, then this again (only Say, Play, Pause and Redirect are allowed here)."""
+    for the queue's announcement period (QUEUE_ANNOUNCE_SECONDS unless it sets its own), then this again
+    (only Say, Play, Pause and Redirect are allowed here)."""
     from call_center.core.i18n import t
     from call_center.telephony.local.tones import QUEUE_PERIOD_SECONDS
     from call_center.telephony.twilio.twiml import say_in
@@ -187,7 +190,8 @@ def queue_wait(call: Call, settings: Settings, position: int | None) -> VoiceRes
             response,
             [(lang, t("queue.say.position", lang).format(position=position)) for lang in ("ar", "en")],
         )
-    loops = max(1, -(-settings.QUEUE_ANNOUNCE_SECONDS // QUEUE_PERIOD_SECONDS))
+    period = announce_seconds or settings.QUEUE_ANNOUNCE_SECONDS
+    loops = max(1, -(-period // QUEUE_PERIOD_SECONDS))
     response.play(tone_url(settings, "queue"), loop=loops)
     response.redirect(wait_url(settings, call), method="POST")
     return response

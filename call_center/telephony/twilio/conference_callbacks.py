@@ -230,7 +230,7 @@ def _ring_agents(db: Session, call: Call, at: datetime | None) -> None:
     strategy; with no agent logged in to wait for, voicemail."""
     if not _once(db, call, "ring-agents"):
         return
-    if not queue.anyone_logged_in(db):
+    if not queue.anyone_logged_in(db, queue.queue_of(db, call)):
         _to_voicemail(db, call, at, call_control.NO_AGENTS)
         return
     _status(db, call, ProviderEvent(PROVIDER, call.provider_call_sid or "", CallStatus.RINGING, leg=None,
@@ -238,8 +238,7 @@ def _ring_agents(db: Session, call: Call, at: datetime | None) -> None:
     db.refresh(call)
     if call.status in CallStatus.TERMINAL or call.agent_id is not None:
         return  # the caller hung up already, or an agent's join was heard first (callbacks keep no order)
-    queue.enter(db, call)
-    queue.dispatch(db)
+    queue.dispatch(db, queue.enter(db, call).queue)
 
 
 def _agent_answered(

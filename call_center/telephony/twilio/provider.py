@@ -20,7 +20,7 @@ from call_center.core.config import Settings, get_settings
 from call_center.core.db import get_engine
 from call_center.models import Agent, Call, CallStatus, Direction, Recording, RecordingStatus
 from call_center.models.base import utcnow
-from call_center.services import call_control, devices, queue, recording_jobs
+from call_center.services import call_control, devices, queue, queues, recording_jobs
 from call_center.services.recordings import get_store
 from call_center.telephony.base import Capability, ProviderError, TelephonyProvider
 from call_center.telephony.twilio import reconcile
@@ -90,10 +90,14 @@ class TwilioProvider(TelephonyProvider):
     def ring_agents(self, db: Session, call: Call, agents: list[Agent]) -> dict[int, str]:
         conference, legs = self.conference(), {}
         caller = number_for_caller_id(call, self.settings)
-        # A queued call rings each agent QUEUE_RING_SECONDS (the queue's round stops it then and rings the
-        # next); Twilio's own timeout is only the safety net behind it.
-        queued = queue.entry_of(db, call.id or 0) is not None
-        timeout = self.settings.QUEUE_RING_SECONDS + 5 if queued else self.settings.RING_TIMEOUT_SECONDS
+        # A queued call rings each agent the queue's ring time (the queue's round stops it then and rings
+        # the next); Twilio's own timeout is only the safety net behind it.
+        entry = queue.entry_of(db, call.id or 0)
+        timeout = (
+            queues.config(db, entry.queue).ring_seconds + 5
+            if entry is not None
+            else self.settings.RING_TIMEOUT_SECONDS
+        )
         for agent in agents:
             try:
                 legs[agent.id or 0] = conference.add(

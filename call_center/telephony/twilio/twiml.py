@@ -114,6 +114,14 @@ def voicemail(callbacks: Callbacks, languages: Sequence[str] = ("ar", "en")) -> 
     return response
 
 
+def closed(texts: Sequence[tuple[str, str]]) -> VoiceResponse:
+    """Outside the queue's opening hours: say the closed message (each language in turn), hang up."""
+    response = VoiceResponse()
+    say_in(response, texts)
+    response.hangup()
+    return response
+
+
 def hangup() -> VoiceResponse:
     response = VoiceResponse()
     response.hangup()

@@ -13,9 +13,10 @@ from sqlmodel import Session
 from twilio.twiml.voice_response import VoiceResponse
 
 from call_center.core.config import Settings
-from call_center.core.i18n import DEFAULT_LANGUAGE, normalise_language
-from call_center.models import Agent, Call, CallStatus
-from call_center.services import call_control, numbers, queue
+from call_center.core.i18n import DEFAULT_LANGUAGE, normalise_language, t
+from call_center.models import Agent, Call, CallStatus, QueueOutcome
+from call_center.services import call_control, numbers, queue, queues
+from call_center.services import callbacks as callbacks_list
 from call_center.services.calls import ProviderEvent, apply_event
 from call_center.services.errors import DomainError
 from call_center.telephony.twilio import conference, twiml
@@ -78,13 +79,28 @@ def inbound(db: Session, params: Mapping[str, str], settings: Settings) -> Voice
         db, provider=PROVIDER, call_sid=sid, caller=caller, to=to, settings=settings
     )
     if call.status in CallStatus.TERMINAL:
+        if call.queue_outcome == QueueOutcome.CLOSED:  # Twilio asking again
+            return twiml.closed(closed_message(queues.config(db, queue.queue_of(db, call))))
         return twiml.voicemail(callbacks(settings))
-    if queue.entry_of(db, call.id or 0) is None and not queue.anyone_logged_in(db):
+    shut = queue.closed(db, call)
+    if shut is not None:  # the caller hears why, the line hangs up; the call is a missed one to call back
+        call_control.fail(db, PROVIDER, sid, CallStatus.NO_ANSWER, queues.CLOSED_REASON)
+        db.refresh(call)
+        callbacks_list.call_ended(db, call)
+        db.commit()
+        return twiml.closed(closed_message(shut))
+    if queue.entry_of(db, call.id or 0) is None and not queue.anyone_logged_in(db, queue.queue_of(db, call)):
         call_control.fail(db, PROVIDER, sid, CallStatus.NO_ANSWER, call_control.NO_AGENTS)
         logger.info("incoming call %s from %s: no agent logged in, voicemail", call.id, call.customer_number)
         return twiml.voicemail(callbacks(settings))
     logger.info("incoming call %s from %s waits for an agent", call.id, call.customer_number)
     return conference.customer_waits(call, settings)
+
+
+def closed_message(config: queues.QueueConfig) -> list[tuple[str, str]]:
+    """The queue's closed message in Arabic then English (the standard words where it has none)."""
+    own = {"ar": config.closed_message_ar, "en": config.closed_message_en}
+    return [(lang, own[lang] or t("queue.say.closed", lang)) for lang in ("ar", "en")]
 
 
 def wait(db: Session, call_id: int | None, settings: Settings) -> VoiceResponse:
@@ -98,7 +114,7 @@ def wait(db: Session, call_id: int | None, settings: Settings) -> VoiceResponse:
     if position is not None and entry.position != position:
         entry.position = position
         db.add(entry)
-    return conference.queue_wait(call, settings, position)
+    return conference.queue_wait(call, settings, position, queues.config(db, entry.queue).announce_seconds)
 
 
 def voicemail(settings: Settings) -> VoiceResponse:
