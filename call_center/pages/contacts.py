@@ -8,6 +8,7 @@ import reflex as rx
 
 from call_center.components.ui import T, alert, button, card, empty_state, field, text_input
 from call_center.state.contacts import ContactsState
+from call_center.state.session import SessionState
 from call_center.state.softphone import SoftphoneState
 
 C = ContactsState
@@ -77,6 +78,53 @@ def _form() -> rx.Component:
     )
 
 
+def _call(row: Any) -> rx.Component:
+    return rx.el.li(
+        rx.el.span(
+            rx.icon(rx.cond(row["direction"] == "inbound", "phone-incoming", "phone-outgoing"), size=14),
+            T["direction." + row["direction"].to(str)],
+            class_name="small call-dir",
+        ),
+        rx.el.span(row["started"], class_name="num"),
+        rx.el.span(T["status." + row["status"].to(str)], class_name="badge " + row["status_class"].to(str)),
+        rx.el.span(row["duration"], class_name="num muted"),
+        rx.el.span(row["agent"], class_name="small"),
+        rx.cond(
+            row["disposition"] != "",
+            rx.el.span(
+                rx.cond(SessionState.dir == "rtl", row["disposition_ar"], row["disposition_en"]),
+                class_name="badge badge-muted",
+                data_testid="contact-call-disposition",
+            ),
+        ),
+        rx.cond(row["tags"] != "", rx.el.span(row["tags"], class_name="tag")),
+        rx.cond(
+            row["notes"] != "",
+            rx.el.span(row["notes"], class_name="muted small call-notes", data_testid="contact-call-notes"),
+        ),
+        class_name="contact-call",
+        data_testid="contact-call-item",
+        data_call_id=row["id"],
+    )
+
+
+def _calls_panel() -> rx.Component:
+    return card(
+        rx.el.div(
+            rx.el.h2(T["contacts.calls_with"], " ", C.calls_name, class_name="card-title"),
+            button(T["contacts.hide_calls"], variant="ghost", on_click=C.hide_calls, type="button"),
+            class_name="section-header",
+        ),
+        rx.cond(
+            C.contact_calls.length() > 0,  # type: ignore[attr-defined]
+            rx.el.ul(rx.foreach(C.contact_calls, _call), class_name="panel-list"),
+            rx.el.p(T["contacts.no_calls"], class_name="muted"),
+        ),
+        data_testid="contact-calls-panel",
+        data_contact_id=C.calls_for,
+    )
+
+
 def _row(row: Any) -> rx.Component:
     name = row["name"].to(str)
     return rx.el.tr(
@@ -114,6 +162,16 @@ def _row(row: Any) -> rx.Component:
                         aria_label=T["contacts.call"] + " " + name,
                         type="button",
                         data_testid="contact-call",
+                    ),
+                    button(
+                        rx.icon("history", size=14),
+                        T["contacts.calls"],
+                        variant="ghost",
+                        on_click=C.show_calls(row["id"]),
+                        aria_label=T["contacts.calls"] + " " + name,
+                        aria_expanded=rx.cond(C.calls_for == row["id"], "true", "false"),
+                        type="button",
+                        data_testid="contact-calls",
                     ),
                     button(
                         T["contacts.edit"],
@@ -175,6 +233,7 @@ def contacts_body() -> rx.Component:
         ),
         rx.cond(C.notice != "", alert(T[C.notice], kind="info")),
         rx.cond(C.form_open, _form()),
+        rx.cond(C.calls_for > 0, _calls_panel()),
         card(
             rx.cond(
                 C.rows.length() > 0,  # type: ignore[attr-defined]

@@ -8,11 +8,13 @@ import reflex as rx
 
 from call_center.core.config import get_settings
 from call_center.core.db import session_scope
-from call_center.services import contacts, numbers
+from call_center.models import Contact
+from call_center.services import contacts, dispositions, history, numbers
 from call_center.services.errors import DomainError
 from call_center.state.session import SessionState
 
 PAGE = 50
+CALLS = 20  # a contact's latest calls shown on the contacts page
 
 
 class ContactsState(SessionState):
@@ -27,6 +29,9 @@ class ContactsState(SessionState):
     form_error: str = ""
     notice: str = ""
     confirm_delete: int = 0
+    calls_for: int = 0  # the contact whose calls are shown (0: none)
+    calls_name: str = ""
+    contact_calls: list[dict[str, Any]] = []
 
     def _reload(self) -> None:
         region = get_settings().DEFAULT_REGION
@@ -109,3 +114,33 @@ class ContactsState(SessionState):
         self.confirm_delete = 0
         self._reload()
         return None
+
+    @rx.event
+    def show_calls(self, contact_id: int):
+        """The contact's calls (those this agent may see, as in the history), newest first, with what each
+        was about: disposition, notes and tags."""
+        from call_center.state.history import row_for
+
+        if self.calls_for == int(contact_id):
+            self.calls_for, self.contact_calls = 0, []  # the same button again: hide them
+            return
+        with session_scope() as db:
+            viewer = self._current_agent()
+            contact = db.get(Contact, int(contact_id))
+            if viewer is None or contact is None:
+                return
+            wanted = history.CallFilter(search=contact.phone)
+            found, _ = history.list_calls(db, viewer, wanted, page_size=CALLS)
+            names = {lang: dispositions.names(db, lang) for lang in ("ar", "en")}
+            self.calls_for, self.calls_name = contact.id or 0, contact.name
+        rows = []
+        for call in found:
+            row = row_for(call)
+            for lang in ("ar", "en"):  # (the page picks its language's)
+                row[f"disposition_{lang}"] = names[lang].get(row["disposition"], row["disposition"])
+            rows.append(row)
+        self.contact_calls = rows
+
+    @rx.event
+    def hide_calls(self):
+        self.calls_for, self.contact_calls = 0, []

@@ -141,6 +141,24 @@ def test_contacts_click_to_call_and_names_in_history(app, agent_page, test_phone
     agent_page.get_by_role("button", name="مسح التصفية").click()
     expect(history.rows.first).to_be_visible()
 
+    # what the call was about, set from the history, shows on the contact's page with their calls
+    call = app.latest_call()
+    detail = history.details(call)
+    detail.edit(disposition="call-back-later", notes="يفضل الاتصال بعد الظهر")
+    detail.close()
+    contacts.open()
+    calls = contacts.calls("شركة النيل للتوريدات")
+    expect(calls).to_have_count(1)
+    expect(calls.first).to_have_attribute("data-call-id", str(call["id"]))
+    expect(calls.first).to_contain_text("مشغول")
+    expect(calls.first.get_by_test_id("contact-call-disposition")).to_have_text("معاودة الاتصال لاحقًا")
+    expect(calls.first.get_by_test_id("contact-call-notes")).to_have_text("يفضل الاتصال بعد الظهر")
+    agent_page.screenshot(path="test-results/screens/contact-calls-ar.png", full_page=True)
+    softphone.switch_language()
+    expect(calls.first.get_by_test_id("contact-call-disposition")).to_have_text("Call back later")
+    agent_page.screenshot(path="test-results/screens/contact-calls-en.png", full_page=True)
+    softphone.switch_language()
+
 
 def test_english_ui_mirrors_to_ltr(app, new_page):
     page = new_page()
