@@ -483,6 +483,10 @@ STRINGS: dict[str, tuple[str, str]] = {
         "back. Thank you.",
     ),
     "sim.closed_title": ("الخط مغلق الآن", "Closed now"),
+    "phone.error.not_registered": (
+        "الهاتف يتصل بالخادم بعد تغيير الرقم؛ حاول بعد لحظة.",
+        "The phone is still connecting with its new number; try again in a moment.",
+    ),
     "phone.error.not_company": (
         "هذا الرقم ليس من أرقام الشركة.",
         "That is not one of the company's numbers.",

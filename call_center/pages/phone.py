@@ -55,6 +55,7 @@ def _screen() -> rx.Component:
             class_name="registration",
             data_testid="phone-registration",
             data_registered=rx.cond(P.registered, "true", "false"),
+            data_number=P.number,
         ),
         rx.match(
             P.state,

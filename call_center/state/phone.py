@@ -95,6 +95,9 @@ class PhoneState(SessionState):
     def call_company(self):
         if self.state in ("connecting", "ringing", "in-progress"):
             return None
+        if not self.registered:  # (a new number is still registering: say so rather than lose the click)
+            self.error = "phone.error.not_registered"
+            return None
         self._reset("connecting")
         dialled = self.company_choice or get_settings().COMPANY_NUMBER
         self.remote = numbers.display(dialled)

@@ -569,8 +569,13 @@ class TestPhone(Screen):
     def use_number(self, number: str) -> TestPhone:
         """Register this handset with `number` (E.164 or national) and wait until it can take calls."""
         field = tid(self.page, "phone-number")
+        registration = tid(self.page, "phone-registration")
         field.fill(number)
         tid(self.page, "phone-use-number").click()
+        if number.startswith("+"):
+            # The new registration, not the old one still showing "registered" before the page has heard
+            # of the change (a call placed in between was lost, 2026-12-02).
+            expect(registration).to_have_attribute("data-number", number)
         return self.wait_registered()
 
     def wait_registered(self) -> TestPhone:
