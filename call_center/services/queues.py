@@ -22,7 +22,7 @@ from zoneinfo import ZoneInfo
 from sqlalchemy import delete
 from sqlmodel import Session, col, select
 
-from call_center.core.config import get_settings
+from call_center.core.config import Settings, get_settings
 from call_center.models import Agent, CallQueue, QueueMember, QueueNumber
 from call_center.services import numbers, routing
 from call_center.services.errors import Conflict, InvalidInput, NotFound
@@ -30,12 +30,22 @@ from call_center.services.errors import Conflict, InvalidInput, NotFound
 DEFAULT = "default"
 CLOSED_REASON = "queue.reason.closed"
 DAYS = 7
-LIMITS = {  # the same bounds as the company-wide settings
-    "ring_seconds": (5, 120),
-    "max_wait_seconds": (10, 3600),
-    "announce_seconds": (10, 600),
-    "wrapup_seconds": (0, 600),
+# A queue's own timeouts and the company-wide settings they stand in for (whose bounds they share).
+SETTING_OF = {
+    "ring_seconds": "QUEUE_RING_SECONDS",
+    "max_wait_seconds": "QUEUE_MAX_WAIT_SECONDS",
+    "announce_seconds": "QUEUE_ANNOUNCE_SECONDS",
+    "wrapup_seconds": "WRAPUP_SECONDS",
 }
+
+
+def _bounds(setting: str) -> tuple[int, int]:
+    """(ge, le) of an integer setting, as declared on Settings."""
+    found = {type(m).__name__: m for m in Settings.model_fields[setting].metadata}
+    return int(found["Ge"].ge), int(found["Le"].le)
+
+
+LIMITS = {name: _bounds(setting) for name, setting in SETTING_OF.items()}
 _CODE = re.compile(r"^[a-z0-9][a-z0-9-]{0,39}$")
 _RANGE = re.compile(r"^\s*(\d{1,2}):(\d{2})\s*-\s*(\d{1,2}):(\d{2})\s*$")
 
@@ -132,10 +142,7 @@ def _config(db: Session, row: CallQueue | None, code: str) -> QueueConfig:
         name_ar=row.name_ar if row is not None else "قائمة الانتظار العامة",
         name_en=row.name_en if row is not None else "General queue",
         strategy=(row.strategy if row is not None else None) or settings.QUEUE_STRATEGY,
-        ring_seconds=_or(row, "ring_seconds", settings.QUEUE_RING_SECONDS),
-        max_wait_seconds=_or(row, "max_wait_seconds", settings.QUEUE_MAX_WAIT_SECONDS),
-        announce_seconds=_or(row, "announce_seconds", settings.QUEUE_ANNOUNCE_SECONDS),
-        wrapup_seconds=_or(row, "wrapup_seconds", settings.WRAPUP_SECONDS),
+        **{name: _or(row, name, getattr(settings, setting)) for name, setting in SETTING_OF.items()},
         members=members,
         hours=_stored_hours(row.hours) if row is not None else None,
         closed_message_ar=row.closed_message_ar if row is not None else "",
@@ -186,10 +193,6 @@ def inbound_numbers(db: Session) -> list[str]:
 
 def wrapup_seconds(db: Session, code: str | None) -> int:
     return config(db, code).wrapup_seconds if code else get_settings().WRAPUP_SECONDS
-
-
-def open_now(db: Session, code: str, at: datetime) -> bool:
-    return is_open(config(db, code).hours, at, get_settings().zone)
 
 
 # Admin ----------------------------------------------------------------------------------------------------
@@ -301,7 +304,3 @@ def remove(db: Session, code: str) -> None:
     db.execute(delete(QueueNumber).where(col(QueueNumber.queue) == code))
     db.delete(row)
     db.flush()
-
-
-def members_of(db: Session, code: str) -> list[int]:
-    return list(db.exec(select(QueueMember.agent_id).where(QueueMember.queue == code)))

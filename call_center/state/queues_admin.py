@@ -70,7 +70,6 @@ class QueuesAdminState(SessionState):
                     ),
                     "always_open": c.hours is None,
                     "open_now": queues.is_open(c.hours, now, settings.zone),
-                    "hours": [{"day": i, "range": text} for i, text in enumerate(queues.hours_text(c.hours))],
                     "waiting": queue.waiting_count(db, c.code),
                     "removable": c.code != queues.DEFAULT,
                 }
