@@ -82,6 +82,8 @@ HELP: dict[str, str] = {
     "LOG_LEVEL": "one of DEBUG, INFO, WARNING, ERROR",
     "RECORDING_RETENTION_DAYS": "days recordings and voicemails are kept, 1 to 3650 (unset: forever)",
     "RECORDING_NOTICE": "true or false: incoming callers hear that the call may be recorded",
+    "RECORDING_NOTICE_OUTBOUND": "true or false: customers the agents call hear the recording notice when "
+    "they answer (Twilio)",
     "RECORDING_NOTICE_AR": "the recording notice in Arabic, at most 300 characters",
     "RECORDING_NOTICE_EN": "the recording notice in English, at most 300 characters",
     "TIMEZONE": "an IANA time zone for times shown and file names, e.g. TIMEZONE=Africa/Cairo",
@@ -189,6 +191,7 @@ class Settings(BaseSettings):
     TWILIO_TOKEN_TTL_SECONDS: int = Field(3600, ge=300, le=86400)
     TWILIO_DELETE_AFTER_DOWNLOAD: bool = False
     RECORDING_NOTICE: bool = True
+    RECORDING_NOTICE_OUTBOUND: bool = False
     RECORDING_RETENTION_DAYS: int | None = Field(None, ge=1, le=3650)
     RECORDING_NOTICE_AR: str | None = Field(None, max_length=300)
     RECORDING_NOTICE_EN: str | None = Field(None, max_length=300)

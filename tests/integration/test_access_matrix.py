@@ -76,6 +76,7 @@ ROUTE_GUARDS: dict[tuple[str, str], str] = {
     ("POST", "/api/calls/twiml/hangup"): "twilio",
     ("POST", "/api/calls/twiml/wait"): "twilio",
     ("POST", "/api/calls/twiml/hold"): "twilio",
+    ("POST", "/api/calls/twiml/notice"): "twilio",
     ("POST", "/api/calls/twiml/voicemail"): "twilio",
     ("POST", "/api/calls/webhook/conference"): "twilio",
     ("GET", "/api/calls/media/{name}.mp3"): "public",

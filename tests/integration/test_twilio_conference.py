@@ -197,6 +197,38 @@ def _answered_outbound(world, db, agent) -> tuple[Call, str, str]:  # type: igno
     return _call(db), browser, customer
 
 
+def test_an_outbound_customer_hears_the_recording_notice_on_answer_only_when_it_is_turned_on(
+    twilio_world, db
+):
+    world, sim = twilio_world, twilio_world.sim
+    agent = make_agent(db, email="a@example.com", name="Sara")
+    with world.online("a@example.com"):
+        _first, _browser, customer = _answered_outbound(world, db, agent)  # off by default: nothing said
+        assert not [r for r in world.requests("POST", f"/Participants/{customer}.json") if "AnnounceUrl" in r]
+        sim.hang_up(customer)
+        sim.run()
+        world.setting("RECORDING_NOTICE_OUTBOUND", "true")
+        world.setting("RECORDING_NOTICE_EN", "Calls with AlMasar are recorded.")
+        sim.browser_dials(agent.id, "01001234567")
+        sim.run()
+        customer = [leg.sid for leg in sim.legs.values() if leg.label == "customer"][-1]
+        sim.answer(customer)
+        sim.run()
+        announced = [
+            r for r in world.requests("POST", f"/Participants/{customer}.json") if "AnnounceUrl" in r
+        ]
+        assert announced == [
+            {"AnnounceUrl": f"{PUBLIC_URL}/api/calls/twiml/notice", "AnnounceMethod": "POST"}
+        ]
+        assert (
+            customer,
+            HEAD + '<Response><Say language="ar-XA">مرحباً بك. قد يتم تسجيل هذه المكالمة لضمان '
+            'جودة الخدمة.</Say><Say language="en-US">Calls with AlMasar are recorded.</Say></Response>',
+        ) in sim.twiml
+        assert _call(db).status == CallStatus.IN_PROGRESS  # the call goes on, recorded as before
+        assert world.requests("POST", f"/Calls/{customer}/Recordings.json")
+
+
 def test_hold_holds_the_customers_participant_with_our_tone(twilio_world, db):
     from call_center.services import transfers
 

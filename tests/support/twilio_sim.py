@@ -312,6 +312,10 @@ class TwilioSim:
             if held != leg.hold:
                 leg.hold = held
                 self._room_event(room, "participant-hold" if held else "participant-unhold", leg)
+        if p.get("AnnounceUrl"):  # what the participant hears now: kept with the TwiML
+            said = self._post(p["AnnounceUrl"], {"AccountSid": ACCOUNT_SID, "ConferenceSid": room.sid,
+                                                 "CallSid": leg.sid}, self._cause())  # fmt: skip
+            self.twiml.append((leg.sid, said if isinstance(said, str) else getattr(said, "text", "")))
         if "EndConferenceOnExit" in p:
             leg.end_on_exit = p["EndConferenceOnExit"] == "true"
         return 200, participant_body(room.sid, leg.sid, label=leg.label, hold=leg.hold,

@@ -97,6 +97,13 @@ async def twiml_hold(_params: TwilioSigned) -> Response:
     return _xml(conference.play_loop(get_settings(), "hold"))
 
 
+@router.post("/twiml/notice")
+async def twiml_notice(_params: TwilioSigned) -> Response:
+    """The recording notice an outbound call's customer hears when they answer (a participant's
+    announcement, RECORDING_NOTICE_OUTBOUND)."""
+    return _xml(conference.recording_notice(get_settings()))
+
+
 @router.post("/twiml/voicemail")
 async def twiml_voicemail(_params: TwilioSigned) -> Response:
     """A waiting customer nobody took: take a message."""

@@ -46,6 +46,7 @@ CONFERENCE_PATH = "/api/calls/webhook/conference"
 WAIT_PATH = "/api/calls/twiml/wait"
 HOLD_PATH = "/api/calls/twiml/hold"
 VOICEMAIL_PATH = "/api/calls/twiml/voicemail"
+NOTICE_PATH = "/api/calls/twiml/notice"
 TONE_PATH = "/api/calls/media/{name}.mp3"
 
 CONFERENCE_EVENTS = ["start", "end", "join", "leave", "hold"]
@@ -157,18 +158,25 @@ def wait_url(settings: Settings, call: Call) -> str:
     return public_url(settings, WAIT_PATH, f"call={call.id}")
 
 
+def recording_notice(settings: Settings) -> VoiceResponse:
+    """The recording notice, Arabic then English: the company's own words (RECORDING_NOTICE_AR / _EN) or
+    ours."""
+    from call_center.core.i18n import t
+    from call_center.telephony.twilio.twiml import say_in
+
+    response = VoiceResponse()
+    own = {"ar": settings.RECORDING_NOTICE_AR, "en": settings.RECORDING_NOTICE_EN}
+    say_in(response, [(lang, own[lang] or t("twilio.say.recording_notice", lang)) for lang in ("ar", "en")])
+    return response
+
+
 def customer_waits(call: Call, settings: Settings) -> VoiceResponse:
     """An incoming customer: the recording notice (RECORDING_NOTICE), then in the room (their place in the
     queue) until an agent joins; what they hear meanwhile is `queue_wait`."""
     response = _join(call, settings, label=CUSTOMER, start=False, wait_url=wait_url(settings, call))
     if not settings.RECORDING_NOTICE:
         return response
-    from call_center.core.i18n import t
-    from call_center.telephony.twilio.twiml import say_in
-
-    noticed = VoiceResponse()
-    own = {"ar": settings.RECORDING_NOTICE_AR, "en": settings.RECORDING_NOTICE_EN}
-    say_in(noticed, [(lang, own[lang] or t("twilio.say.recording_notice", lang)) for lang in ("ar", "en")])
+    noticed = recording_notice(settings)
     for verb in response.verbs:
         noticed.append(verb)
     return noticed
@@ -265,6 +273,14 @@ class Conference:
             self._do("hold", lambda: participant.update(hold=True, hold_url=hold_url, hold_method="POST"))
         else:
             self._do("resume", lambda: participant.update(hold=False))
+
+    def announce_notice(self, call: Call, leg: str) -> None:
+        """The customer who just answered an outbound call hears the recording notice (only they do)."""
+        participant = self.client.conferences(self._sid(call)).participants(leg)
+        url = public_url(self.settings, NOTICE_PATH)
+        self._do(
+            "say the recording notice", lambda: participant.update(announce_url=url, announce_method="POST")
+        )
 
     def ends_call_on_exit(self, call: Call, leg: str, value: bool) -> None:
         participant = self.client.conferences(self._sid(call)).participants(leg)

@@ -171,6 +171,8 @@ def _joined(
         _party(db, call, leg, parties.JOINED, label, at, params)
         if call.direction == Direction.INBOUND:
             _ring_agents(db, call, at)
+        else:
+            _notice(db, call, leg)
     elif kind == PartyKind.AGENT and agent_id is not None:
         _agent_answered(db, call, leg, agent_id, at, params)
     else:
@@ -223,6 +225,17 @@ def _dial_customer(db: Session, call: Call) -> None:
         return
     db.execute(update(Call).where(col(Call.id) == call.id).values(child_call_sid=leg, updated_at=utcnow()))
     db.commit()
+
+
+def _notice(db: Session, call: Call, leg: str) -> None:
+    """Outbound, the customer answered: they hear the recording notice first (RECORDING_NOTICE_OUTBOUND,
+    once). Twilio refusing it does not end the call; the refusal is logged."""
+    if not get_settings().RECORDING_NOTICE_OUTBOUND or not _once(db, call, "notice"):
+        return
+    try:
+        _provider().conference().announce_notice(call, leg)
+    except ProviderError as exc:
+        logger.warning("call %s: the recording notice was not said: %s", call.id, exc.detail)
 
 
 def _ring_agents(db: Session, call: Call, at: datetime | None) -> None:
