@@ -67,6 +67,7 @@ def test_nobody_logged_in_is_no_agent_at_once_and_a_wait_that_runs_out_ends_the_
     db.commit()
     call = calls_in(db, "+201000000072")
     assert media.ops("inbound")[-1]["sound"] == "queue"
+    assert media.ops("inbound")[-1]["notice"] is True  # RECORDING_NOTICE: the tones before the queue
     assert media.ops("announce")[-1] == {"sid": call.provider_call_sid, "position": 1, "period": 30}
     assert ringing(db, call) == []  # away: waits
 

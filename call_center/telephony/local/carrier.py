@@ -24,7 +24,7 @@ from typing import Any
 
 from call_center.telephony.local.media import MediaEngine, RecordingFailure, RecordingResult
 from call_center.telephony.local.notifier import Notifier
-from call_center.telephony.local.tones import position_sound
+from call_center.telephony.local.tones import NOTICE_SUFFIX, position_sound
 
 logger = logging.getLogger(__name__)
 
@@ -61,6 +61,7 @@ class CarrierCall:
     answered: bool = False
     ended: bool = False
     voicemail: str | None = None  # leaving a message: why the queue let the caller go (an i18n key)
+    notice: bool = False  # the caller is still to hear the recording notice in full (first announcement)
     timers: list[asyncio.TimerHandle | asyncio.Task[None]] = field(default_factory=list)
     parties: dict[str, Party] = field(default_factory=dict)  # who is in the answered call
     invites: dict[str, asyncio.TimerHandle] = field(default_factory=dict)  # legs ringing to join
@@ -172,17 +173,22 @@ class Carrier:
         ring_timeout: float = 30,
         sound: str = "ringback",
         timeout_reason: str = "reason.no_answer",
+        notice: bool = False,
     ) -> dict[str, Any]:
         """A simulated phone calls the company: it hears `sound` (ringback, the queue's waiting music, or
         the closed tone) until an agent answers; after `ring_timeout` the call ends unanswered, for
-        `timeout_reason`."""
+        `timeout_reason`. With `notice` the queue's music and its first position announcement start with
+        the recording notice (tones)."""
         call = self._new(sid, "bridge", "inbound")
         try:
             answer = await self.engine.add_leg(sid, "customer", sdp)
         except Exception:
             self.calls.pop(sid, None)
             raise
-        self.engine.play(sid, "customer", sound if sound in ("ringback", "queue", "closed") else "ringback")
+        sound = sound if sound in ("ringback", "queue", "closed") else "ringback"
+        if notice and sound == "queue":
+            call.notice, sound = True, sound + NOTICE_SUFFIX
+        self.engine.play(sid, "customer", sound)
         self.notifier.status(sid, "ringing", leg="customer")
         self._ring(call, ring_timeout, str(timeout_reason)[:64])
         return {"sdp": answer}
@@ -193,6 +199,8 @@ class Carrier:
         if call.answered or call.ended:
             return
         sound = position_sound(int(position), int(period))
+        if call.notice:  # the first announcement: the notice the music began with, heard in full
+            call.notice, sound = False, sound + NOTICE_SUFFIX
         await self.engine.load_sound(sound)
         if not call.answered and not call.ended:
             self.engine.play(sid, "customer", sound)

@@ -214,7 +214,9 @@ def phone_calls_company(db: Session, device: Device, sdp: str, to: str | None = 
     # The media server's own limit is a safety net: the queue ends the call when the wait is over.
     limit = config.max_wait_seconds + config.ring_seconds + 30
     try:
-        reply = client().request("inbound", sid=sid, sdp=sdp, ring_timeout=limit, sound="queue")
+        reply = client().request(
+            "inbound", sid=sid, sdp=sdp, ring_timeout=limit, sound="queue", notice=settings.RECORDING_NOTICE
+        )
     except CarrierError as exc:
         raise _fail(db, sid, CallStatus.FAILED, exc.code, exc.message) from None
     queue.dispatch(db, queue.enter(db, call).queue)

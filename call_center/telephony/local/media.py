@@ -437,7 +437,7 @@ class MediaEngine:
     # Housekeeping: tones, watchdog, flushing, background mixing ------------------------------------
     async def _prepare(self) -> None:
         if not self._sounds:
-            names = ("ringback", "hold", "queue", "closed", "silence")
+            names = ("ringback", "hold", "queue", "queue-notice", "closed", "silence")
             packets = await asyncio.to_thread(lambda: [sound_packets(name) for name in names])
             self._sounds.update(zip(names, packets, strict=True))
         if self._watchdog is None:

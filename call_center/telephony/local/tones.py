@@ -17,7 +17,8 @@ import av
 import numpy as np
 from aiortc.mediastreams import MediaStreamError, MediaStreamTrack
 
-# "ringback", "hold", "queue", "voicemail", "closed", or a position announcement "queue-<n>-<period s>"
+# "ringback", "hold", "queue", "voicemail", "closed", or a position announcement "queue-<n>-<period s>";
+# any of them with "-notice" after it starts with the recording notice
 Sound = str
 RATE = 48000
 FRAME = 960  # 20 ms at 48 kHz: the frame size browsers send and the tones are cut to
@@ -94,7 +95,24 @@ def closed_signal() -> np.ndarray:
     return signal
 
 
+NOTICE_SUFFIX = "-notice"
+
+
+def notice_signal() -> np.ndarray:
+    """The recording notice as tones (the local provider has no speech): two beeps of 0.5 s at 1400 Hz, the
+    usual "this call is recorded" warning tone, one second apart, then 0.5 s of silence."""
+    beep = _tone([1400.0], 0.5, 1.0, 0.12)
+    return np.concatenate([beep, beep, np.zeros(RATE // 2)])
+
+
 def signal_of(name: Sound) -> np.ndarray:
+    if name.endswith(NOTICE_SUFFIX):
+        # Heard once: what follows lasts long enough that the next announcement replaces it before the
+        # loop would start the notice again.
+        body = signal_of(name.removesuffix(NOTICE_SUFFIX))
+        if name == "queue" + NOTICE_SUFFIX:
+            body = np.tile(body, 10)
+        return np.concatenate([notice_signal(), body])
     if name == "voicemail":
         return voicemail_signal()
     if name == "closed":
