@@ -6,7 +6,7 @@ from typing import Any
 
 import reflex as rx
 
-from call_center.components.ui import T, alert, button, card, empty_state
+from call_center.components.ui import T, alert, button, card, empty_state, localized
 from call_center.components.wrapup import about_fields
 from call_center.models import CallStatus, RecordingStatus
 from call_center.state.history import HistoryState
@@ -274,7 +274,7 @@ def _status(row: Any) -> rx.Component:
                 T["queue.outcome." + row["queue_outcome"].to(str)],
                 rx.cond(
                     row["queue_outcome"] != "closed",
-                    rx.el.span(" ", rx.el.span(row["wait"], class_name="num")),
+                    rx.el.span(" ", rx.el.span(localized(row, "wait"), class_name="num")),
                 ),
                 class_name="muted small queue-outcome",
                 data_testid="call-queue",
@@ -309,7 +309,7 @@ def _direction(row: Any) -> rx.Component:
 
 def _step(step: Any) -> rx.Component:
     return rx.el.li(
-        rx.el.span(step["at"], class_name="num muted"),
+        rx.el.span(localized(step, "at"), class_name="num muted"),
         rx.el.span(T[step["label"].to(str)]),
         rx.cond(step["who"] != "", rx.el.span(step["who"], class_name="cell-title")),
         rx.cond(
@@ -324,9 +324,9 @@ def _step(step: Any) -> rx.Component:
 def _previous(row: Any) -> rx.Component:
     return rx.el.li(
         _direction(row),
-        rx.el.span(row["started"], class_name="num"),
+        rx.el.span(localized(row, "started"), class_name="num"),
         rx.el.span(T["status." + row["status"].to(str)], class_name="badge " + row["status_class"].to(str)),
-        rx.el.span(row["duration"], class_name="num muted"),
+        rx.el.span(localized(row, "duration"), class_name="num muted"),
         _wrapup_meta(row),
         class_name="panel-item",
         data_testid="detail-previous-call",
@@ -372,8 +372,8 @@ def detail_panel() -> rx.Component:
                 ),
                 _status(d),
                 rx.el.div(
-                    rx.el.span(d["started"], class_name="num"), " · ",
-                    rx.el.span(d["duration"], class_name="num"), " · ",
+                    rx.el.span(localized(d, "started"), class_name="num"), " · ",
+                    rx.el.span(localized(d, "duration"), class_name="num"), " · ",
                     rx.el.span(d["agent"]),
                     class_name="muted",
                 ),
@@ -419,8 +419,8 @@ def _row(row: Any) -> rx.Component:
         rx.el.td(_customer(row)),
         rx.cond(SoftphoneState.is_admin, rx.el.td(row["agent"])),
         rx.el.td(_status(row)),
-        rx.el.td(row["started"], class_name="num"),
-        rx.el.td(row["duration"], class_name="num"),
+        rx.el.td(localized(row, "started"), class_name="num"),
+        rx.el.td(localized(row, "duration"), class_name="num"),
         rx.el.td(_recording(row)),
         rx.el.td(
             rx.el.button(
@@ -452,7 +452,7 @@ def _row(row: Any) -> rx.Component:
 
 def _pager() -> rx.Component:
     return rx.el.div(
-        rx.el.span(H.total_label, " ", T["history.calls"], class_name="muted", data_testid="history-total"),
+        rx.el.span(H.total_label, class_name="muted", data_testid="history-total"),
         rx.el.div(
             button(
                 T["history.previous"],
@@ -538,7 +538,7 @@ def _panel_item(row: Any) -> rx.Component:
             data_testid="call-status",
             data_status=row["status"],
         ),
-        rx.el.span(row["duration"], class_name="num muted"),
+        rx.el.span(localized(row, "duration"), class_name="num muted"),
         _recording(row),
         data_call_id=row["id"],
         data_testid="recent-call",

@@ -12,6 +12,11 @@ from call_center.state.session import SessionState
 T = SessionState.t
 
 
+def localized(row: Any, name: str) -> rx.Var:
+    """A row's text in the page's language: rows carry `<name>_ar` and `<name>_en` (core.locale)."""
+    return rx.cond(SessionState.lang == "en", row[f"{name}_en"], row[f"{name}_ar"])
+
+
 class NativeForm(BaseHTML):
     """A plain HTML form that really posts (rx.el.form always prevents the browser's submit)."""
 

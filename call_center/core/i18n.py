@@ -121,6 +121,11 @@ STRINGS: dict[str, tuple[str, str]] = {
     "page.forbidden": ("هذه الصفحة للمديرين فقط.", "This page is for administrators only."),
     "page.account.title": ("حسابي", "My account"),
     "nav.account": ("حسابي", "My account"),
+    "account.display_title": ("طريقة العرض", "Display"),
+    "account.digits": ("الأرقام في الصفحات العربية", "Digits on Arabic pages"),
+    "account.digits.latn": ("غربية: 0123456789", "Western: 0123456789"),
+    "account.digits.arab": ("عربية هندية: ٠١٢٣٤٥٦٧٨٩", "Arabic-Indic: ٠١٢٣٤٥٦٧٨٩"),
+    "account.digits_saved": ("تم حفظ طريقة عرض الأرقام.", "Your choice of digits is saved."),
     "account.password_title": ("تغيير كلمة المرور", "Change password"),
     "account.password_intro": (
         "بعد التغيير يُسجَّل خروجك من كل الأجهزة الأخرى.",
@@ -373,7 +378,6 @@ STRINGS: dict[str, tuple[str, str]] = {
     "history.empty_filtered": ("لا توجد مكالمات تطابق التصفية.", "No calls match these filters."),
     "history.page": ("صفحة", "Page"),
     "history.of": ("من", "of"),
-    "history.calls": ("مكالمة", "calls"),
     "history.previous": ("السابق", "Previous"),
     "history.next": ("التالي", "Next"),
     "history.recent": ("آخر المكالمات", "Latest calls"),
@@ -420,7 +424,6 @@ STRINGS: dict[str, tuple[str, str]] = {
     "contacts.confirm_delete": ("حذف جهة الاتصال نهائياً؟", "Delete this contact for good?"),
     "contacts.search": ("بحث في جهات الاتصال", "Search contacts"),
     "contacts.empty": ("لا توجد جهات اتصال بعد.", "No contacts yet."),
-    "contacts.count": ("جهة اتصال", "contacts"),
     "contacts.error.name": ("الاسم مطلوب.", "A name is required."),
     "contacts.error.duplicate": (
         "هذا الرقم مسجل لجهة اتصال أخرى.",

@@ -57,6 +57,7 @@ class Agent(SQLModel, table=True):
     role: str = Field(default=Role.AGENT, max_length=16)
     is_active: bool = True
     language: str = Field(default="ar", max_length=2)
+    digits: str = Field(default="latn", max_length=4)  # "latn" (0-9) or "arab" (٠-٩) on Arabic pages
     availability: str = Field(default=Availability.OFFLINE, max_length=16)
     away_reason: str | None = Field(default=None, max_length=16)
     # After-call work: the call being wrapped up, until when, and whether it was extended once.

@@ -16,8 +16,33 @@ def _password_input(id_: str, name: str, autocomplete: str) -> rx.Component:
     )
 
 
+def _display_card() -> rx.Component:
+    return card(
+        rx.el.h2(T["account.display_title"], class_name="card-title"),
+        rx.cond(
+            A.display_notice != "",
+            alert(T[A.display_notice], kind="info", data_testid="account-display-notice"),
+        ),
+        field(
+            T["account.digits"],
+            rx.el.select(
+                rx.el.option(T["account.digits.latn"], value="latn"),
+                rx.el.option(T["account.digits.arab"], value="arab"),
+                id="account-digits",
+                value=A.digits,
+                on_change=A.set_digits,
+                class_name="select",
+                data_testid="account-digits",
+            ),
+            html_for="account-digits",
+        ),
+        class_name="account-card",
+    )
+
+
 def account_body() -> rx.Component:
     return rx.el.div(
+        _display_card(),
         card(
             rx.el.h2(T["account.password_title"], class_name="card-title"),
             rx.el.p(T["account.password_intro"], class_name="muted small"),

@@ -6,7 +6,7 @@ from typing import Any
 
 import reflex as rx
 
-from call_center.components.ui import T, alert, button, card, empty_state, field, text_input
+from call_center.components.ui import T, alert, button, card, empty_state, field, localized, text_input
 from call_center.state.contacts import ContactsState
 from call_center.state.session import SessionState
 from call_center.state.softphone import SoftphoneState
@@ -85,9 +85,9 @@ def _call(row: Any) -> rx.Component:
             T["direction." + row["direction"].to(str)],
             class_name="small call-dir",
         ),
-        rx.el.span(row["started"], class_name="num"),
+        rx.el.span(localized(row, "started"), class_name="num"),
         rx.el.span(T["status." + row["status"].to(str)], class_name="badge " + row["status_class"].to(str)),
-        rx.el.span(row["duration"], class_name="num muted"),
+        rx.el.span(localized(row, "duration"), class_name="num muted"),
         rx.el.span(row["agent"], class_name="small"),
         rx.cond(
             row["disposition"] != "",
@@ -253,7 +253,10 @@ def contacts_body() -> rx.Component:
                 ),
                 empty_state(T["contacts.empty"]),
             ),
-            rx.el.div(rx.el.span(C.total, " ", T["contacts.count"], class_name="muted"), class_name="pager"),
+            rx.el.div(
+                rx.el.span(C.total_label, class_name="muted", data_testid="contacts-total"),
+                class_name="pager",
+            ),
             class_name="table-card",
         ),
         class_name="history",

@@ -13,6 +13,7 @@ from sqlmodel import Session, col, delete, select
 from call_center.core import security
 from call_center.core.config import get_settings
 from call_center.core.i18n import LANGUAGES
+from call_center.core.locale import DIGITS
 from call_center.models import Agent, AgentSession, Availability, AwayReason, LoginAttempt, Role
 from call_center.models.base import utcnow
 from call_center.services.errors import Conflict, Forbidden, InvalidInput, NotFound
@@ -140,6 +141,17 @@ def set_language(db: Session, agent_id: int, language: str) -> Agent:
         raise InvalidInput("error.generic", f"unknown language {language!r}")
     agent = get_agent(db, agent_id)
     agent.language = language
+    agent.updated_at = utcnow()
+    db.add(agent)
+    return agent
+
+
+def set_digits(db: Session, agent_id: int, digits: str) -> Agent:
+    """Western (latn) or Arabic-Indic (arab) digits on the agent's Arabic pages."""
+    if digits not in DIGITS:
+        raise InvalidInput("error.generic", f"unknown digits {digits!r}")
+    agent = get_agent(db, agent_id)
+    agent.digits = digits
     agent.updated_at = utcnow()
     db.add(agent)
     return agent

@@ -6,6 +6,7 @@ from typing import Any
 
 import reflex as rx
 
+from call_center.core import locale
 from call_center.core.config import get_settings
 from call_center.core.db import session_scope
 from call_center.models import Contact
@@ -32,6 +33,10 @@ class ContactsState(SessionState):
     calls_for: int = 0  # the contact whose calls are shown (0: none)
     calls_name: str = ""
     contact_calls: list[dict[str, Any]] = []
+
+    @rx.var
+    def total_label(self) -> str:
+        return locale.plural("count.contacts", self.total, self.lang, self.digits)
 
     def _reload(self) -> None:
         region = get_settings().DEFAULT_REGION
@@ -135,7 +140,7 @@ class ContactsState(SessionState):
             self.calls_for, self.calls_name = contact.id or 0, contact.name
         rows = []
         for call in found:
-            row = row_for(call)
+            row = row_for(call, viewer.digits)
             for lang in ("ar", "en"):  # (the page picks its language's)
                 row[f"disposition_{lang}"] = names[lang].get(row["disposition"], row["disposition"])
             rows.append(row)

@@ -163,6 +163,7 @@ class Caller:
     role: str
     availability: str  # "available", "offline" or "away:<reason>" (the availability menu's values)
     language: str
+    digits: str = "latn"
 
 
 def caller_for(token: str | None) -> Caller | None:
@@ -175,7 +176,9 @@ def caller_for(token: str | None) -> Caller | None:
         availability = agent.availability
         if availability == Availability.AWAY:
             availability = f"{availability}:{agent.away_reason or AwayReason.BREAK}"
-        return Caller(agent.id or 0, agent.name, agent.email, agent.role, availability, agent.language)
+        return Caller(
+            agent.id or 0, agent.name, agent.email, agent.role, availability, agent.language, agent.digits
+        )
 
 
 class AccessGuard(Middleware):

@@ -17,9 +17,10 @@ from typing import Any
 
 import reflex as rx
 
+from call_center.core import locale
 from call_center.core.config import get_settings
 from call_center.core.db import session_scope
-from call_center.core.i18n import key_or_text
+from call_center.core.i18n import LANGUAGES, key_or_text
 from call_center.models import CallPublic, CallStatus, Direction, RecordingStatus, Role
 from call_center.services import agents, calls, dispositions, history, numbers, recordings, retention, wrapup
 from call_center.services.errors import DomainError
@@ -59,16 +60,20 @@ STATUS_CLASS = {
 }
 
 
-def _duration(seconds: int | None) -> str:
-    if seconds is None:
-        return ""
-    minutes, secs = divmod(int(seconds), 60)
-    hours, minutes = divmod(minutes, 60)
-    return f"{hours}:{minutes:02d}:{secs:02d}" if hours else f"{minutes:02d}:{secs:02d}"
+def localized(call: CallPublic, zone: Any, digits: str) -> dict[str, str]:
+    """The row's texts that differ by language (Babel: month names, digits), for both languages: the page
+    picks its own (`components.ui.localized`), so switching language needs no reload."""
+    texts: dict[str, str] = {}
+    for lang in LANGUAGES:
+        texts[f"started_{lang}"] = locale.datetime_text(call.created_at, lang, zone, digits)
+        texts[f"duration_{lang}"] = locale.duration(call.duration_seconds, lang, digits)
+        texts[f"wait_{lang}"] = locale.duration(call.wait_seconds, lang, digits)
+    return texts
 
 
-def row_for(call: CallPublic) -> dict[str, Any]:
-    """A history row: display strings, i18n keys for labels, and our recording links."""
+def row_for(call: CallPublic, digits: str = "latn") -> dict[str, Any]:
+    """A history row: display strings, i18n keys for labels, and our recording links. `digits`: the
+    viewer's (core.locale)."""
     settings = get_settings()
     local = call.created_at.astimezone(settings.zone)
     reason_key, reason_text = key_or_text(call.hangup_reason or "")
@@ -84,7 +89,7 @@ def row_for(call: CallPublic) -> dict[str, Any]:
         "status_class": STATUS_CLASS.get(call.status, "badge-muted"),
         "started": f"{local:%Y-%m-%d %H:%M}",
         "started_ts": call.created_at.timestamp(),
-        "duration": _duration(call.duration_seconds),
+        "duration": locale.duration(call.duration_seconds, "en"),
         "reason_key": reason_key,
         "reason_text": reason_text,
         "recording_status": call.recording_status or "",
@@ -96,10 +101,11 @@ def row_for(call: CallPublic) -> dict[str, Any]:
         "agent_id": call.agent_id or 0,
         "chain": _chain(call, settings.zone),
         "queue_outcome": call.queue_outcome or "",
-        "wait": _duration(call.wait_seconds),
+        "wait": locale.duration(call.wait_seconds, "en"),
         "disposition": call.disposition or "",
         "notes": call.notes or "",
         "tags": " ".join(f"#{tag}" for tag in call.tags),
+        **localized(call, settings.zone, digits),
     }
     return row
 
@@ -153,7 +159,10 @@ class HistoryState(SessionState):
 
     @rx.var
     def total_label(self) -> str:
-        return f"{history.COUNT_CAP:,}+" if self.total >= history.COUNT_CAP else str(self.total)
+        """ "11 مكالمة" / "3 مكالمات" / "11 calls" (CLDR plural rules); "more than N calls" at the cap."""
+        if self.total >= history.COUNT_CAP:
+            return locale.plural("count.calls_more", history.COUNT_CAP, self.lang, self.digits)
+        return locale.plural("count.calls", self.total, self.lang, self.digits)
 
     @rx.var
     def has_filters(self) -> bool:
@@ -334,7 +343,7 @@ class HistoryState(SessionState):
         call = CallPublic.model_validate(data)
         if not self._visible(call):
             return
-        row = row_for(call)
+        row = row_for(call, self.digits)
         self.recent_rows, _ = self._upsert(self.recent_rows, row, PANEL_SIZE, insert=True)
         self.rows, added = self._upsert(
             self.rows, row, PAGE_SIZE, insert=self.page == 1 and history.matches(self._filter(), call)
@@ -411,7 +420,7 @@ def _detail(token: str | None, call_id: int) -> dict[str, Any] | None:
         previous, _ = history.list_calls(
             db, viewer, history.CallFilter(search=call.customer_number), page_size=11
         )
-    row = row_for(call)
+    row = row_for(call, viewer.digits)
     row["known_contact"] = bool(call.customer_name)
     return {
         "call": row,
@@ -419,13 +428,14 @@ def _detail(token: str | None, call_id: int) -> dict[str, Any] | None:
             {
                 "what": step["what"],
                 "label": "timeline." + step["what"],
-                "at": f"{step['at'].astimezone(settings.zone):%H:%M:%S}",
+                "at_en": locale.datetime_text(step["at"], "en", settings.zone, style="time"),
+                "at_ar": locale.datetime_text(step["at"], "ar", settings.zone, viewer.digits, style="time"),
                 "who": names.get(step.get("agent_id") or 0, "") or str(step.get("target") or ""),
                 "reason_key": key_or_text(str(step.get("reason") or ""))[0],
             }
             for step in sorted(steps, key=lambda s: s["at"])
         ],
-        "previous": [row_for(c) for c in previous if c.id != call_id][:10],
+        "previous": [row_for(c, viewer.digits) for c in previous if c.id != call_id][:10],
     }
 
 
@@ -456,8 +466,8 @@ def _fetch(
             if viewer.role == Role.ADMIN:
                 options = [{"id": str(a.id), "name": a.name} for a in agents.list_agents(db)]
     return {
-        "rows": [row_for(c) for c in calls],
-        "recent": [row_for(c) for c in recent],
+        "rows": [row_for(c, viewer.digits) for c in calls],
+        "recent": [row_for(c, viewer.digits) for c in recent],
         "total": total,
         "agents": options,
         "dispositions": found_dispositions,

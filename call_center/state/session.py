@@ -46,6 +46,7 @@ class SessionState(rx.State):
     agent_email: str = ""
     role: str = ""
     availability: str = "offline"
+    digits: str = "latn"  # the agent's digits on Arabic pages (core.locale)
     lang: str = rx.Cookie(DEFAULT_LANGUAGE, name=LANG_COOKIE, max_age=365 * 86400, same_site="lax")
     watch_id: str = ""
     pong: str = ""
@@ -88,6 +89,7 @@ class SessionState(rx.State):
             "agent_email": caller.email,
             "role": caller.role,
             "availability": caller.availability,
+            "digits": caller.digits,
         }
         if first:
             fields["lang"] = normalise_language(caller.language)
