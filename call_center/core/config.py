@@ -61,6 +61,10 @@ HELP: dict[str, str] = {
     "QUEUE_MAX_WAIT_SECONDS": "seconds a caller may wait in the queue before the call ends, 10 to 3600",
     "QUEUE_ANNOUNCE_SECONDS": "seconds between announcements of the caller's position, 10 to 600",
     "QUEUE_MAX_MISSES": "queue calls an agent may let ring out in a row before being set to away, 1 to 20",
+    "SL_THRESHOLD_SECONDS": "the service level's target: answered within this many seconds, 1 to 600, "
+    "e.g. SL_THRESHOLD_SECONDS=20",
+    "SHORT_ABANDON_SECONDS": "callers who hang up within this many seconds of queueing are not counted as "
+    "abandoned (misdials), 0 to 60",
     "VOICEMAIL_MAX_SECONDS": "the longest voicemail message a caller may leave, in seconds, 10 to 600",
     "WRAPUP_SECONDS": "seconds of after-call work before the agent takes calls again, 0 (none) to 600, "
     "e.g. WRAPUP_SECONDS=30",
@@ -178,6 +182,8 @@ class Settings(BaseSettings):
     QUEUE_ANNOUNCE_SECONDS: int = Field(30, ge=10, le=600)
     QUEUE_MAX_MISSES: int = Field(3, ge=1, le=20)
     VOICEMAIL_MAX_SECONDS: int = Field(120, ge=10, le=600)
+    SL_THRESHOLD_SECONDS: int = Field(20, ge=1, le=600)
+    SHORT_ABANDON_SECONDS: int = Field(5, ge=0, le=60)
     MEDIA_HOST: CommaList = ["127.0.0.1"]
     MEDIA_CONTROL_PORT: int = Field(0, ge=0, le=65535)
     ECHO_NUMBER: str = "1000"
