@@ -178,10 +178,10 @@ def main(argv: Sequence[str] | None = None) -> int:
     p = sub.add_parser("migrate", help="apply database migrations")
     p.set_defaults(func=_migrate_command)
 
-    p = sub.add_parser("create-agent", help="add an agent (or an admin)")
+    p = sub.add_parser("create-agent", help="add an agent (or a supervisor, or an admin)")
     p.add_argument("--email", required=True)
     p.add_argument("--name", required=True)
-    p.add_argument("--role", choices=["agent", "admin"], default="agent")
+    p.add_argument("--role", choices=["agent", "supervisor", "admin"], default="agent")
     p.add_argument("--language", choices=["ar", "en"], default="ar")
     p.add_argument("--password", help="omit to be asked (or set AGENT_PASSWORD)")
     p.set_defaults(func=create_agent)

@@ -122,7 +122,7 @@ def _filters() -> rx.Component:
                 class_name="field",
             ),
             rx.cond(
-                SoftphoneState.is_admin,
+                SoftphoneState.sees_every_call,
                 rx.el.div(
                     rx.el.label(T["history.agent"], html_for="filter-f_agent", class_name="field-label"),
                     rx.el.select(
@@ -417,7 +417,7 @@ def _row(row: Any) -> rx.Component:
     return rx.el.tr(
         rx.el.td(_direction(row)),
         rx.el.td(_customer(row)),
-        rx.cond(SoftphoneState.is_admin, rx.el.td(row["agent"])),
+        rx.cond(SoftphoneState.sees_every_call, rx.el.td(row["agent"])),
         rx.el.td(_status(row)),
         rx.el.td(localized(row, "started"), class_name="num"),
         rx.el.td(localized(row, "duration"), class_name="num"),
@@ -489,7 +489,7 @@ def history_table() -> rx.Component:
     headers = [
         rx.el.th(T["history.direction"]),
         rx.el.th(T["history.customer"]),
-        rx.cond(SoftphoneState.is_admin, rx.el.th(T["history.agent"])),
+        rx.cond(SoftphoneState.sees_every_call, rx.el.th(T["history.agent"])),
         rx.el.th(T["history.status"]),
         rx.el.th(T["history.started"]),
         rx.el.th(T["history.duration"]),

@@ -80,6 +80,7 @@ STRINGS: dict[str, tuple[str, str]] = {
     "availability.offline": ("غير متصل", "Offline"),
     "role.admin": ("مدير", "Admin"),
     "role.agent": ("موظف", "Agent"),
+    "role.supervisor": ("مشرف", "Supervisor"),
     # Login
     "login.title": ("تسجيل الدخول", "Sign in"),
     "login.subtitle": ("ادخل إلى مركز الاتصال", "Sign in to the call center"),

@@ -12,9 +12,14 @@ from call_center.models.base import created_field, time_field
 
 
 class Role:
+    """admin: everything; supervisor: every call, the wallboard, reports and monitoring, but no agents,
+    keys or settings; agent: their own calls."""
+
     ADMIN = "admin"
+    SUPERVISOR = "supervisor"
     AGENT = "agent"
-    ALL = (ADMIN, AGENT)
+    ALL = (ADMIN, SUPERVISOR, AGENT)
+    SEES_EVERY_CALL = frozenset({ADMIN, SUPERVISOR})
 
 
 class Availability:

@@ -103,6 +103,7 @@ def _agent_form() -> rx.Component:
                     T["agents.role"],
                     rx.el.select(
                         rx.el.option(T["role.agent"], value=Role.AGENT),
+                        rx.el.option(T["role.supervisor"], value=Role.SUPERVISOR),
                         rx.el.option(T["role.admin"], value=Role.ADMIN),
                         id="agent-role",
                         name="role",

@@ -196,7 +196,7 @@ def signature_ok(recording_id: int, expires: int | None, signature: str | None) 
 
 def can_view(db: Session, viewer: Agent, call: Call) -> bool:
     """Admins hear every call; agents their own (theirs now, or one they had before a transfer)."""
-    if viewer.role == Role.ADMIN or (call.agent_id is not None and call.agent_id == viewer.id):
+    if viewer.role in Role.SEES_EVERY_CALL or (call.agent_id is not None and call.agent_id == viewer.id):
         return True
     took_part = select(CallParty.id).where(CallParty.call_id == call.id, CallParty.agent_id == viewer.id)
     return db.exec(took_part).first() is not None
@@ -232,7 +232,7 @@ def list_recordings(
 ) -> tuple[list[RecordingPublic], int]:
     """Recordings the viewer may hear, newest first (optionally of one call, by the provider's call id)."""
     query = select(Recording, Call).join(Call, col(Recording.call_id) == col(Call.id))
-    if viewer.role != Role.ADMIN:
+    if viewer.role not in Role.SEES_EVERY_CALL:
         query = query.where(history.of_agent(viewer.id or 0))
     if call_sid:
         query = query.where(history.with_call_sid(db, call_sid))

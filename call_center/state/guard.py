@@ -55,7 +55,7 @@ class Access:
     ALL = (PUBLIC, AGENT, SUPERVISOR, ADMIN, NEVER)
 
 
-ROLE_RANK = {Role.AGENT: 1, Role.ADMIN: 3}
+ROLE_RANK = {Role.AGENT: 1, Role.SUPERVISOR: 2, Role.ADMIN: 3}
 LEVEL_RANK = {Access.AGENT: 1, Access.SUPERVISOR: 2, Access.ADMIN: 3}
 ATTRIBUTE = "__cc_access__"
 

@@ -325,7 +325,7 @@ class HistoryState(SessionState):
 
     # Live updates ----------------------------------------------------------------------------------------
     def _visible(self, call: CallPublic) -> bool:
-        return self.role == Role.ADMIN or call.agent_id == self.agent_id
+        return self.role in Role.SEES_EVERY_CALL or call.agent_id == self.agent_id
 
     @staticmethod
     def _upsert(
@@ -463,7 +463,7 @@ def _fetch(
                 }
                 for d in dispositions.list_dispositions(db)
             ]
-            if viewer.role == Role.ADMIN:
+            if viewer.role in Role.SEES_EVERY_CALL:
                 options = [{"id": str(a.id), "name": a.name} for a in agents.list_agents(db)]
     return {
         "rows": [row_for(c, viewer.digits) for c in calls],

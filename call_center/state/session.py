@@ -68,6 +68,11 @@ class SessionState(rx.State):
     def is_admin(self) -> bool:
         return self.role == Role.ADMIN
 
+    @rx.var
+    def sees_every_call(self) -> bool:
+        """Admins and supervisors: every agent's calls, the agent filter, the wallboard and reports."""
+        return self.role in Role.SEES_EVERY_CALL
+
     # Helpers for substates ---------------------------------------------------------------------------
     def _session_token(self) -> str | None:
         return session_token(self.router.headers.cookie)

@@ -1,9 +1,10 @@
 """Every door, tried with every key: all Reflex event handlers and all HTTP routes of the real app.
 
 - Handlers are enumerated from the app's state tree (a new one is covered without being listed here) and
-  called over the real event websocket without a session, as an agent and as an admin.
+  called over the real event websocket without a session, as an agent, as a supervisor and as an admin.
 - Routes are enumerated from the FastAPI app; each must have its guard in ROUTE_GUARDS, and is called
-  without a session, as an agent, as an admin, with an API key and with a bad Twilio signature.
+  without a session, as an agent, as a supervisor, as an admin, with an API key and with a bad Twilio
+  signature.
 """
 
 from __future__ import annotations
@@ -25,6 +26,7 @@ from tests.support import appdb
 from tests.support.sweep import Outcome, handlers, sweep
 
 AGENT_EMAIL, AGENT_PASSWORD = "agent@almasar.test", "agent-password-123"
+SUPERVISOR_EMAIL, SUPERVISOR_PASSWORD = "supervisor@almasar.test", "supervisor-password-123"
 SECRET_CONTACT = ("Private Customer", "+201001112223", "owes 5000 EGP")
 
 # The whole allowlist: handlers anyone with a socket may run. Changing it is a decision, made here.
@@ -111,11 +113,15 @@ def api_routes() -> list[tuple[str, str]]:
 @pytest.fixture(scope="module")
 def app(tmp_path_factory: pytest.TempPathFactory) -> Iterator[DisposableApp]:
     running = start_app(tmp_path_factory.mktemp("access") / "data")
-    subprocess.run(
-        [sys.executable, "-m", "call_center", "create-agent", "--email", AGENT_EMAIL, "--name", "Agent",
-         "--password", AGENT_PASSWORD],
-        cwd=ROOT, env=running.env, check=True, capture_output=True,
-    )  # fmt: skip
+    for email, name, password, role in (
+        (AGENT_EMAIL, "Agent", AGENT_PASSWORD, "agent"),
+        (SUPERVISOR_EMAIL, "Supervisor", SUPERVISOR_PASSWORD, "supervisor"),
+    ):
+        subprocess.run(
+            [sys.executable, "-m", "call_center", "create-agent", "--email", email, "--name", name,
+             "--password", password, "--role", role],
+            cwd=ROOT, env=running.env, check=True, capture_output=True,
+        )  # fmt: skip
     yield running
     running.stop()
 
@@ -139,6 +145,11 @@ def admin_cookies(app: DisposableApp) -> dict[str, str]:
 @pytest.fixture
 def agent_cookies(app: DisposableApp) -> dict[str, str]:
     return _login(app, AGENT_EMAIL, AGENT_PASSWORD)
+
+
+@pytest.fixture
+def supervisor_cookies(app: DisposableApp) -> dict[str, str]:
+    return _login(app, SUPERVISOR_EMAIL, SUPERVISOR_PASSWORD)
 
 
 @pytest.fixture(scope="module")
@@ -222,17 +233,26 @@ def test_without_a_session_every_private_handler_is_refused_and_nothing_comes_ba
     assert not leaked
 
 
-@pytest.mark.parametrize("who", ["agent", "admin"])
+@pytest.mark.parametrize("who", ["agent", "supervisor", "admin"])
 def test_with_a_session_each_role_runs_exactly_its_handlers(
-    app: DisposableApp, who: str, agent_cookies: dict[str, str], admin_cookies: dict[str, str]
+    app: DisposableApp,
+    who: str,
+    agent_cookies: dict[str, str],
+    supervisor_cookies: dict[str, str],
+    admin_cookies: dict[str, str],
 ) -> None:
-    cookies = agent_cookies if who == "agent" else admin_cookies
+    cookies = {"agent": agent_cookies, "supervisor": supervisor_cookies, "admin": admin_cookies}[who]
     outcomes = _run_sweep(app, cookies)
     for outcome in outcomes:
         expected = _allowed(who, outcome.handler.level)
         assert outcome.refused != expected, (who, outcome.handler.event, outcome.handler.level)
     refused = {o.handler.level for o in outcomes if o.refused}
-    assert refused == ({Access.ADMIN, Access.NEVER} if who == "agent" else {Access.NEVER})
+    above = {
+        "agent": {Access.SUPERVISOR, Access.ADMIN, Access.NEVER},
+        "supervisor": {Access.ADMIN, Access.NEVER},
+        "admin": {Access.NEVER},
+    }[who]
+    assert refused == above & {o.handler.level for o in outcomes}
 
 
 def test_a_logged_out_tab_hydrates_without_the_previous_agents_data(
@@ -314,6 +334,7 @@ def test_each_route_lets_in_exactly_its_callers(
     method: str,
     path: str,
     agent_cookies: dict[str, str],
+    supervisor_cookies: dict[str, str],
     admin_cookies: dict[str, str],
     api_key: str,
 ) -> None:
@@ -321,6 +342,7 @@ def test_each_route_lets_in_exactly_its_callers(
     callers = {
         "anonymous": {},
         "agent": {"cookies": agent_cookies},
+        "supervisor": {"cookies": supervisor_cookies},
         "admin": {"cookies": admin_cookies},
         "api key": {"headers": {"Authorization": f"Bearer {api_key}"}},
         "bad twilio signature": {"headers": {"X-Twilio-Signature": "bad"}},
@@ -328,9 +350,14 @@ def test_each_route_lets_in_exactly_its_callers(
     let_in = {name for name, how in callers.items() if not _request(app, method, path, **how)}
     expected = {
         "public": set(callers),
-        "session": {"agent", "admin"},
-        "reader": {"agent", "admin", "api key"},
-        "link": {"agent", "admin", "api key"},  # (a signed link opens it too: test_recordings_api)
+        "session": {"agent", "supervisor", "admin"},
+        "reader": {"agent", "supervisor", "admin", "api key"},
+        "link": {
+            "agent",
+            "supervisor",
+            "admin",
+            "api key",
+        },  # (a signed link opens it too: test_recordings_api)
         "twilio": set(),  # only Twilio's signature opens them (test_twilio_webhooks)
         "media": set(),  # only our media server's signature (test_local_signaling)
     }[guard]

@@ -68,6 +68,9 @@ def test_filters_and_search(seeded):
     assert total == 4 and numbers_of(rows)[0] == "+966501234567"  # newest first
     rows, total = history.list_calls(db, agent)
     assert total == 2  # agents see their own calls
+    supervisor = make_agent(db, email="sup@example.com", role="supervisor")
+    assert history.list_calls(db, supervisor)[1] == 4  # supervisors see every call, like admins
+    assert history.list_calls(db, supervisor, CallFilter(mine_only=True))[1] == 0
     assert numbers_of(history.list_calls(db, admin, CallFilter(search="0100123"))[0]) == [
         "+201001234999",
         "+201001234567",
