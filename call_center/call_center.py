@@ -15,6 +15,7 @@ from call_center.pages.call_center import call_center_body
 from call_center.pages.contacts import contacts_body
 from call_center.pages.login import LoginState, login_page
 from call_center.pages.phone import phone_body
+from call_center.pages.reports import reports_body
 from call_center.pages.settings import settings_body
 from call_center.state.account import AccountState
 from call_center.state.agents_admin import AgentsAdminState
@@ -26,6 +27,7 @@ from call_center.state.guard import AccessGuard
 from call_center.state.history import HistoryState
 from call_center.state.phone import PhoneState
 from call_center.state.queues_admin import QueuesAdminState
+from call_center.state.reports import ReportsState
 from call_center.state.session import SessionState
 from call_center.state.softphone import SoftphoneState
 from call_center.state.wrapup import WrapupState
@@ -72,6 +74,12 @@ app.add_page(
     route="/history",
     title="AlMasar",
     on_load=[SessionState.check_session, HistoryState.load],
+)
+app.add_page(
+    app_frame("page.reports.title", reports_body),
+    route="/reports",
+    title="AlMasar",
+    on_load=[SessionState.check_session, ReportsState.load],
 )
 app.add_page(
     app_frame("page.contacts.title", contacts_body),

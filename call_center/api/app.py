@@ -32,9 +32,20 @@ from call_center.telephony import get_provider
 logger = logging.getLogger(__name__)
 
 # Pages that need a session; everything else the frontend serves (assets, /login) is public.
-PROTECTED_PAGES = ("/", "/call-center", "/history", "/contacts", "/settings", "/phone", "/account")
+PROTECTED_PAGES = (
+    "/",
+    "/call-center",
+    "/history",
+    "/contacts",
+    "/settings",
+    "/phone",
+    "/account",
+    "/reports",
+)
 # Pages for admins only: anyone else is sent to the call center.
 ADMIN_PAGES = ("/settings",)
+# Pages for supervisors and admins.
+SUPERVISOR_PAGES = ("/reports",)
 
 
 def create_api() -> FastAPI:
@@ -206,7 +217,9 @@ class PageGuard:
                 location = "/call-center"
             elif path != "/login" and role is None:
                 location = "/login" if path == "/" else f"/login?next={quote(path)}"
-            elif path in ADMIN_PAGES and role != Role.ADMIN:
+            elif (path in ADMIN_PAGES and role != Role.ADMIN) or (
+                path in SUPERVISOR_PAGES and role not in Role.SEES_EVERY_CALL
+            ):
                 location = "/call-center"
             if location:
                 await _redirect(send, location)

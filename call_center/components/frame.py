@@ -20,8 +20,10 @@ NAV = (
     ("/contacts", "nav.contacts", "contact"),
     ("/account", "nav.account", "user-round"),
 )
-# Pages only admins may use: absent from everyone else's navigation (and refused by the page guard).
+# Pages only admins (or supervisors) may use: absent from everyone else's navigation (and refused by the
+# page guard).
 ADMIN_NAV = (("/settings", "nav.settings", "settings"),)
+SUPERVISOR_NAV = (("/reports", "nav.reports", "chart-column"),)
 
 
 def _nav_link(href: str, key: str, icon: str) -> rx.Component:
@@ -38,6 +40,7 @@ def _nav_link(href: str, key: str, icon: str) -> rx.Component:
 
 def _sidebar() -> rx.Component:
     links = [_nav_link(*item) for item in NAV]
+    links += [rx.cond(SessionState.sees_every_call, _nav_link(*item)) for item in SUPERVISOR_NAV]
     links += [rx.cond(SessionState.is_admin, _nav_link(*item)) for item in ADMIN_NAV]
     if get_settings().TELEPHONY_PROVIDER == "local":
         links.append(_nav_link("/phone", "nav.phone", "smartphone"))

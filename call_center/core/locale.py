@@ -12,7 +12,7 @@
 
 from __future__ import annotations
 
-from datetime import datetime, tzinfo
+from datetime import date, datetime, tzinfo
 from decimal import Decimal
 from functools import cache
 
@@ -122,6 +122,12 @@ def datetime_text(
         "hm": "HH:mm",
     }[style]
     text = dates.format_datetime(value, pattern, tzinfo=zone, locale=_locale(lang))
+    return _digits(text, lang, digits)
+
+
+def day_label(day: date, lang: str, digits: str | None = None) -> str:
+    """A day on a chart's axis: "3 ديسمبر" / "3 Dec"."""
+    text = dates.format_date(day, "d MMMM" if lang == "ar" else "d MMM", locale=_locale(lang))
     return _digits(text, lang, digits)
 
 

@@ -35,6 +35,7 @@ _EXPORTS = {
     "HistoryRow": "pages",
     "CallDetail": "pages",
     "Contacts": "pages",
+    "Reports": "pages",
     "TestPhone": "pages",
     "WrapUp": "pages",
     "QueuesAdmin": "pages",

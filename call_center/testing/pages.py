@@ -560,6 +560,41 @@ class Contacts(Screen):
         return Softphone(self.page, self.app)
 
 
+class Reports(Screen):
+    """The KPI dashboard (/reports; supervisors and admins): range, queue and agent filters, the headline
+    figures (`kpi(key)`: service_level, abandonment, asa, aht, occupancy, offered, answered, abandoned,
+    handled, outbound, ...), the charts and the per-agent table."""
+
+    path = "/reports"
+
+    def open(self) -> Reports:
+        super().open()
+        expect(tid(self.page, "reports")).to_be_visible()
+        return self
+
+    def set_range(self, first: str, last: str) -> None:
+        """Days as YYYY-MM-DD, in the company's time zone."""
+        tid(self.page, "reports-f_from").fill(first)
+        tid(self.page, "reports-f_to").fill(last)
+
+    def preset(self, days: int) -> None:
+        """0: today, 1: yesterday, 7 or 30: the last days up to today."""
+        tid(self.page, f"reports-preset-{days}").click()
+
+    def kpi(self, key: str) -> str:
+        """A headline figure as the page shows it (e.g. "85.0%", "00:42", "12")."""
+        box = self.page.locator(f'[data-testid="kpi"][data-kpi="{key}"]')
+        expect(box).to_be_visible()
+        return tid(box, "kpi-value").inner_text()
+
+    def bars(self, chart: str = "volume") -> Locator:
+        """The bars a chart drew (chart: volume, dispositions)."""
+        return tid(self.page, f"reports-{chart}").locator(".recharts-bar-rectangle")
+
+    def agent_row(self, name: str) -> Locator:
+        return tid(self.page, "reports-agent-row").filter(has_text=name)
+
+
 class TestPhone(Screen):
     """A simulated customer handset (/phone): it rings, answers, rejects, hangs up, calls the company."""
 

@@ -163,6 +163,8 @@ def test_every_screen_in_every_state_has_its_documented_test_ids(
     seen("my account")
     admin_page.goto(f"{app.url}/settings")
     seen("settings (admin)")
+    admin_page.goto(f"{app.url}/reports")
+    seen("reports (supervisor)")
 
     assert covered == set(IDS), f"states documented but not visited: {set(IDS) - covered}"
 
