@@ -452,7 +452,22 @@ def _row(row: Any) -> rx.Component:
 
 def _pager() -> rx.Component:
     return rx.el.div(
-        rx.el.span(H.total_label, class_name="muted", data_testid="history-total"),
+        rx.el.span(
+            rx.el.span(H.total_label, class_name="muted", data_testid="history-total"),
+            rx.el.a(
+                T["export.csv"],
+                href="/api/calls/export?format=csv&" + H.export_query,
+                class_name="btn btn-ghost btn-sm",
+                data_testid="history-export-csv",
+            ),
+            rx.el.a(
+                T["export.xlsx"],
+                href="/api/calls/export?format=xlsx&" + H.export_query,
+                class_name="btn btn-ghost btn-sm",
+                data_testid="history-export-xlsx",
+            ),
+            class_name="history-exports",
+        ),  # fmt: skip
         rx.el.div(
             button(
                 T["history.previous"],

@@ -14,6 +14,7 @@ import time
 import uuid
 from datetime import datetime, timedelta
 from typing import Any
+from urllib.parse import urlencode
 
 import reflex as rx
 
@@ -163,6 +164,19 @@ class HistoryState(SessionState):
         if self.total >= history.COUNT_CAP:
             return locale.plural("count.calls_more", history.COUNT_CAP, self.lang, self.digits)
         return locale.plural("count.calls", self.total, self.lang, self.digits)
+
+    @rx.var
+    def export_query(self) -> str:
+        """GET /api/calls/export's query for the active filters and the page's language."""
+        flt = self._filter()
+        params = {
+            "agent_id": flt.agent_id, "direction": flt.direction, "status": flt.status,
+            "since": flt.since.isoformat() if flt.since else None,
+            "until": flt.until.isoformat() if flt.until else None,
+            "has_recording": None if flt.has_recording is None else str(flt.has_recording).lower(),
+            "q": flt.search, "disposition": flt.disposition, "tag": flt.tag, "lang": self.lang,
+        }  # fmt: skip
+        return urlencode({k: v for k, v in params.items() if v is not None})
 
     @rx.var
     def has_filters(self) -> bool:

@@ -59,6 +59,7 @@ ROUTE_GUARDS: dict[tuple[str, str], str] = {
     ("POST", "/api/auth/logout"): "public",
     ("GET", "/api/auth/me"): "session",
     ("GET", "/api/calls"): "reader",
+    ("GET", "/api/calls/export"): "reader",
     ("GET", "/api/calls/recordings"): "reader",
     ("GET", "/api/calls/recordings/{call_sid}"): "reader",
     ("GET", "/api/calls/{call_id:int}"): "reader",

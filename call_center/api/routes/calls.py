@@ -2,26 +2,24 @@
 
 from __future__ import annotations
 
+from collections.abc import Iterator
 from datetime import datetime
 from typing import Annotated, Any
 
-from fastapi import APIRouter, HTTPException, Query
+from fastapi import APIRouter, Depends, HTTPException, Query
+from fastapi.responses import StreamingResponse
 
 from call_center.api.deps import CurrentAgent, Reader, SessionDep
 from call_center.models import CallDetail, CallsPublic, CallStatus, RecordingsPublic, TimelineStep
-from call_center.services import calls, history, recordings
+from call_center.models.base import utcnow
+from call_center.services import calls, exports, history, recordings
 from call_center.telephony import get_provider
 from call_center.telephony.base import ProviderError
 
 router = APIRouter(prefix="/api/calls", tags=["calls"])
 
 
-@router.get("", response_model=CallsPublic)
-def list_calls(
-    viewer: Reader,
-    db: SessionDep,
-    page: Annotated[int, Query(ge=1)] = 1,
-    page_size: Annotated[int, Query(ge=1, le=history.MAX_PAGE_SIZE)] = 50,
+def call_filter(
     direction: Annotated[str | None, Query(pattern="^(inbound|outbound)$")] = None,
     status: Annotated[str | None, Query(max_length=16)] = None,
     agent_id: Annotated[int | None, Query()] = None,
@@ -32,8 +30,8 @@ def list_calls(
     mine: Annotated[bool, Query()] = False,
     disposition: Annotated[str | None, Query(max_length=40, description="a disposition's code")] = None,
     tag: Annotated[str | None, Query(max_length=32)] = None,
-) -> CallsPublic:
-    """Calls the caller may see, newest first, paginated on the server."""
+) -> history.CallFilter:
+    """The history's filters as query parameters (GET /api/calls and its exports)."""
     if status is not None and status not in CallStatus.ALL:
         raise HTTPException(
             422, {"code": "error.generic", "message": f"status must be one of {CallStatus.ALL}"}
@@ -43,7 +41,7 @@ def list_calls(
             raise HTTPException(
                 422, {"code": "error.generic", "message": "times need a time zone, e.g. +02:00"}
             )
-    flt = history.CallFilter(
+    return history.CallFilter(
         agent_id=agent_id,
         mine_only=mine,
         direction=direction,
@@ -55,8 +53,47 @@ def list_calls(
         disposition=disposition,
         tag=tag,
     )
+
+
+Filters = Annotated[history.CallFilter, Depends(call_filter)]
+
+
+@router.get("", response_model=CallsPublic)
+def list_calls(
+    viewer: Reader,
+    db: SessionDep,
+    flt: Filters,
+    page: Annotated[int, Query(ge=1)] = 1,
+    page_size: Annotated[int, Query(ge=1, le=history.MAX_PAGE_SIZE)] = 50,
+) -> CallsPublic:
+    """Calls the caller may see, newest first, paginated on the server."""
     rows, count = history.list_calls(db, viewer, flt, page=page, page_size=page_size)
     return CallsPublic(data=rows, count=count)
+
+
+@router.get("/export")
+def export_calls(
+    viewer: Reader,
+    flt: Filters,
+    format: Annotated[str, Query(pattern="^(csv|xlsx)$")] = "csv",
+    lang: Annotated[str | None, Query(pattern="^(ar|en)$")] = None,
+) -> StreamingResponse:
+    """Every call the caller may see that matches the filters (as GET /api/calls), newest first, as CSV
+    (UTF-8 with BOM, for Excel) or XLSX, streamed. `lang`: the headers' and labels' language."""
+    language = lang or viewer.language
+    header = exports.call_header(language)
+    rows = exports.call_rows(viewer, flt, language)
+    name = f"calls-{utcnow():%Y%m%d-%H%M%S}.{format}"
+    if format == "csv":
+        body: Iterator[bytes] = exports.csv_stream(header, rows)
+    else:
+        sheet = (exports.t("export.sheet.calls", language), header, rows)
+        body = exports.file_stream(exports.xlsx_file([sheet], rtl=language == "ar"))
+    return StreamingResponse(
+        body,
+        media_type=exports.MIME[format],
+        headers={"Content-Disposition": f'attachment; filename="{name}"'},
+    )
 
 
 @router.get("/recordings", response_model=RecordingsPublic)

@@ -1,0 +1,214 @@
+"""Exports that open in Excel with Arabic intact: the call list (the history's filters) and the report tables.
+
+- CSV is UTF-8 with a byte-order mark (Excel reads it as UTF-8 only then), CRLF line ends, streamed batch
+  by batch: memory stays flat however many calls match.
+- XLSX is written by openpyxl's write-only workbook (rows go straight to the file, not kept as cells) to
+  a temporary file that is streamed and then deleted.
+- The call list is read in keyset pages (created_at, id) with column queries, in its own database session
+  (the response streams after the request's session is gone).
+"""
+
+from __future__ import annotations
+
+import csv
+import io
+import os
+import tempfile
+from collections.abc import Iterable, Iterator, Sequence
+from datetime import datetime
+from typing import Any
+
+from openpyxl import Workbook
+from sqlmodel import col, select
+
+from call_center.core import locale
+from call_center.core.config import get_settings
+from call_center.core.db import session_scope
+from call_center.core.i18n import key_or_text, t
+
+__all__ = ["t"]  # (routes label sheets with it)
+from call_center.models import Agent, Call, Contact
+from call_center.services import dispositions, history
+
+BATCH = 2000
+BOM = "\ufeff"
+CALL_COLUMNS = (
+    "id", "started", "direction", "number", "customer", "agent", "status", "duration", "wait",
+    "queue_outcome", "disposition", "notes", "tags", "reason", "recording",
+)  # fmt: skip
+MIME = {
+    "csv": "text/csv; charset=utf-8",
+    "xlsx": "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
+}
+
+
+def call_header(lang: str) -> list[str]:
+    return [t(f"export.col.{c}", lang) for c in CALL_COLUMNS]
+
+
+def call_rows(viewer: Agent, flt: history.CallFilter, lang: str) -> Iterator[list[Any]]:
+    """Every call the viewer may see that matches, newest first, as export rows."""
+    settings = get_settings()
+    scoped = history._scoped(viewer, flt)
+    after: tuple[datetime, int] | None = None
+    with session_scope() as db:
+        names = dispositions.names(db, lang)
+        conditions = history._conditions(db, scoped)
+        while True:
+            query = (
+                select(Call, Agent.name, Contact.name)
+                .outerjoin(Agent, col(Call.agent_id) == Agent.id)
+                .outerjoin(Contact, col(Call.contact_id) == Contact.id)
+                .where(*conditions)
+            )
+            if after is not None:
+                at, last_id = after
+                query = query.where(
+                    (col(Call.created_at) < at) | ((col(Call.created_at) == at) & (col(Call.id) < last_id))
+                )
+            batch = db.exec(
+                query.order_by(col(Call.created_at).desc(), col(Call.id).desc()).limit(BATCH)
+            ).all()
+            if not batch:
+                return
+            for call, agent_name, contact_name in batch:
+                yield _call_row(call, agent_name, contact_name, names, lang, settings.zone)
+            last = batch[-1][0]
+            after = (last.created_at, last.id or 0)
+            db.expunge_all()  # the session keeps nothing of the batches already written
+
+
+def _call_row(
+    call: Call, agent: str | None, contact: str | None, names: dict, lang: str, zone: Any
+) -> list[Any]:
+    reason_key, reason_text = key_or_text(call.hangup_reason or "")
+    return [
+        call.id,
+        call.created_at.astimezone(zone).strftime("%Y-%m-%d %H:%M:%S"),
+        t(f"direction.{call.direction}", lang),
+        call.customer_number,
+        contact or "",
+        agent or "",
+        t(f"status.{call.status}", lang),
+        call.duration_seconds if call.duration_seconds is not None else "",
+        call.wait_seconds if call.wait_seconds is not None else "",
+        t(f"queue.outcome.{call.queue_outcome}", lang) if call.queue_outcome else "",
+        names.get(call.disposition or "", call.disposition or ""),
+        call.notes or "",
+        " ".join(tag for tag in (call.tags or "").split(",") if tag),
+        t(reason_key, lang) if reason_key else reason_text,
+        _recording(call.recording_status, lang),
+    ]
+
+
+def _recording(status: str | None, lang: str) -> str:
+    if not status:
+        return ""
+    return t("export.recording.ready" if status == "ready" else f"recording.{status}", lang)
+
+
+def csv_stream(header: Sequence[str], rows: Iterable[Sequence[Any]]) -> Iterator[bytes]:
+    """UTF-8 with BOM, CRLF, a chunk per BATCH rows."""
+    buffer = io.StringIO()
+    writer = csv.writer(buffer, lineterminator="\r\n")
+    buffer.write(BOM)
+    writer.writerow(header)
+    for count, row in enumerate(rows, start=1):
+        writer.writerow(row)
+        if count % BATCH == 0:
+            yield buffer.getvalue().encode("utf-8")
+            buffer.seek(0)
+            buffer.truncate()
+    yield buffer.getvalue().encode("utf-8")
+
+
+def xlsx_file(sheets: Iterable[tuple[str, Sequence[str], Iterable[Sequence[Any]]]], rtl: bool) -> str:
+    """A workbook with one sheet per (title, header, rows), written row by row to a temporary file; its
+    path (the caller streams it and deletes it)."""
+    workbook = Workbook(write_only=True)
+    for title, header, rows in sheets:
+        sheet = workbook.create_sheet(title=title[:31])
+        sheet.sheet_view.rightToLeft = rtl
+        sheet.append(list(header))
+        for row in rows:
+            sheet.append(list(row))
+    handle, path = tempfile.mkstemp(prefix="export-", suffix=".xlsx")
+    os.close(handle)
+    try:
+        workbook.save(path)
+    except BaseException:
+        os.unlink(path)
+        raise
+    return path
+
+
+def file_stream(path: str, chunk: int = 1 << 16) -> Iterator[bytes]:
+    try:
+        with open(path, "rb") as handle:
+            while data := handle.read(chunk):
+                yield data
+    finally:
+        os.unlink(path)
+
+
+# The report's tables ------------------------------------------------------------------------------------
+REPORT_TABLES = ("summary", "days", "agents", "dispositions", "hours")
+
+
+def report_tables(data: dict[str, Any], lang: str) -> list[tuple[str, list[str], list[list[Any]]]]:
+    """The dashboard's tables (state.reports.compute's numbers) as (sheet title, header, rows). Rates are
+    fractions (Excel formats them), times in seconds."""
+    summary = data.get("summary") or {}
+    tables: list[tuple[str, list[str], list[list[Any]]]] = [
+        (
+            t("export.sheet.summary", lang),
+            [t("export.col.figure", lang), t("export.col.value", lang)],
+            [[t(f"reports.kpi.{k}", lang), _cell(v)] for k, v in summary.items()],
+        ),
+        (
+            t("export.sheet.days", lang),
+            [
+                t(f"export.col.{c}", lang)
+                for c in ("day", "answered", "abandoned", "missed", "outbound", "sl")
+            ],
+            [
+                [d["day"], d["answered"], d["abandoned"], d["missed"], d["outbound"], _cell(d["sl"])]
+                for d in data.get("days") or []
+            ],
+        ),
+        (
+            t("export.sheet.agents", lang),
+            [t(f"reports.col.{c}", lang) for c in ("name", "handled", "talk", "aht", "occupancy", "missed")],
+            [
+                [
+                    a["name"],
+                    a["handled"],
+                    round(a["talk"]),
+                    _cell(a["aht"]),
+                    _cell(a["occupancy"]),
+                    a["missed_offers"],
+                ]
+                for a in data.get("agents") or []
+            ],
+        ),
+        (
+            t("export.sheet.dispositions", lang),
+            [t("export.col.disposition", lang), t("export.col.calls", lang)],
+            [
+                [d["name_ar" if lang == "ar" else "name_en"], d["count"]]
+                for d in data.get("dispositions") or []
+            ],
+        ),
+        (
+            t("export.sheet.hours", lang),
+            [t("export.col.weekday", lang), *[str(h) for h in range(24)]],
+            [[locale.weekday_names(lang)[d], *row] for d, row in enumerate(data.get("hours") or [])],
+        ),
+    ]
+    return tables
+
+
+def _cell(value: Any) -> Any:
+    if isinstance(value, float):
+        return round(value, 4)
+    return "" if value is None else value

@@ -1,0 +1,62 @@
+"""Exports of the call list (SQLite and PostgreSQL): CSV with a BOM and XLSX, Arabic intact, rows equal to
+the filtered history the same viewer gets from GET /api/calls. The calls come in through the app's own
+queue path (tests/support/local_calls)."""
+
+from __future__ import annotations
+
+import csv
+import io
+
+import pytest
+from openpyxl import load_workbook
+
+from call_center.models import Call
+from call_center.services import call_control
+from tests.conftest import make_agent
+from tests.integration.conftest import login
+from tests.support.local_calls import calls_in, media_reports, online_agent, record_media
+
+
+@pytest.fixture
+def calls(db, monkeypatch):
+    record_media(monkeypatch)
+    sara = online_agent(db, "sara@example.com")
+    taken = calls_in(db, "+201000000091")
+    call_control.claim(db, db.get(Call, taken.id), sara.id)
+    media_reports(db, taken, "in-progress")
+    media_reports(db, taken, "completed", by="customer")
+    for number in ("+201000000092", "+201000000093"):
+        media_reports(db, calls_in(db, number), "canceled", by="customer")
+    make_agent(db, email="boss@example.com", name="المدير", role="admin")
+    return sara
+
+
+def test_the_csv_and_xlsx_exports_are_the_filtered_history(client, calls):
+    login(client, "boss@example.com")
+    for params in ({}, {"status": "canceled"}, {"q": "0100 000 0092"}):
+        listed = [c["id"] for c in client.get("/api/calls", params=params).json()["data"]]
+        response = client.get("/api/calls/export", params={**params, "format": "csv", "lang": "ar"})
+        assert response.status_code == 200
+        assert response.headers["content-type"].startswith("text/csv")
+        assert "attachment" in response.headers["content-disposition"]
+        assert response.content.startswith(b"\xef\xbb\xbf")  # Excel reads UTF-8 with the BOM only
+        rows = list(csv.reader(io.StringIO(response.content.decode("utf-8-sig"))))
+        assert rows[0][0] == "رقم المكالمة" and rows[0][1] == "البداية"
+        assert [int(r[0]) for r in rows[1:]] == listed, params
+        xlsx = client.get("/api/calls/export", params={**params, "format": "xlsx", "lang": "en"})
+        assert xlsx.status_code == 200
+        sheet = load_workbook(io.BytesIO(xlsx.content), read_only=True).active
+        cells = [list(r) for r in sheet.iter_rows(values_only=True)]
+        assert cells[0][:2] == ["Call id", "Started"]
+        assert [int(r[0]) for r in cells[1:]] == listed, params
+    everything = list(csv.reader(io.StringIO(client.get("/api/calls/export").content.decode("utf-8-sig"))))
+    statuses = sorted(r[6] for r in everything[1:])
+    assert statuses == sorted(["مكتملة", "أُلغيت", "أُلغيت"])
+
+
+def test_an_agent_exports_only_their_own_calls_and_a_stranger_nothing(client, calls):
+    assert client.get("/api/calls/export").status_code == 401
+    login(client, "sara@example.com")
+    rows = list(csv.reader(io.StringIO(client.get("/api/calls/export").content.decode("utf-8-sig"))))
+    assert len(rows) == 2 and rows[1][3] == "+201000000091"  # the call she took; not the abandoned ones
+    assert client.get("/api/calls/export", params={"format": "pdf"}).status_code == 422
