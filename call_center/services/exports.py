@@ -1,4 +1,4 @@
-"""Exports that open in Excel with Arabic intact: the call list (the history's filters) and the report tables.
+"""Exports that open in Excel with Arabic intact: the call list, with the history's filters.
 
 - CSV is UTF-8 with a byte-order mark (Excel reads it as UTF-8 only then), CRLF line ends, streamed batch
   by batch: memory stays flat however many calls match.
@@ -21,7 +21,6 @@ from typing import Any
 from openpyxl import Workbook
 from sqlmodel import col, select
 
-from call_center.core import locale
 from call_center.core.config import get_settings
 from call_center.core.db import session_scope
 from call_center.core.i18n import key_or_text, t
@@ -149,66 +148,3 @@ def file_stream(path: str, chunk: int = 1 << 16) -> Iterator[bytes]:
                 yield data
     finally:
         os.unlink(path)
-
-
-# The report's tables ------------------------------------------------------------------------------------
-REPORT_TABLES = ("summary", "days", "agents", "dispositions", "hours")
-
-
-def report_tables(data: dict[str, Any], lang: str) -> list[tuple[str, list[str], list[list[Any]]]]:
-    """The dashboard's tables (state.reports.compute's numbers) as (sheet title, header, rows). Rates are
-    fractions (Excel formats them), times in seconds."""
-    summary = data.get("summary") or {}
-    tables: list[tuple[str, list[str], list[list[Any]]]] = [
-        (
-            t("export.sheet.summary", lang),
-            [t("export.col.figure", lang), t("export.col.value", lang)],
-            [[t(f"reports.kpi.{k}", lang), _cell(v)] for k, v in summary.items()],
-        ),
-        (
-            t("export.sheet.days", lang),
-            [
-                t(f"export.col.{c}", lang)
-                for c in ("day", "answered", "abandoned", "missed", "outbound", "sl")
-            ],
-            [
-                [d["day"], d["answered"], d["abandoned"], d["missed"], d["outbound"], _cell(d["sl"])]
-                for d in data.get("days") or []
-            ],
-        ),
-        (
-            t("export.sheet.agents", lang),
-            [t(f"reports.col.{c}", lang) for c in ("name", "handled", "talk", "aht", "occupancy", "missed")],
-            [
-                [
-                    a["name"],
-                    a["handled"],
-                    round(a["talk"]),
-                    _cell(a["aht"]),
-                    _cell(a["occupancy"]),
-                    a["missed_offers"],
-                ]
-                for a in data.get("agents") or []
-            ],
-        ),
-        (
-            t("export.sheet.dispositions", lang),
-            [t("export.col.disposition", lang), t("export.col.calls", lang)],
-            [
-                [d["name_ar" if lang == "ar" else "name_en"], d["count"]]
-                for d in data.get("dispositions") or []
-            ],
-        ),
-        (
-            t("export.sheet.hours", lang),
-            [t("export.col.weekday", lang), *[str(h) for h in range(24)]],
-            [[locale.weekday_names(lang)[d], *row] for d, row in enumerate(data.get("hours") or [])],
-        ),
-    ]
-    return tables
-
-
-def _cell(value: Any) -> Any:
-    if isinstance(value, float):
-        return round(value, 4)
-    return "" if value is None else value
