@@ -65,6 +65,7 @@ class CarrierCall:
     timers: list[asyncio.TimerHandle | asyncio.Task[None]] = field(default_factory=list)
     parties: dict[str, Party] = field(default_factory=dict)  # who is in the answered call
     invites: dict[str, asyncio.TimerHandle] = field(default_factory=dict)  # legs ringing to join
+    joining: set[str] = field(default_factory=set)  # legs whose browser is connecting to the call now
 
     @property
     def on_hold(self) -> bool:
@@ -359,12 +360,18 @@ class Carrier:
             timer.cancel()
         elif invited:
             raise CarrierRefused("transfer.error.expired", f"{leg} is not invited to call {sid} (any more)")
+        call.joining.add(leg)
         try:
             answer = await self.engine.add_leg(sid, leg, sdp)
         except Exception:
+            call.joining.discard(leg)
             if invited:
                 self.notifier.party(sid, leg, "failed")  # the transfer learns its target never joined
+            if not call.ended and not [p for p in call.parties if p != "customer"]:
+                # the first agent left while this one connected: nobody is left with the customer
+                await self._end(call, "completed", reason="reason.lost_agent", by="system")
             raise
+        call.joining.discard(leg)
         if call.ended:
             raise CarrierRefused("call.error.gone", f"call {sid} ended")
         call.parties[leg] = Party(leg, held=held, muted=muted, coaching=coaching)
@@ -432,7 +439,9 @@ class Carrier:
         if call is None or call.ended:
             return
         logger.info("call %s: %s leg ended by itself (%s)", sid, role, reason)
-        others = [p for p in call.parties if p not in (role, "customer")]
+        # A party still connecting counts: the first agent's browser closes as soon as the transfer target
+        # accepted, which may be before the target's media leg is up (the call must not end then).
+        others = [p for p in (*call.parties, *call.joining) if p not in (role, "customer")]
         if call.answered and role != "customer" and role in call.parties and others:
             del call.parties[role]
             self._apply_routes(call)
