@@ -457,12 +457,14 @@ def _pager() -> rx.Component:
             rx.el.a(
                 T["export.csv"],
                 href="/api/calls/export?format=csv&" + H.export_query,
+                download="",
                 class_name="btn btn-ghost btn-sm",
                 data_testid="history-export-csv",
             ),
             rx.el.a(
                 T["export.xlsx"],
                 href="/api/calls/export?format=xlsx&" + H.export_query,
+                download="",
                 class_name="btn btn-ghost btn-sm",
                 data_testid="history-export-xlsx",
             ),
