@@ -19,6 +19,7 @@ def _password_input(id_: str, name: str, autocomplete: str) -> rx.Component:
 def _display_card() -> rx.Component:
     return card(
         rx.el.h2(T["account.display_title"], class_name="card-title"),
+        rx.cond(A.display_error != "", alert(T[A.display_error], data_testid="account-display-error")),
         rx.cond(
             A.display_notice != "",
             alert(T[A.display_notice], kind="info", data_testid="account-display-notice"),

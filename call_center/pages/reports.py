@@ -31,40 +31,45 @@ def _filters() -> rx.Component:
             class_name="field",
         )
 
+    def choice(key: str, name: str, id_: str, value: Any, all_key: str, options: Any) -> rx.Component:
+        return rx.el.div(
+            rx.el.label(T[key], html_for=f"reports-{id_}", class_name="field-label"),
+            rx.el.select(
+                rx.el.option(T[all_key], value=""),
+                options,
+                id=f"reports-{id_}",
+                value=value,
+                class_name="select",
+                on_change=lambda v: R.set_filter(name, v),
+                data_testid=f"reports-{id_}",
+            ),  # fmt: skip
+            class_name="field",
+        )
+
     return rx.el.div(
         day("reports.from", "f_from", R.f_from),
         day("reports.to", "f_to", R.f_to),
-        rx.el.div(
-            rx.el.label(T["reports.queue"], html_for="reports-queue", class_name="field-label"),
-            rx.el.select(
-                rx.el.option(T["reports.all_queues"], value=""),
-                rx.foreach(
-                    R.queue_options,
-                    lambda q: rx.el.option(
-                        rx.cond(SessionState.lang == "en", q["name_en"], q["name_ar"]), value=q["code"]
-                    ),
+        choice(
+            "reports.queue",
+            "f_queue",
+            "queue",
+            R.f_queue,
+            "reports.all_queues",
+            rx.foreach(
+                R.queue_options,
+                lambda q: rx.el.option(
+                    rx.cond(SessionState.lang == "en", q["name_en"], q["name_ar"]), value=q["code"]
                 ),
-                id="reports-queue",
-                value=R.f_queue,
-                class_name="select",
-                on_change=lambda v: R.set_filter("f_queue", v),
-                data_testid="reports-queue",
-            ),  # fmt: skip
-            class_name="field",
-        ),
-        rx.el.div(
-            rx.el.label(T["reports.agent"], html_for="reports-agent", class_name="field-label"),
-            rx.el.select(
-                rx.el.option(T["reports.all_agents"], value=""),
-                rx.foreach(R.agent_options, lambda a: rx.el.option(a["name"], value=a["id"])),
-                id="reports-agent",
-                value=R.f_agent,
-                class_name="select",
-                on_change=lambda v: R.set_filter("f_agent", v),
-                data_testid="reports-agent",
-            ),  # fmt: skip
-            class_name="field",
-        ),
+            ),
+        ),  # fmt: skip
+        choice(
+            "reports.agent",
+            "f_agent",
+            "agent",
+            R.f_agent,
+            "reports.all_agents",
+            rx.foreach(R.agent_options, lambda a: rx.el.option(a["name"], value=a["id"])),
+        ),  # fmt: skip
         rx.el.div(
             *[
                 button(

@@ -136,22 +136,16 @@ def update_agent(
     return agent
 
 
-def set_language(db: Session, agent_id: int, language: str) -> Agent:
-    if language not in LANGUAGES:
-        raise InvalidInput("error.generic", f"unknown language {language!r}")
-    agent = get_agent(db, agent_id)
-    agent.language = language
-    agent.updated_at = utcnow()
-    db.add(agent)
-    return agent
+# The agent's own display preferences: field -> the values it may take.
+PREFERENCES = {"language": LANGUAGES, "digits": DIGITS}
 
 
-def set_digits(db: Session, agent_id: int, digits: str) -> Agent:
-    """Western (latn) or Arabic-Indic (arab) digits on the agent's Arabic pages."""
-    if digits not in DIGITS:
-        raise InvalidInput("error.generic", f"unknown digits {digits!r}")
+def set_preference(db: Session, agent_id: int, name: str, value: str) -> Agent:
+    """The UI language (ar, en) or the digits on Arabic pages (latn: Western, arab: Arabic-Indic)."""
+    if value not in PREFERENCES[name]:
+        raise InvalidInput("error.generic", f"unknown {name} {value!r}")
     agent = get_agent(db, agent_id)
-    agent.digits = digits
+    setattr(agent, name, value)
     agent.updated_at = utcnow()
     db.add(agent)
     return agent

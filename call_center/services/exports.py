@@ -15,18 +15,14 @@ import io
 import os
 import tempfile
 from collections.abc import Iterable, Iterator, Sequence
-from datetime import datetime
 from typing import Any
 
 from openpyxl import Workbook
-from sqlmodel import col, select
 
 from call_center.core.config import get_settings
 from call_center.core.db import session_scope
 from call_center.core.i18n import key_or_text, t
-
-__all__ = ["t"]  # (routes label sheets with it)
-from call_center.models import Agent, Call, Contact
+from call_center.models import Agent, Call
 from call_center.services import dispositions, history
 
 BATCH = 2000
@@ -46,35 +42,13 @@ def call_header(lang: str) -> list[str]:
 
 
 def call_rows(viewer: Agent, flt: history.CallFilter, lang: str) -> Iterator[list[Any]]:
-    """Every call the viewer may see that matches, newest first, as export rows."""
-    settings = get_settings()
-    scoped = history._scoped(viewer, flt)
-    after: tuple[datetime, int] | None = None
+    """Every call the viewer may see that matches, newest first, as export rows (in a session of its own:
+    the response streams after the request's session is gone)."""
+    zone = get_settings().zone
     with session_scope() as db:
         names = dispositions.names(db, lang)
-        conditions = history._conditions(db, scoped)
-        while True:
-            query = (
-                select(Call, Agent.name, Contact.name)
-                .outerjoin(Agent, col(Call.agent_id) == Agent.id)
-                .outerjoin(Contact, col(Call.contact_id) == Contact.id)
-                .where(*conditions)
-            )
-            if after is not None:
-                at, last_id = after
-                query = query.where(
-                    (col(Call.created_at) < at) | ((col(Call.created_at) == at) & (col(Call.id) < last_id))
-                )
-            batch = db.exec(
-                query.order_by(col(Call.created_at).desc(), col(Call.id).desc()).limit(BATCH)
-            ).all()
-            if not batch:
-                return
-            for call, agent_name, contact_name in batch:
-                yield _call_row(call, agent_name, contact_name, names, lang, settings.zone)
-            last = batch[-1][0]
-            after = (last.created_at, last.id or 0)
-            db.expunge_all()  # the session keeps nothing of the batches already written
+        for call, agent_name, contact_name in history.iter_calls(db, viewer, flt, BATCH):
+            yield _call_row(call, agent_name, contact_name, names, lang, zone)
 
 
 def _call_row(

@@ -8,8 +8,10 @@ history is the slow part of a page, so counts stop at COUNT_CAP ("10,000+").
 
 from __future__ import annotations
 
+from collections.abc import Iterator
 from dataclasses import dataclass
 from datetime import datetime
+from typing import Any
 
 import phonenumbers
 from sqlalchemy import ColumnElement, and_, func, or_
@@ -205,6 +207,40 @@ def count_calls(db: Session, conditions: list[ColumnElement[bool]]) -> int:
     return int(db.exec(select(func.count()).select_from(capped)).one())
 
 
+def _listing(conditions: list[ColumnElement[bool]]) -> Any:
+    """(call, agent's name, contact's name) of the matching calls, newest first."""
+    return (
+        select(Call, Agent.name, Contact.name)
+        .outerjoin(Agent, col(Call.agent_id) == Agent.id)
+        .outerjoin(Contact, col(Call.contact_id) == Contact.id)
+        .where(*conditions)
+        .order_by(col(Call.created_at).desc(), col(Call.id).desc())
+    )
+
+
+def iter_calls(
+    db: Session, viewer: Agent, flt: CallFilter, batch: int = 2000
+) -> Iterator[tuple[Call, str | None, str | None]]:
+    """Every call the viewer may see that matches, newest first, read in keyset batches (created_at, id):
+    no offset, and the session keeps nothing of the batches already handed out (exports)."""
+    conditions = _conditions(db, _scoped(viewer, flt))
+    after: tuple[datetime, int] | None = None
+    while True:
+        query = _listing(conditions)
+        if after is not None:
+            at, last_id = after
+            query = query.where(
+                (col(Call.created_at) < at) | ((col(Call.created_at) == at) & (col(Call.id) < last_id))
+            )
+        rows = db.exec(query.limit(batch)).all()
+        if not rows:
+            return
+        yield from rows
+        last = rows[-1][0]
+        after = (last.created_at, last.id or 0)
+        db.expunge_all()
+
+
 def list_calls(
     db: Session, viewer: Agent, flt: CallFilter | None = None, *, page: int = 1, page_size: int = 25
 ) -> tuple[list[CallPublic], int]:
@@ -214,15 +250,7 @@ def list_calls(
     page = max(1, page)
     conditions = _conditions(db, flt)
     total = count_calls(db, conditions)
-    rows = db.exec(
-        select(Call, Agent.name, Contact.name)
-        .outerjoin(Agent, col(Call.agent_id) == Agent.id)
-        .outerjoin(Contact, col(Call.contact_id) == Contact.id)
-        .where(*conditions)
-        .order_by(col(Call.created_at).desc(), col(Call.id).desc())
-        .offset((page - 1) * page_size)
-        .limit(page_size)
-    ).all()
+    rows = db.exec(_listing(conditions).offset((page - 1) * page_size).limit(page_size)).all()
     found = chains(db, [call.id for call, _, _ in rows if call.id])
     calls = [to_public(call, agent, contact, found.get(call.id or 0, [])) for call, agent, contact in rows]
     return calls, total

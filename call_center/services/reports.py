@@ -261,7 +261,7 @@ def load(
         query = query.where(col(Call.agent_id) == scope.agent_id)
     rows = db.execute(query).all()
     ids = [r[0] for r in rows]
-    holds = _hold_seconds(db, ids, now)
+    holds = _hold_seconds(db, ids)
     wraps = _wrapup_seconds(db, ids, now)
     facts = [
         CallFact(
@@ -301,8 +301,9 @@ def _chunks(ids: Sequence[int], size: int = 500) -> Iterable[Sequence[int]]:
         yield ids[start : start + size]
 
 
-def _hold_seconds(db: Session, ids: Sequence[int], now: datetime) -> dict[int, float]:
-    """Time on hold per call, from its hold / resume notes (a hold never resumed lasts until the end)."""
+def _hold_seconds(db: Session, ids: Sequence[int]) -> dict[int, float]:
+    """Time on hold per call, from its hold / resume pairs of notes (a hold never resumed is not counted:
+    the call's end resumes it, and its length is in the talk time)."""
     held: dict[int, float] = defaultdict(float)
     for chunk in _chunks(ids):
         rows = db.exec(

@@ -16,21 +16,22 @@ class AccountState(SessionState):
     password_error: str = ""
     password_notice: str = ""
     display_notice: str = ""
+    display_error: str = ""
 
     @rx.event
     def load(self):
-        self.password_error = self.password_notice = self.display_notice = ""
+        self.password_error = self.password_notice = self.display_notice = self.display_error = ""
 
     @rx.event
     def set_digits(self, digits: str):
         """Western or Arabic-Indic digits on my Arabic pages (dates, numbers, durations)."""
         try:
             with session_scope() as db:
-                agents.set_digits(db, self.agent_id, str(digits))
+                agents.set_preference(db, self.agent_id, "digits", str(digits))
         except DomainError as exc:
-            self.password_error = exc.code
+            self.display_error, self.display_notice = exc.code, ""
             return
-        self.digits, self.display_notice = str(digits), "account.digits_saved"
+        self.digits, self.display_error, self.display_notice = str(digits), "", "account.digits_saved"
 
     @rx.event
     def change_password(self, form: dict[str, Any]):

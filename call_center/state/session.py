@@ -157,7 +157,7 @@ class SessionState(rx.State):
         self.lang = lang
         if self.agent_id:
             with session_scope() as db:
-                agents.set_language(db, self.agent_id, lang)
+                agents.set_preference(db, self.agent_id, "language", lang)
         return _set_document_language(lang)
 
     @rx.event

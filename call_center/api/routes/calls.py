@@ -10,6 +10,7 @@ from fastapi import APIRouter, Depends, HTTPException, Query
 from fastapi.responses import StreamingResponse
 
 from call_center.api.deps import CurrentAgent, Reader, SessionDep
+from call_center.core.i18n import t
 from call_center.models import CallDetail, CallsPublic, CallStatus, RecordingsPublic, TimelineStep
 from call_center.models.base import utcnow
 from call_center.services import calls, exports, history, recordings
@@ -87,7 +88,7 @@ def export_calls(
     if format == "csv":
         body: Iterator[bytes] = exports.csv_stream(header, rows)
     else:
-        sheet = (exports.t("export.sheet.calls", language), header, rows)
+        sheet = (t("export.sheet.calls", language), header, rows)
         body = exports.file_stream(exports.xlsx_file([sheet], rtl=language == "ar"))
     return StreamingResponse(
         body,
