@@ -457,14 +457,16 @@ def _pager() -> rx.Component:
             rx.el.a(
                 T["export.csv"],
                 href="/api/calls/export?format=csv&" + H.export_query,
-                download="",
+                download=True,
+                reload_document=True,  # a file download, not a page: keep React Router out of it
                 class_name="btn btn-ghost btn-sm",
                 data_testid="history-export-csv",
             ),
             rx.el.a(
                 T["export.xlsx"],
                 href="/api/calls/export?format=xlsx&" + H.export_query,
-                download="",
+                download=True,
+                reload_document=True,  # a file download, not a page: keep React Router out of it
                 class_name="btn btn-ghost btn-sm",
                 data_testid="history-export-xlsx",
             ),
