@@ -315,6 +315,11 @@ class SoftphoneState(SessionState):
 
     @rx.event
     def accept(self):
+        if not self.incoming_sid:
+            # Nothing rings any more: its cancel (another agent answered, the caller hung up) was handled
+            # just before this click reached us, and told the page why. Answering nothing would leave the
+            # phone "connecting" for ever (seen in the answer race under load).
+            return None
         self._reset_call()
         self.call_state = "connecting"
         self.call_direction = Direction.INBOUND
