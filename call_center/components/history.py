@@ -271,6 +271,8 @@ def _status(row: Any) -> rx.Component:
             row["queue_outcome"] != "",
             rx.el.div(
                 rx.icon("list-ordered", size=12),
+                rx.el.span(localized(row, "queue"), class_name="queue-name", data_testid="call-queue-name"),
+                " · ",
                 T["queue.outcome." + row["queue_outcome"].to(str)],
                 rx.cond(
                     row["queue_outcome"] != "closed",
@@ -279,6 +281,7 @@ def _status(row: Any) -> rx.Component:
                 class_name="muted small queue-outcome",
                 data_testid="call-queue",
                 data_outcome=row["queue_outcome"],
+                data_queue=row["queue"],
             ),
         ),
         _wrapup_meta(row),

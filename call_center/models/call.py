@@ -80,6 +80,7 @@ class Call(SQLModel, table=True):
     # An inbound call's stay in the queue, copied from queue_entry when it leaves (the history shows it).
     queue_outcome: str | None = Field(default=None, max_length=16)
     wait_seconds: int | None = None
+    queue: str | None = Field(default=None, max_length=40)  # the queue's code (call_queue.code, "default")
 
 
 class CallEvent(SQLModel, table=True):
@@ -137,6 +138,9 @@ class CallPublic(BaseModel):
     tags: list[str] = []
     queue_outcome: str | None = None  # answered, abandoned, timeout, no-agents (inbound calls that queued)
     wait_seconds: int | None = None
+    queue: str | None = None  # the queue's code
+    queue_name_ar: str | None = None
+    queue_name_en: str | None = None
 
 
 class TimelineStep(BaseModel):

@@ -25,7 +25,7 @@ from sqlmodel import Session, col, select
 
 from call_center.models import Agent, Call, CallEvent, CallStatus, Contact
 from call_center.models.base import utcnow
-from call_center.services import history
+from call_center.services import history, queues
 from call_center.services.events import queue_event
 
 logger = logging.getLogger(__name__)
@@ -403,5 +403,6 @@ def publish_call(db: Session, call: Call) -> None:
         else None
     )
     chain = history.chains(db, [call.id]).get(call.id, []) if call.id else []
-    public = history.to_public(call, agent_name, contact_name, chain)
+    named = queues.names(db, {call.queue}) if call.queue else {}
+    public = history.to_public(call, agent_name, contact_name, chain, named.get(call.queue or ""))
     queue_event(db, "call.updated", public.model_dump(mode="json"))

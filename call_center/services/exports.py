@@ -23,13 +23,13 @@ from call_center.core.config import get_settings
 from call_center.core.db import session_scope
 from call_center.core.i18n import key_or_text, t
 from call_center.models import Agent, Call
-from call_center.services import dispositions, history
+from call_center.services import dispositions, history, queues
 
 BATCH = 2000
 BOM = "\ufeff"
 CALL_COLUMNS = (
     "id", "started", "direction", "number", "customer", "agent", "status", "duration", "wait",
-    "queue_outcome", "disposition", "notes", "tags", "reason", "recording",
+    "queue", "queue_outcome", "disposition", "notes", "tags", "reason", "recording",
 )  # fmt: skip
 MIME = {
     "csv": "text/csv; charset=utf-8",
@@ -47,12 +47,14 @@ def call_rows(viewer: Agent, flt: history.CallFilter, lang: str) -> Iterator[lis
     zone = get_settings().zone
     with session_scope() as db:
         names = dispositions.names(db, lang)
+        side = 0 if lang == "ar" else 1
+        queue_names = {code: both[side] for code, both in queues.names(db, queues.codes(db)).items()}
         for call, agent_name, contact_name in history.iter_calls(db, viewer, flt, BATCH):
-            yield _call_row(call, agent_name, contact_name, names, lang, zone)
+            yield _call_row(call, agent_name, contact_name, names, queue_names, lang, zone)
 
 
 def _call_row(
-    call: Call, agent: str | None, contact: str | None, names: dict, lang: str, zone: Any
+    call: Call, agent: str | None, contact: str | None, names: dict, queue_names: dict, lang: str, zone: Any
 ) -> list[Any]:
     reason_key, reason_text = key_or_text(call.hangup_reason or "")
     return [
@@ -65,6 +67,7 @@ def _call_row(
         t(f"status.{call.status}", lang),
         call.duration_seconds if call.duration_seconds is not None else "",
         call.wait_seconds if call.wait_seconds is not None else "",
+        queue_names.get(call.queue or "", call.queue or ""),
         t(f"queue.outcome.{call.queue_outcome}", lang) if call.queue_outcome else "",
         names.get(call.disposition or "", call.disposition or ""),
         call.notes or "",

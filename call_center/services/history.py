@@ -30,6 +30,7 @@ from call_center.models import (
     RecordingStatus,
     Role,
 )
+from call_center.services import queues
 
 MAX_PAGE_SIZE = 200
 COUNT_CAP = 10_000
@@ -252,13 +253,22 @@ def list_calls(
     total = count_calls(db, conditions)
     rows = db.exec(_listing(conditions).offset((page - 1) * page_size).limit(page_size)).all()
     found = chains(db, [call.id for call, _, _ in rows if call.id])
-    calls = [to_public(call, agent, contact, found.get(call.id or 0, [])) for call, agent, contact in rows]
+    named = queues.names(db, {call.queue for call, _, _ in rows if call.queue})
+    calls = [
+        to_public(call, agent, contact, found.get(call.id or 0, []), named.get(call.queue or ""))
+        for call, agent, contact in rows
+    ]
     return calls, total
 
 
 def to_public(
-    call: Call, agent_name: str | None, contact_name: str | None, chain: list[ChainStep] | None = None
+    call: Call,
+    agent_name: str | None,
+    contact_name: str | None,
+    chain: list[ChainStep] | None = None,
+    queue_name: tuple[str, str] | None = None,
 ) -> CallPublic:
+    """The call as the history shows it; `queue_name`: its queue's (Arabic, English) name (queues.names)."""
     return CallPublic(
         id=call.id or 0,
         provider=call.provider,
@@ -285,6 +295,9 @@ def to_public(
         tags=tags.parse(call.tags),
         queue_outcome=call.queue_outcome,
         wait_seconds=call.wait_seconds,
+        queue=call.queue,
+        queue_name_ar=queue_name[0] if queue_name else call.queue,
+        queue_name_en=queue_name[1] if queue_name else call.queue,
     )
 
 

@@ -256,7 +256,7 @@ def _expire_offers(
 def _leave(db: Session, entry: QueueEntry, call: Call, outcome: str, now: datetime) -> None:
     entry.outcome, entry.left_at = outcome, now
     db.add(entry)
-    call.queue_outcome = outcome
+    call.queue_outcome, call.queue = outcome, entry.queue
     call.wait_seconds = max(0, int((now - entry.entered_at).total_seconds()))
     db.add(call)
     db.flush()

@@ -15,6 +15,7 @@ for reason "closed": it lands on the callback list like any missed call.
 from __future__ import annotations
 
 import re
+from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import datetime, time
 from zoneinfo import ZoneInfo
@@ -162,6 +163,23 @@ def config(db: Session, code: str | None) -> QueueConfig:
     if row is None and code != DEFAULT:
         code, row = DEFAULT, db.get(CallQueue, DEFAULT)
     return _config(db, row, code)
+
+
+def names(db: Session, codes: set[str]) -> dict[str, tuple[str, str]]:
+    """Each queue's (Arabic, English) name, for the history's rows; a queue since removed keeps its code."""
+    rows: Iterable[CallQueue] = (
+        db.exec(select(CallQueue).where(col(CallQueue.code).in_(codes))) if codes else []
+    )
+    found = {row.code: (row.name_ar, row.name_en) for row in rows}
+    if DEFAULT in codes and DEFAULT not in found:
+        default = _config(db, None, DEFAULT)
+        found[DEFAULT] = (default.name_ar, default.name_en)
+    return {code: found.get(code, (code, code)) for code in codes}
+
+
+def codes(db: Session) -> set[str]:
+    """Every queue's code, the default's included."""
+    return {DEFAULT, *db.exec(select(CallQueue.code)).all()}
 
 
 def all_configs(db: Session) -> list[QueueConfig]:

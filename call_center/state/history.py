@@ -69,6 +69,7 @@ def localized(call: CallPublic, zone: Any, digits: str) -> dict[str, str]:
         texts[f"started_{lang}"] = locale.datetime_text(call.created_at, lang, zone, digits)
         texts[f"duration_{lang}"] = locale.duration(call.duration_seconds, lang, digits)
         texts[f"wait_{lang}"] = locale.duration(call.wait_seconds, lang, digits)
+        texts[f"queue_{lang}"] = (call.queue_name_ar if lang == "ar" else call.queue_name_en) or ""
     return texts
 
 
@@ -102,6 +103,7 @@ def row_for(call: CallPublic, digits: str = "latn") -> dict[str, Any]:
         "agent_id": call.agent_id or 0,
         "chain": _chain(call, settings.zone),
         "queue_outcome": call.queue_outcome or "",
+        "queue": call.queue or "",
         "wait": locale.duration(call.wait_seconds, "en"),
         "disposition": call.disposition or "",
         "notes": call.notes or "",

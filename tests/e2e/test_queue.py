@@ -145,6 +145,7 @@ def test_callers_queue_hear_their_place_and_the_longest_waiting_is_served_first(
     # the history says the served call waited in the queue
     row = History(agent_page, app).open().row(served)
     expect(row.locator.get_by_test_id("call-queue")).to_have_attribute("data-outcome", "answered")
+    expect(row.locator.get_by_test_id("call-queue-name")).to_have_text("قائمة الانتظار العامة")
 
 
 def _signed_in(new_page, open_browser, app, account, voice) -> Page:  # type: ignore[no-untyped-def]
@@ -292,6 +293,8 @@ def test_an_admin_sets_up_a_queue_whose_number_rings_only_its_members_and_closes
     expect(history.row(closed).locator.get_by_test_id("call-queue")).to_have_attribute(
         "data-outcome", "closed"
     )
+    assert closed["queue"] == "sales"
+    expect(history.row(closed).locator.get_by_test_id("call-queue-name")).to_have_text("المبيعات")
     admin_page.screenshot(path=str(SHOTS / "history-closed-ar.png"), full_page=True)
 
     admin.open()

@@ -15,9 +15,10 @@ from call_center.core.config import get_settings, reset_settings
 from call_center.core.db import get_engine
 from call_center.models import CallbackItem, QueueEntry
 from call_center.models.base import utcnow
-from call_center.services import queue, queues
+from call_center.services import history, queue, queues
 from call_center.services.errors import Conflict, InvalidInput
 from call_center.telephony.local import control
+from tests.conftest import make_agent
 from tests.support.local_calls import (
     MediaRecorder,
     calls_in,
@@ -77,8 +78,16 @@ def test_a_number_rings_only_its_queue_members_with_the_queues_own_rules(db, med
     assert ringing(db, sale) == [omar.id]
     queue.dispatch(db, now=entered + timedelta(seconds=31))  # the queue's own 30 s wait is over
     db.expire_all()
-    assert db.get(type(sale), sale.id).queue_outcome == "timeout"
+    timed_out = db.get(type(sale), sale.id)
+    assert (timed_out.queue_outcome, timed_out.queue) == ("timeout", "sales")
     assert media.ops("voicemail")[-1]["sid"] == sale.provider_call_sid
+    # the history names the queue in both languages; a queue since removed keeps its code
+    boss = make_agent(db, email="boss@example.com", role="admin")
+    (row,), _ = history.list_calls(db, boss, history.CallFilter(call_id=sale.id))
+    assert (row.queue, row.queue_name_ar, row.queue_name_en) == ("sales", "المبيعات", "Sales")
+    assert queues.names(db, {"default", "gone"}) == {
+        "default": ("قائمة الانتظار العامة", "General queue"), "gone": ("gone", "gone"),
+    }  # fmt: skip
 
 
 def test_members_who_are_all_away_send_the_caller_to_voicemail_even_with_others_online(db, media):
