@@ -323,6 +323,32 @@ export function CallTimer({ since }) {
   );
 }
 
+// mm:ss from `seconds` on, ticking in the browser: a wallboard's elapsed time as the server last saw it.
+// `stamp` changes with every new figure from the server (restart from it); `digits` "arab" shows
+// Arabic-Indic digits. The browser's own clock only measures since the figure arrived, so a browser
+// whose clock is wrong still shows the right time.
+const ARABIC_DIGITS = "٠١٢٣٤٥٦٧٨٩";
+export function Elapsed({ seconds, stamp, digits, className }) {
+  const [base, setBase] = useState({ at: Date.now(), seconds: seconds || 0 });
+  const [now, setNow] = useState(Date.now());
+  useEffect(() => {
+    setBase({ at: Date.now(), seconds: seconds || 0 });
+    setNow(Date.now());
+    const timer = setInterval(() => setNow(Date.now()), 1000);
+    return () => clearInterval(timer);
+  }, [seconds, stamp]);
+  const total = Math.max(0, Math.floor(base.seconds + (now - base.at) / 1000));
+  const pad = (n) => String(n).padStart(2, "0");
+  const h = Math.floor(total / 3600);
+  let text = `${h ? h + ":" : ""}${pad(Math.floor((total % 3600) / 60))}:${pad(total % 60)}`;
+  if (digits === "arab") text = text.replace(/[0-9]/g, (d) => ARABIC_DIGITS[Number(d)]);
+  return (
+    <span className={`num elapsed ${className || ""}`} role="timer" aria-live="off" data-seconds={total}>
+      {text}
+    </span>
+  );
+}
+
 // mm:ss left until `until` (browser milliseconds), ticking in the browser; `onDone` once at zero.
 export function Countdown({ until, onDone }) {
   const [now, setNow] = useState(Date.now());

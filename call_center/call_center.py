@@ -17,6 +17,7 @@ from call_center.pages.login import LoginState, login_page
 from call_center.pages.phone import phone_body
 from call_center.pages.reports import reports_body
 from call_center.pages.settings import settings_body
+from call_center.pages.wallboard import wallboard_body
 from call_center.state.account import AccountState
 from call_center.state.agents_admin import AgentsAdminState
 from call_center.state.api_keys_admin import ApiKeysState
@@ -30,6 +31,7 @@ from call_center.state.queues_admin import QueuesAdminState
 from call_center.state.reports import ReportsState
 from call_center.state.session import SessionState
 from call_center.state.softphone import SoftphoneState
+from call_center.state.wallboard import WallboardState
 from call_center.state.wrapup import WrapupState
 
 setup_logging()
@@ -80,6 +82,12 @@ app.add_page(
     route="/reports",
     title="AlMasar",
     on_load=[SessionState.check_session, ReportsState.load],
+)
+app.add_page(
+    app_frame("page.wallboard.title", wallboard_body, softphone=False),
+    route="/wallboard",
+    title="AlMasar",
+    on_load=[SessionState.check_session, WallboardState.load],
 )
 app.add_page(
     app_frame("page.contacts.title", contacts_body),

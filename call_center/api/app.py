@@ -31,21 +31,23 @@ from call_center.telephony import get_provider
 
 logger = logging.getLogger(__name__)
 
-# Pages that need a session; everything else the frontend serves (assets, /login) is public.
+# Pages for admins only: anyone else is sent to the call center.
+ADMIN_PAGES = ("/settings",)
+# Pages for supervisors and admins.
+SUPERVISOR_PAGES = ("/reports", "/wallboard")
+# Pages that need a session; everything else the frontend serves (assets, /login) is public. Every page of
+# the app is either here or PUBLIC_PAGES (tests/unit/test_pages.py holds the app to that).
 PROTECTED_PAGES = (
     "/",
     "/call-center",
     "/history",
     "/contacts",
-    "/settings",
     "/phone",
     "/account",
-    "/reports",
+    *SUPERVISOR_PAGES,
+    *ADMIN_PAGES,
 )
-# Pages for admins only: anyone else is sent to the call center.
-ADMIN_PAGES = ("/settings",)
-# Pages for supervisors and admins.
-SUPERVISOR_PAGES = ("/reports",)
+PUBLIC_PAGES = ("/login",)
 
 
 def create_api() -> FastAPI:

@@ -23,7 +23,7 @@ NAV = (
 # Pages only admins (or supervisors) may use: absent from everyone else's navigation (and refused by the
 # page guard).
 ADMIN_NAV = (("/settings", "nav.settings", "settings"),)
-SUPERVISOR_NAV = (("/reports", "nav.reports", "chart-column"),)
+SUPERVISOR_NAV = (("/wallboard", "nav.wallboard", "monitor"), ("/reports", "nav.reports", "chart-column"))
 
 
 def _nav_link(href: str, key: str, icon: str) -> rx.Component:

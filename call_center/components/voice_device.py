@@ -33,6 +33,17 @@ class CallTimer(rx.Component):
     since: rx.Var[int]
 
 
+class Elapsed(rx.Component):
+    """mm:ss from `seconds` on, ticking in the browser; restarts from `seconds` when `stamp` changes."""
+
+    library = JSX
+    tag = "Elapsed"
+
+    seconds: rx.Var[int]
+    stamp: rx.Var[int]
+    digits: rx.Var[str]
+
+
 class Countdown(rx.Component):
     """mm:ss left until `until` (browser milliseconds), ticking in the browser; `on_done` at zero."""
 
@@ -51,3 +62,4 @@ def voice_device(**props: Any) -> rx.Component:
 
 call_timer = CallTimer.create
 countdown = Countdown.create
+elapsed = Elapsed.create

@@ -36,6 +36,7 @@ _EXPORTS = {
     "CallDetail": "pages",
     "Contacts": "pages",
     "Reports": "pages",
+    "Wallboard": "pages",
     "TestPhone": "pages",
     "WrapUp": "pages",
     "QueuesAdmin": "pages",

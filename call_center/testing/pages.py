@@ -595,6 +595,55 @@ class Reports(Screen):
         return tid(self.page, "reports-agent-row").filter(has_text=name)
 
 
+class Wallboard(Screen):
+    """The live wallboard (/wallboard; supervisors and admins): a tile per queue, a row per agent, pushed
+    live. `queue(code)` is a queue's tile ("default" for the general queue); `agent(name)` an agent's row.
+
+        board = Wallboard(page, app).open()
+        board.wait_for_waiting("default", 1)
+        board.wait_for_agent_state("Sara", "on-call")
+    """
+
+    path = "/wallboard"
+
+    def open(self) -> Wallboard:
+        super().open()
+        expect(tid(self.page, "wallboard")).to_be_visible()
+        return self
+
+    def queue(self, code: str = "default") -> Locator:
+        return self.page.locator(f'[data-testid="wb-queue"][data-queue="{code}"]')
+
+    def figure(self, code: str, name: str) -> str:
+        """A queue tile's figure as shown: waiting, longest, available, on-call, wrap-up, away, offered,
+        sl, abandonment, average-wait."""
+        return tid(self.queue(code), f"wb-{name}").locator(".kpi-value").inner_text()
+
+    def wait_for_waiting(self, code: str, count: int, timeout_ms: float = 15_000) -> None:
+        expect(self.queue(code)).to_have_attribute("data-waiting", str(count), timeout=timeout_ms)
+
+    def agent(self, name: str) -> Locator:
+        return self.page.locator(f'[data-testid="wb-agent"][data-agent-name="{name}"]')
+
+    def agent_state(self, name: str) -> str:
+        """available, ringing, on-call, wrap-up, away, offline."""
+        return self.agent(name).get_attribute("data-state") or ""
+
+    def wait_for_agent_state(self, name: str, state: str, timeout_ms: float = 15_000) -> None:
+        expect(self.agent(name)).to_have_attribute("data-state", state, timeout=timeout_ms)
+
+    def seconds(self, locator: Locator) -> int:
+        """What a ticking time (longest wait, time in state, call length) shows now, in seconds."""
+        return int(locator.locator(".elapsed").first.get_attribute("data-seconds") or 0)
+
+    def large_type(self, on: bool = True) -> None:
+        """The TV mode: large type, no navigation."""
+        box = tid(self.page, "wallboard")
+        if (box.get_attribute("data-large") == "true") != on:
+            tid(self.page, "wb-large").click()
+        expect(box).to_have_attribute("data-large", "true" if on else "false")
+
+
 class TestPhone(Screen):
     """A simulated customer handset (/phone): it rings, answers, rejects, hangs up, calls the company."""
 

@@ -165,6 +165,9 @@ def test_every_screen_in_every_state_has_its_documented_test_ids(
     seen("settings (admin)")
     admin_page.goto(f"{app.url}/reports")
     seen("reports (supervisor)")
+    admin_page.goto(f"{app.url}/wallboard")
+    expect(tid(admin_page, "wb-agent").first).to_be_visible()
+    seen("wallboard (supervisor)")
 
     assert covered == set(IDS), f"states documented but not visited: {set(IDS) - covered}"
 

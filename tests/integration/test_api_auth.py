@@ -2,6 +2,7 @@ from __future__ import annotations
 
 import pytest
 
+from call_center.api.app import ADMIN_PAGES, PROTECTED_PAGES, SUPERVISOR_PAGES
 from tests.integration.conftest import login
 
 
@@ -18,9 +19,7 @@ def test_api_needs_a_session(client, path):
     assert response.json()["detail"]["code"] == "unauthorized"
 
 
-@pytest.mark.parametrize(
-    "path", ["/call-center", "/history", "/contacts", "/settings", "/phone", "/history/"]
-)
+@pytest.mark.parametrize("path", [p for p in PROTECTED_PAGES if p != "/"] + ["/history/"])
 def test_pages_redirect_to_login_without_a_session(client, path):
     response = client.get(path)
     assert response.status_code == 303
@@ -40,6 +39,13 @@ def test_form_login_sets_an_httponly_cookie_and_redirects(client, agent):
     # the guard lets the page through to the app (no frontend is mounted in this test, hence 404)
     assert client.get("/history").status_code == 404
     assert client.get("/login").headers["location"] == "/call-center"
+
+
+@pytest.mark.parametrize("path", [*SUPERVISOR_PAGES, *ADMIN_PAGES])
+def test_an_agent_is_sent_from_a_supervisors_or_admins_page_to_the_call_center(client, agent, path):
+    client.post("/api/auth/login", data={"email": "agent@example.com", "password": "correct-horse-1"})
+    response = client.get(path)
+    assert (response.status_code, response.headers["location"]) == (303, "/call-center")
 
 
 def test_wrong_password_goes_back_with_a_reason(client, agent):

@@ -14,8 +14,18 @@ def app():
 
 def test_every_page_evaluates(app):
     routes = set(app._unevaluated_pages)
-    assert {"login", "call-center", "history", "contacts", "settings", "phone", "reports", "index"} <= routes
+    assert {"login", "call-center", "history", "contacts", "settings", "phone", "reports", "wallboard", "index"} <= routes
     for route, page in app._unevaluated_pages.items():
         component = page.component() if callable(page.component) else page.component
         assert component is not None, route
         assert component.render(), route
+
+
+def test_every_page_is_behind_the_page_guard_or_declared_public(app):
+    """A new page cannot be left out of the page guard (api.app.PageGuard): it is protected, or public on
+    purpose. Who may see a protected page by role is the access matrix's (tests/integration)."""
+    from call_center.api.app import PROTECTED_PAGES, PUBLIC_PAGES
+
+    paths = {"/" if route == "index" else "/" + route.strip("/") for route in app._unevaluated_pages}
+    assert paths <= set(PROTECTED_PAGES) | set(PUBLIC_PAGES), paths - set(PROTECTED_PAGES) - set(PUBLIC_PAGES)
+    assert not set(PROTECTED_PAGES) & set(PUBLIC_PAGES)

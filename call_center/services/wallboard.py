@@ -1,0 +1,241 @@
+"""The live wallboard's figures (/wallboard): per queue and per agent, now and today.
+
+`board` reads them in a few column queries: who waits in which queue (and since when), each agent's open
+state span (what `agent_states.track` recorded), the call each agent is on, and today's calls (in
+TIMEZONE) counted by `reports.report`, so "service level" and "abandonment" mean on the wallboard exactly
+what they mean on the dashboard. The pages do not query on their own: `Boards` keeps one board per process,
+read again at most once per event burst (every open wallboard of the process shares it), and the pages
+are told over the event bus when something changed (calls, agent states). Elapsed times tick in the
+browser from the seconds given here, so nothing is re-sent every second.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import time
+from dataclasses import dataclass, field
+from datetime import UTC, datetime, timedelta
+from typing import Any
+
+import sqlalchemy as sa
+from sqlmodel import Session, col, select
+
+from call_center.core.config import get_settings
+from call_center.models import (
+    Agent,
+    AgentState,
+    AgentStateSpan,
+    Call,
+    Contact,
+    QueueEntry,
+    QueueOutcome,
+)
+from call_center.services import agent_states, queues, reports
+
+# What changes a board: calls (queued, ringing, answered, ended) and agents' states.
+TOPICS = ("call.updated", agent_states.TOPIC)
+# The agents' states the queue tiles count: ringing is already taken by a call.
+BUSY = (AgentState.ON_CALL, AgentState.RINGING)
+
+
+@dataclass
+class QueueTile:
+    code: str
+    name_ar: str
+    name_en: str
+    waiting: int = 0
+    longest_wait: float = 0.0  # seconds the longest-waiting caller has waited (at `Board.at`)
+    available: int = 0
+    on_call: int = 0  # on a call or ringing
+    ringing: int = 0  # of those, ringing (a waiting caller is being offered to them)
+    wrap_up: int = 0
+    away: int = 0
+    offered: int = 0
+    answered: int = 0
+    abandoned: int = 0
+    service_level: float | None = None
+    abandonment: float | None = None
+    average_wait: float | None = None  # seconds, over today's answered and abandoned calls (not short ones)
+
+
+@dataclass
+class AgentTile:
+    agent_id: int
+    name: str
+    state: str
+    reason: str | None
+    in_state: float  # seconds
+    calls_today: int = 0
+    call_id: int | None = None
+    customer_number: str = ""
+    customer_name: str = ""
+    call_seconds: float | None = None  # since the call was answered (None while it rings)
+
+
+@dataclass
+class Board:
+    at: datetime
+    queues: list[QueueTile] = field(default_factory=list)
+    agents: list[AgentTile] = field(default_factory=list)
+
+
+STATE_ORDER = {s: i for i, s in enumerate(
+    (AgentState.ON_CALL, AgentState.RINGING, AgentState.WRAP_UP, AgentState.AVAILABLE, AgentState.AWAY,
+     AgentState.OFFLINE)
+)}  # fmt: skip
+
+
+def board(db: Session, now: datetime) -> Board:
+    """Every queue's tile and every active agent's, as of `now`."""
+    settings = get_settings()
+    local = now.astimezone(settings.zone)
+    midnight = local.replace(hour=0, minute=0, second=0, microsecond=0)
+    since, until = midnight, midnight + timedelta(days=1)
+    configs = queues.all_configs(db)
+    agents = [a for a in db.exec(select(Agent).order_by(col(Agent.name))) if a.is_active]
+    spans = {
+        s.agent_id: s for s in db.exec(select(AgentStateSpan).where(col(AgentStateSpan.ended_at).is_(None)))
+    }
+    facts, _, _ = reports.load(db, reports.Scope(since, until), now)
+    handled: dict[int, int] = {}
+    for fact in facts:
+        if fact.agent_id is not None and fact.answered:
+            handled[fact.agent_id] = handled.get(fact.agent_id, 0) + 1
+
+    tiles: list[AgentTile] = []
+    for agent in agents:
+        span = spans.get(agent.id or 0)
+        state = span.state if span is not None else AgentState.OFFLINE
+        tiles.append(
+            AgentTile(
+                agent_id=agent.id or 0,
+                name=agent.name,
+                state=state,
+                reason=span.reason if span is not None else None,
+                in_state=max(0.0, (now - span.started_at).total_seconds()) if span is not None else 0.0,
+                calls_today=handled.get(agent.id or 0, 0),
+                call_id=span.call_id if span is not None and state in (*BUSY, AgentState.WRAP_UP) else None,
+            )
+        )
+    _with_calls(db, tiles, now)
+    tiles.sort(key=lambda t: (STATE_ORDER.get(t.state, 9), -t.in_state, t.name))
+
+    waiting = db.execute(
+        sa.select(col(QueueEntry.queue), sa.func.count(), sa.func.min(col(QueueEntry.entered_at)))
+        .where(col(QueueEntry.outcome) == QueueOutcome.WAITING)
+        .group_by(col(QueueEntry.queue))
+    ).all()
+    waits = {code: (int(count), oldest) for code, count, oldest in waiting}
+    known = {c.code for c in configs}
+    by_state = {t.agent_id: t.state for t in tiles}
+    result = []
+    for config in configs:
+        tile = QueueTile(config.code, config.name_ar, config.name_en)
+        count, oldest = waits.get(config.code, (0, None))
+        if config.code == queues.DEFAULT:  # a queue since removed: its callers count in the default's
+            for code, (more, first) in waits.items():
+                if code not in known:
+                    count += more
+                    oldest = min(x for x in (oldest, first) if x is not None)
+        tile.waiting = count
+        tile.longest_wait = max(0.0, (now - _aware(oldest)).total_seconds()) if oldest is not None else 0.0
+        members = config.members if config.members is not None else set(by_state)
+        for agent_id in members:
+            now_in = by_state.get(agent_id)
+            if now_in == AgentState.AVAILABLE:
+                tile.available += 1
+            elif now_in in BUSY:
+                tile.on_call += 1
+                tile.ringing += now_in == AgentState.RINGING
+            elif now_in == AgentState.WRAP_UP:
+                tile.wrap_up += 1
+            elif now_in == AgentState.AWAY:
+                tile.away += 1
+        mine = [f for f in facts if (f.queue or queues.DEFAULT) == config.code or (
+            config.code == queues.DEFAULT and f.queue is not None and f.queue not in known)]  # fmt: skip
+        totals = reports.report(
+            mine, [], [], since=since, until=until, zone=settings.zone,
+            sl_threshold=settings.SL_THRESHOLD_SECONDS, short_abandon=settings.SHORT_ABANDON_SECONDS,
+        ).totals  # fmt: skip
+        tile.offered, tile.answered, tile.abandoned = totals.offered, totals.answered, totals.abandoned
+        tile.service_level, tile.abandonment = totals.service_level, totals.abandonment
+        waited = [  # answered and abandoned calls, short abandons left out as everywhere
+            f.wait_seconds or 0.0 for f in mine
+            if f.queue_outcome == QueueOutcome.ANSWERED or (
+                f.queue_outcome == QueueOutcome.ABANDONED
+                and (f.wait_seconds or 0.0) >= settings.SHORT_ABANDON_SECONDS)
+        ]  # fmt: skip
+        tile.average_wait = sum(waited) / len(waited) if waited else None
+        result.append(tile)
+    return Board(now, result, tiles)
+
+
+def _aware(value: datetime) -> datetime:
+    return value if value.tzinfo is not None else value.replace(tzinfo=UTC)
+
+
+def _with_calls(db: Session, tiles: list[AgentTile], now: datetime) -> None:
+    """The customer and talk time of the call each busy agent is on (or wrapping up)."""
+    ids = [t.call_id for t in tiles if t.call_id]
+    if not ids:
+        return
+    rows = db.execute(
+        sa.select(col(Call.id), col(Call.customer_number), col(Call.answered_at), col(Call.ended_at),
+                  col(Contact.name))
+        .join(Contact, col(Contact.id) == col(Call.contact_id), isouter=True)
+        .where(col(Call.id).in_(ids))
+    ).all()  # fmt: skip
+    found = {r[0]: r for r in rows}
+    for tile in tiles:
+        row = found.get(tile.call_id or 0)
+        if row is None:
+            continue
+        _, number, answered, ended, name = row
+        tile.customer_number, tile.customer_name = number, name or ""
+        if answered is not None:
+            end = _aware(ended) if ended is not None else now
+            tile.call_seconds = max(0.0, (end - _aware(answered)).total_seconds())
+
+
+class Boards:
+    """One board per process, shared by every open wallboard. A page that heard of a change published at
+    `since` (the bus event's time) asks for a board read after it: the first page reads it (one at a
+    time), the others take the same board."""
+
+    def __init__(self, read: Any = None) -> None:
+        self._read = read or _read
+        self._lock = asyncio.Lock()
+        self._board: Board | None = None
+        self._read_at = 0.0  # when the board's read started (wall clock, like BusEvent.published_at)
+        self.reads = 0
+
+    async def latest(self, since: float = 0.0) -> Board:
+        """A board whose read started after `since` (a change committed before then is on it)."""
+        async with self._lock:
+            board: Board | None = self._board
+            if board is None or self._read_at <= since:
+                started = time.time()
+                board = await asyncio.to_thread(self._read)
+                self._board = board
+                self._read_at = started
+                self.reads += 1
+            assert board is not None
+            return board
+
+
+def _read() -> Board:
+    from call_center.core.db import session_scope
+    from call_center.models.base import utcnow
+
+    with session_scope() as db:
+        return board(db, utcnow())
+
+
+_boards: Boards | None = None
+
+
+def boards() -> Boards:
+    global _boards
+    if _boards is None:
+        _boards = Boards()
+    return _boards
