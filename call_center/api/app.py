@@ -20,6 +20,7 @@ from starlette.types import ASGIApp, Receive, Scope, Send
 from call_center.api.csrf import CsrfGuard
 from call_center.api.routes import agents as agent_routes
 from call_center.api.routes import auth, calls, devices, health, local, recordings, twilio
+from call_center.api.routes import reports as report_routes
 from call_center.core.db import session_scope
 from call_center.core.processes import SUPERVISED_ENV, ParentWatch, die_with_parent
 from call_center.core.security import SESSION_COOKIE
@@ -55,7 +56,7 @@ def create_api() -> FastAPI:
     api = FastAPI(
         title="AlMasar call center API", docs_url=None, redoc_url=None, openapi_url="/api/openapi.json"
     )
-    for module in (health, auth, calls, recordings, devices, local, twilio, agent_routes):
+    for module in (health, auth, calls, recordings, devices, local, twilio, agent_routes, report_routes):
         api.include_router(module.router)
     api.add_middleware(CsrfGuard)
 

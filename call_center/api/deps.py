@@ -92,3 +92,14 @@ def admin_agent(agent: CurrentAgent) -> Agent:
 
 
 AdminAgent = Annotated[Agent, Depends(admin_agent)]
+
+
+def supervisor_agent(agent: CurrentAgent) -> Agent:
+    if agent.role not in Role.SEES_EVERY_CALL:
+        raise HTTPException(
+            status_code=403, detail={"code": "forbidden", "message": "Supervisors and admins only."}
+        )
+    return agent
+
+
+SupervisorAgent = Annotated[Agent, Depends(supervisor_agent)]

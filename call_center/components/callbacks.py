@@ -6,7 +6,7 @@ from typing import Any
 
 import reflex as rx
 
-from call_center.components.ui import T, alert, button, card, empty_state
+from call_center.components.ui import T, alert, button, card, empty_state, localized
 from call_center.state.callbacks import CallbacksState as C
 from call_center.state.softphone import SoftphoneState
 
@@ -23,7 +23,7 @@ def _item(row: Any) -> rx.Component:
                     rx.el.span("×", row["attempts"], class_name="badge badge-muted num",
                                title=T["callbacks.attempts"], data_testid="callback-attempts"),
                 ),
-                rx.el.span(row["last"], class_name="num muted small"),
+                rx.el.span(localized(row, "last"), class_name="num muted small", data_testid="callback-last"),
                 rx.cond(
                     row["status"] == "claimed",
                     rx.el.span(

@@ -196,6 +196,15 @@ STRINGS: dict[str, tuple[str, str]] = {
     "export.col.recording": ("التسجيل", "Recording"),
     "export.recording.ready": ("متوفر", "Available"),
     "export.sheet.calls": ("المكالمات", "Calls"),
+    "export.sheet.summary": ("الملخص", "Summary"),
+    "export.sheet.days": ("حسب اليوم", "Per day"),
+    "export.sheet.hours": ("حسب الساعة", "By hour"),
+    "export.col.figure": ("المؤشر", "Figure"),
+    "export.col.value": ("القيمة", "Value"),
+    "export.col.day": ("اليوم", "Day"),
+    "export.col.weekday": ("يوم الأسبوع", "Weekday"),
+    "export.reports": ("تصدير التقرير", "Export the report"),
+    "export.reports.xlsx": ("Excel (كل الجداول)", "Excel (every table)"),
     # Wrap-up (after-call work)
     "wrapup.title": ("إنهاء المكالمة", "Wrap-up"),
     "wrapup.intro": (

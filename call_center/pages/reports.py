@@ -87,6 +87,33 @@ def _filters() -> rx.Component:
     )
 
 
+def _exports() -> rx.Component:
+    """The dashboard as files: every table in one workbook, or one table as CSV."""
+
+    def link(label: Any, query: str, testid: str) -> rx.Component:
+        return rx.el.a(
+            label,
+            href="/api/reports/export?" + query + "&" + R.export_query,
+            download=True,
+            reload_document=True,  # a file download, not a page: keep React Router out of it
+            class_name="btn btn-ghost btn-sm",
+            data_testid=testid,
+        )
+
+    tables = (
+        ("summary", "export.sheet.summary"), ("days", "export.sheet.days"), ("agents", "reports.per_agent"),
+        ("dispositions", "reports.dispositions"), ("hours", "export.sheet.hours"),
+    )  # fmt: skip
+    return rx.el.div(
+        rx.el.span(rx.icon("download", size=14), T["export.reports"], class_name="muted small"),
+        link(T["export.reports.xlsx"], "format=xlsx", "reports-export-xlsx"),
+        *(link(rx.el.span("CSV: ", T[key]), f"format=csv&table={table}", f"reports-export-csv-{table}")
+          for table, key in tables),
+        class_name="reports-exports",
+        data_testid="reports-exports",
+    )  # fmt: skip
+
+
 def _cards() -> rx.Component:
     return rx.el.div(
         rx.foreach(
@@ -285,6 +312,7 @@ def reports_body() -> rx.Component:
         rx.cond(
             R.has_calls,
             rx.fragment(
+                _exports(),
                 _cards(),
                 rx.el.p(T["reports.short_excluded"], class_name="muted small"),
                 rx.el.div(

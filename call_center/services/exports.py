@@ -19,6 +19,7 @@ from typing import Any
 
 from openpyxl import Workbook
 
+from call_center.core import locale
 from call_center.core.config import get_settings
 from call_center.core.db import session_scope
 from call_center.core.i18n import key_or_text, t
@@ -75,6 +76,81 @@ def _call_row(
         t(reason_key, lang) if reason_key else reason_text,
         _recording(call.recording_status, lang),
     ]
+
+
+# The dashboard's tables (services.reports.dashboard), as export sheets ----------------------------------
+REPORT_TABLES = ("summary", "days", "agents", "dispositions", "hours")
+SUMMARY_KEYS = (
+    "offered", "answered", "abandoned", "short_abandoned", "missed", "handled", "outbound",
+    "service_level", "service_level_with_abandons", "abandonment", "asa", "aht", "occupancy",
+)  # fmt: skip
+RATIOS = ("service_level", "service_level_with_abandons", "abandonment", "occupancy")
+STATE_COLUMNS = ("available", "on-call", "wrap-up", "away")
+
+
+def _pct(ratio: float | None) -> Any:
+    return "" if ratio is None else round(100 * ratio, 1)
+
+
+def _secs(value: float | None) -> Any:
+    return "" if value is None else round(value)
+
+
+def report_sheets(data: dict[str, Any], lang: str) -> list[tuple[str, list[str], list[list[Any]]]]:
+    """Every table of the dashboard as (title, header, rows), in `lang`: rates in %, times in seconds (so a
+    spreadsheet can sum them), numbers as numbers."""
+
+    def tr(key: str, unit: str = "") -> str:
+        return t(key, lang) + (f" ({unit})" if unit else "")
+
+    summary = data.get("summary") or {}
+    figures = []
+    for key in SUMMARY_KEYS:
+        if key in RATIOS:
+            figures.append([tr(f"reports.kpi.{key}", "%"), _pct(summary.get(key))])
+        elif key in ("asa", "aht"):
+            figures.append([tr(f"reports.kpi.{key}", "s"), _secs(summary.get(key))])
+        else:
+            figures.append([tr(f"reports.kpi.{key}"), summary.get(key, 0)])
+    series = ("answered", "abandoned", "missed", "outbound")
+    days = [
+        [d["day"], *(d[k] for k in series), "" if d["sl"] is None else d["sl"]]
+        for d in data.get("days") or []
+    ]
+    agents = [
+        [a["name"], a["handled"], _secs(a["talk"]), _secs(a["aht"]), _pct(a["occupancy"]), a["missed_offers"],
+         *(_secs(a.get(f"s_{state}", 0.0)) for state in STATE_COLUMNS)]
+        for a in data.get("agents") or []
+    ]  # fmt: skip
+    side = "name_ar" if lang == "ar" else "name_en"
+    outcomes = [[d[side], d["count"]] for d in data.get("dispositions") or []]
+    names = locale.weekday_names(lang)
+    hours = [[names[day], *row] for day, row in enumerate(data.get("hours") or [])]
+    agent_header = [
+        tr("reports.col.name"), tr("reports.col.handled"), tr("reports.col.talk", "s"),
+        tr("reports.col.aht", "s"), tr("reports.col.occupancy", "%"), tr("reports.col.missed"),
+        *(tr(f"reports.col.s_{state}", "s") for state in STATE_COLUMNS),
+    ]  # fmt: skip
+    sheet = {
+        "summary": (tr("export.sheet.summary"), [tr("export.col.figure"), tr("export.col.value")], figures),
+        "days": (
+            tr("export.sheet.days"),
+            [
+                tr("export.col.day"),
+                *(tr(f"reports.series.{k}") for k in series),
+                tr("reports.kpi.service_level", "%"),
+            ],
+            days,
+        ),
+        "agents": (tr("reports.per_agent"), agent_header, agents),
+        "dispositions": (
+            tr("reports.dispositions"),
+            [tr("export.col.disposition"), tr("reports.series.calls")],
+            outcomes,
+        ),
+        "hours": (tr("export.sheet.hours"), [tr("export.col.weekday"), *map(str, range(24))], hours),
+    }
+    return [sheet[name] for name in REPORT_TABLES]
 
 
 def _recording(status: str | None, lang: str) -> str:

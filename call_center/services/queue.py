@@ -46,10 +46,12 @@ from call_center.models import (
 )
 from call_center.models.base import utcnow
 from call_center.services import agent_states, devices, offers, presence, queues, routing
+from call_center.services.events import queue_event
 
 logger = logging.getLogger(__name__)
 
 DEFAULT = queues.DEFAULT
+TOPIC = "queue.updated"  # a caller entered or left a queue (live views: the wallboard)
 LOCK = "*"  # the queue_state row every round locks: one round at a time across queues and workers
 MISSED = "missed"  # the softphone's cancel reason when an offer rang out
 TIMEOUT_REASON = "queue.reason.timeout"
@@ -79,6 +81,7 @@ def enter(db: Session, call: Call, queue: str | None = None) -> QueueEntry:
         return found
     entry = QueueEntry(call_id=call.id or 0, queue=queue or queues.for_number(db, call.to_number))
     db.add(entry)
+    queue_event(db, TOPIC, {"call_id": call.id, "queue": entry.queue, "outcome": entry.outcome})
     db.commit()
     logger.info("call %s from %s queues in %r", call.id, call.customer_number, entry.queue)
     return entry
@@ -259,6 +262,7 @@ def _leave(db: Session, entry: QueueEntry, call: Call, outcome: str, now: dateti
     call.queue_outcome, call.queue = outcome, entry.queue
     call.wait_seconds = max(0, int((now - entry.entered_at).total_seconds()))
     db.add(call)
+    queue_event(db, TOPIC, {"call_id": call.id, "queue": entry.queue, "outcome": outcome})
     db.flush()
 
 

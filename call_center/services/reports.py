@@ -34,6 +34,8 @@ from typing import Any
 import sqlalchemy as sa
 from sqlmodel import Session, col, select
 
+from call_center.core.config import get_settings
+from call_center.core.db import session_scope
 from call_center.models import (
     AgentState,
     AgentStateSpan,
@@ -45,6 +47,8 @@ from call_center.models import (
     QueueEntry,
     QueueOutcome,
 )
+from call_center.models.base import utcnow
+from call_center.services import agents, dispositions
 
 WORKING = (AgentState.AVAILABLE, AgentState.RINGING, AgentState.ON_CALL, AgentState.WRAP_UP)
 BUSY = (AgentState.ON_CALL, AgentState.WRAP_UP)
@@ -358,4 +362,63 @@ def summary(rep: Report) -> dict[str, Any]:
         "abandonment": t.abandonment,
         "aht": t.aht,
         "occupancy": rep.occupancy,
+    }
+
+
+def dashboard(first: date, last: date, queue: str, agent_id: int) -> dict[str, Any]:
+    """The dashboard of days `first`..`last` (in TIMEZONE) as plain numbers: headline figures, days,
+    weekday x hour counts, dispositions, agents (what /reports keeps, and what its exports write)."""
+    settings = get_settings()
+    since, until = day_range(first, last, settings.zone)
+    now = utcnow()
+    with session_scope() as db:
+        scope = Scope(since, until, queue=queue or None, agent_id=agent_id or None)
+        facts, spans, offers = load(db, scope, now)
+        names = {a.id: a.name for a in agents.list_agents(db)}
+        labels = {lang: dispositions.names(db, lang) for lang in ("ar", "en")}
+    rep = report(
+        facts, spans, offers, since=since, until=until, zone=settings.zone,
+        sl_threshold=settings.SL_THRESHOLD_SECONDS, short_abandon=settings.SHORT_ABANDON_SECONDS,
+    )  # fmt: skip
+    days = []
+    day = first
+    while day <= last:  # every day of the range, those without calls too (a gap in a chart is a zero)
+        t = rep.by_day.get(day, Totals())
+        days.append(
+            {
+                "day": day.isoformat(),
+                "answered": t.answered,
+                "abandoned": t.abandoned,
+                "missed": t.missed,
+                "outbound": t.outbound,
+                "sl": None if t.service_level is None else round(100 * t.service_level, 1),
+            }
+        )
+        day += timedelta(days=1)
+    return {
+        "summary": summary(rep),
+        "days": days,
+        "hours": rep.by_hour,
+        "dispositions": [
+            {
+                "code": code,
+                "count": n,
+                "name_ar": labels["ar"].get(code, code),
+                "name_en": labels["en"].get(code, code),
+            }
+            for code, n in rep.dispositions.items()
+        ],
+        "agents": [
+            {
+                "id": row.agent_id,
+                "name": names.get(row.agent_id, f"#{row.agent_id}"),
+                "handled": row.totals.handled,
+                "talk": row.totals.talk,
+                "aht": row.totals.aht,
+                "occupancy": row.occupancy,
+                "missed_offers": row.missed_offers,
+                **{f"s_{state}": row.seconds.get(state, 0.0) for state in AgentState.ALL},
+            }
+            for row in rep.agents.values()
+        ],
     }

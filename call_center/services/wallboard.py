@@ -30,10 +30,10 @@ from call_center.models import (
     QueueEntry,
     QueueOutcome,
 )
-from call_center.services import agent_states, queues, reports
+from call_center.services import agent_states, queue, queues, reports
 
-# What changes a board: calls (queued, ringing, answered, ended) and agents' states.
-TOPICS = ("call.updated", agent_states.TOPIC)
+# What changes a board: calls (ringing, answered, ended), callers entering and leaving queues, agents' states.
+TOPICS = ("call.updated", queue.TOPIC, agent_states.TOPIC)
 # The agents' states the queue tiles count: ringing is already taken by a call.
 BUSY = (AgentState.ON_CALL, AgentState.RINGING)
 

@@ -13,8 +13,11 @@ from typing import Any
 
 import reflex as rx
 
+from call_center.core import locale
 from call_center.core.config import get_settings
 from call_center.core.db import session_scope
+from call_center.core.i18n import LANGUAGES
+from call_center.models.base import utcnow
 from call_center.services import agents, callbacks, numbers, recordings
 from call_center.services.errors import DomainError
 from call_center.services.events import STOPPING, get_bus
@@ -25,8 +28,8 @@ from call_center.state.softphone import SoftphoneState
 GRACE_SECONDS = 30.0
 
 
-def _row(data: dict[str, Any], viewer_id: int) -> dict[str, Any]:
-    """A list row from an item's fields (a query's or a live event's)."""
+def _row(data: dict[str, Any], viewer_id: int, digits: str = "latn") -> dict[str, Any]:
+    """A list row from an item's fields (a query's or a live event's); `digits`: the viewer's."""
     settings = get_settings()
     voicemail = data.get("voicemail_id")
     last = data["last_at"]
@@ -39,6 +42,7 @@ def _row(data: dict[str, Any], viewer_id: int) -> dict[str, Any]:
         "reason": data["reason"],
         "attempts": data["attempts"],
         "last": f"{last.astimezone(settings.zone):%H:%M}",
+        **{f"last_{lang}": _when(last, lang, settings.zone, digits) for lang in LANGUAGES},
         "last_ts": last.timestamp(),
         "status": data["status"],
         "mine": data.get("claimed_by") == viewer_id,
@@ -47,6 +51,13 @@ def _row(data: dict[str, Any], viewer_id: int) -> dict[str, Any]:
         "voicemail_url": recordings.signed_path(voicemail) if voicemail else "",
         "voicemail_download": recordings.signed_path(voicemail, download=True) if voicemail else "",
     }
+
+
+def _when(at: datetime, lang: str, zone: Any, digits: str) -> str:
+    """14:05 today; the day and the time before today (a callback list can hold yesterday's callers)."""
+    today = utcnow().astimezone(zone).date()
+    style = "hm" if at.astimezone(zone).date() == today else "short"
+    return locale.datetime_text(at, lang, zone, digits, style=style)
 
 
 def _rows(token: str | None) -> list[dict[str, Any]] | None:
@@ -64,6 +75,7 @@ def _rows(token: str | None) -> list[dict[str, Any]] | None:
                 "voicemail_id": entry["voicemail_id"],
             },
             viewer.id or 0,
+            viewer.digits,
         )
         for entry in found
     ]
@@ -88,7 +100,7 @@ class CallbacksState(SessionState):
         after the event could miss the change on a loaded machine)."""
         rows = [r for r in self.rows if r["id"] != data.get("id")]
         if data.get("status") in ("open", "claimed") and data.get("number"):
-            rows.append(_row(data, self.agent_id))
+            rows.append(_row(data, self.agent_id, self.digits))
         self.rows = sorted(rows, key=lambda r: (r["last_ts"], r["id"]), reverse=True)
 
     def _claim(self, item_id: int) -> bool:

@@ -10,6 +10,7 @@ from __future__ import annotations
 import asyncio
 from datetime import date, datetime, timedelta
 from typing import Any, ClassVar
+from urllib.parse import urlencode
 
 import reflex as rx
 
@@ -18,7 +19,7 @@ from call_center.core.config import get_settings
 from call_center.core.db import session_scope
 from call_center.models import AgentState
 from call_center.models.base import utcnow
-from call_center.services import agents, dispositions, queues, reports
+from call_center.services import agents, queues, reports
 from call_center.state.guard import Access
 from call_center.state.session import SessionState
 
@@ -33,64 +34,6 @@ def _parse(value: str) -> date | None:
         return datetime.strptime(value, "%Y-%m-%d").date()
     except ValueError:
         return None
-
-
-def compute(first: date, last: date, queue: str, agent_id: int) -> dict[str, Any]:
-    """The report as plain numbers (what the state keeps)."""
-    settings = get_settings()
-    since, until = reports.day_range(first, last, settings.zone)
-    now = utcnow()
-    with session_scope() as db:
-        scope = reports.Scope(since, until, queue=queue or None, agent_id=agent_id or None)
-        facts, spans, offers = reports.load(db, scope, now)
-        names = {a.id: a.name for a in agents.list_agents(db)}
-        labels = {lang: dispositions.names(db, lang) for lang in ("ar", "en")}
-    rep = reports.report(
-        facts, spans, offers, since=since, until=until, zone=settings.zone,
-        sl_threshold=settings.SL_THRESHOLD_SECONDS, short_abandon=settings.SHORT_ABANDON_SECONDS,
-    )  # fmt: skip
-    days = []
-    day = first
-    while day <= last:  # every day of the range, those without calls too (a gap in a chart is a zero)
-        t = rep.by_day.get(day, reports.Totals())
-        days.append(
-            {
-                "day": day.isoformat(),
-                "answered": t.answered,
-                "abandoned": t.abandoned,
-                "missed": t.missed,
-                "outbound": t.outbound,
-                "sl": None if t.service_level is None else round(100 * t.service_level, 1),
-            }
-        )
-        day += timedelta(days=1)
-    return {
-        "summary": reports.summary(rep),
-        "days": days,
-        "hours": rep.by_hour,
-        "dispositions": [
-            {
-                "code": code,
-                "count": n,
-                "name_ar": labels["ar"].get(code, code),
-                "name_en": labels["en"].get(code, code),
-            }
-            for code, n in rep.dispositions.items()
-        ],
-        "agents": [
-            {
-                "id": row.agent_id,
-                "name": names.get(row.agent_id, f"#{row.agent_id}"),
-                "handled": row.totals.handled,
-                "talk": row.totals.talk,
-                "aht": row.totals.aht,
-                "occupancy": row.occupancy,
-                "missed_offers": row.missed_offers,
-                **{f"s_{state}": row.seconds.get(state, 0.0) for state in AgentState.ALL},
-            }
-            for row in rep.agents.values()
-        ],
-    }
 
 
 class ReportsState(SessionState):
@@ -128,7 +71,7 @@ class ReportsState(SessionState):
             return
         agent = int(self.f_agent) if self.f_agent.isdigit() else 0
         self.error = ""
-        self.data = await asyncio.to_thread(compute, first, last, self.f_queue, agent)
+        self.data = await asyncio.to_thread(reports.dashboard, first, last, self.f_queue, agent)
 
     @rx.event
     async def set_filter(self, name: str, value: str):
@@ -147,6 +90,14 @@ class ReportsState(SessionState):
         else:
             self.f_from, self.f_to = (today - timedelta(days=max(0, days - 1))).isoformat(), today.isoformat()
         await self._refresh()
+
+    @rx.var
+    def export_query(self) -> str:
+        """GET /api/reports/export's query for the filters shown and the page's language."""
+        params = {"from": self.f_from, "to": self.f_to, "queue": self.f_queue, "lang": self.lang}
+        if self.f_agent.isdigit():
+            params["agent"] = self.f_agent
+        return urlencode(params)
 
     # Texts in the page's language ---------------------------------------------------------------------
     @rx.var

@@ -28,6 +28,62 @@ GRACE_SECONDS = 30.0
 RECONCILE_SECONDS = 60.0  # the safety net: a fresh board now and then, even without news
 
 
+def queue_texts(board: dict[str, Any], lang: str, digits: str) -> list[dict[str, Any]]:
+    """The queue tiles as shown, in `lang` with `digits` (core.locale)."""
+    out = []
+    for q in board.get("queues") or []:
+        out.append(
+            {
+                "code": q["code"],
+                "name": q["name_ar"] if lang == "ar" else q["name_en"],
+                "waiting": q["waiting"],
+                "waiting_text": locale.number(q["waiting"], lang, digits),
+                "longest_wait": int(q["longest_wait"]),
+                "available": locale.number(q["available"], lang, digits),
+                "on_call": locale.number(q["on_call"], lang, digits),
+                "wrap_up": locale.number(q["wrap_up"], lang, digits),
+                "away": locale.number(q["away"], lang, digits),
+                "offered": locale.number(q["offered"], lang, digits),
+                "service_level": locale.percent(q["service_level"], lang, digits, places=0),
+                "abandonment": locale.percent(q["abandonment"], lang, digits, places=0),
+                "average_wait": "—"
+                if q["average_wait"] is None
+                else locale.duration(q["average_wait"], lang, digits),
+                # callers wait with nobody free, and more of them than agents ringing for them
+                "alert": q["waiting"] > q["ringing"] and q["available"] == 0,
+            }
+        )
+    return out
+
+
+def agent_texts(board: dict[str, Any], lang: str, digits: str) -> list[dict[str, Any]]:
+    """The agents' rows as shown."""
+    region = get_settings().DEFAULT_REGION
+    out = []
+    for a in board.get("agents") or []:
+        number = a["customer_number"]
+        out.append(
+            {
+                "id": a["agent_id"],
+                "name": a["name"],
+                "state": a["state"],
+                "reason": a["reason"] or "",
+                "in_state": int(a["in_state"]),
+                "calls_today": locale.number(a["calls_today"], lang, digits),
+                "today": a["calls_today"],
+                "customer": a["customer_name"] or (numbers.display(number, region) if number else ""),
+                "on_call": a["call_seconds"] is not None and a["state"] == "on-call",
+                "call_seconds": int(a["call_seconds"] or 0),
+            }
+        )
+    return out
+
+
+def as_state(found: wallboard.Board) -> dict[str, Any]:
+    """What a page keeps of a board (plain data)."""
+    return {"queues": [asdict(q) for q in found.queues], "agents": [asdict(a) for a in found.agents]}
+
+
 class WallboardState(SessionState):
     access: ClassVar[str] = Access.SUPERVISOR
 
@@ -47,10 +103,7 @@ class WallboardState(SessionState):
         self.large = not self.large
 
     def _assign(self, found: wallboard.Board) -> None:
-        self.board = {
-            "queues": [asdict(q) for q in found.queues],
-            "agents": [asdict(a) for a in found.agents],
-        }
+        self.board = as_state(found)
         self.version += 1
 
     @rx.event(background=True)
@@ -92,54 +145,11 @@ class WallboardState(SessionState):
     # Texts in the page's language ---------------------------------------------------------------------
     @rx.var
     def queue_tiles(self) -> list[dict[str, Any]]:
-        lang, digits = self.lang, self.digits
-        out = []
-        for q in self.board.get("queues") or []:
-            out.append(
-                {
-                    "code": q["code"],
-                    "name": q["name_ar"] if lang == "ar" else q["name_en"],
-                    "waiting": q["waiting"],
-                    "waiting_text": locale.number(q["waiting"], lang, digits),
-                    "longest_wait": int(q["longest_wait"]),
-                    "available": locale.number(q["available"], lang, digits),
-                    "on_call": locale.number(q["on_call"], lang, digits),
-                    "wrap_up": locale.number(q["wrap_up"], lang, digits),
-                    "away": locale.number(q["away"], lang, digits),
-                    "offered": locale.number(q["offered"], lang, digits),
-                    "service_level": locale.percent(q["service_level"], lang, digits, places=0),
-                    "abandonment": locale.percent(q["abandonment"], lang, digits, places=0),
-                    "average_wait": "—"
-                    if q["average_wait"] is None
-                    else locale.duration(q["average_wait"], lang, digits),
-                    # callers wait with nobody free, and more of them than agents ringing for them
-                    "alert": q["waiting"] > q["ringing"] and q["available"] == 0,
-                }
-            )
-        return out
+        return queue_texts(self.board, self.lang, self.digits)
 
     @rx.var
     def agent_rows(self) -> list[dict[str, Any]]:
-        lang, digits = self.lang, self.digits
-        region = get_settings().DEFAULT_REGION
-        out = []
-        for a in self.board.get("agents") or []:
-            number = a["customer_number"]
-            out.append(
-                {
-                    "id": a["agent_id"],
-                    "name": a["name"],
-                    "state": a["state"],
-                    "reason": a["reason"] or "",
-                    "in_state": int(a["in_state"]),
-                    "calls_today": locale.number(a["calls_today"], lang, digits),
-                    "today": a["calls_today"],
-                    "customer": a["customer_name"] or (numbers.display(number, region) if number else ""),
-                    "on_call": a["call_seconds"] is not None and a["state"] == "on-call",
-                    "call_seconds": int(a["call_seconds"] or 0),
-                }
-            )
-        return out
+        return agent_texts(self.board, self.lang, self.digits)
 
     @rx.var
     def shown_digits(self) -> str:

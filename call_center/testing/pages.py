@@ -15,6 +15,7 @@ from __future__ import annotations
 
 import re
 import time
+from pathlib import Path
 from typing import Any
 
 import numpy as np
@@ -593,6 +594,14 @@ class Reports(Screen):
 
     def agent_row(self, name: str) -> Locator:
         return tid(self.page, "reports-agent-row").filter(has_text=name)
+
+    def export(self, table: str | None = None) -> Path:
+        """Download the dashboard as shown: every table as an XLSX workbook, or one `table` (summary, days,
+        agents, dispositions, hours) as CSV. The file's path (Playwright removes it with the context)."""
+        link = tid(self.page, f"reports-export-csv-{table}" if table else "reports-export-xlsx")
+        with self.page.expect_download() as download:
+            link.click()
+        return Path(download.value.path())
 
 
 class Wallboard(Screen):

@@ -8,6 +8,7 @@ import io
 import re
 from pathlib import Path
 
+from openpyxl import load_workbook
 from playwright.sync_api import expect
 
 from call_center.testing import Reports, Softphone
@@ -38,6 +39,16 @@ def test_the_dashboard_counts_todays_calls_and_draws_its_charts(app, agent_page,
     expect(page.locator(".heat-cell:not(.heat-0)").first).to_be_visible()  # this hour has calls
     expect(tid(page, "reports-definitions")).to_contain_text("مستوى الخدمة")
     expect(tid(page, "reports-thresholds")).to_contain_text("20")
+
+    # the tables as files: what the page shows (Arabic headers, the same counts)
+    book = load_workbook(reports.export(), read_only=True)
+    assert "حسب الموظف" in book.sheetnames
+    per_agent = [list(r) for r in book["حسب الموظف"].iter_rows(values_only=True)]
+    mine = next(r for r in per_agent[1:] if r[0] == "Test Agent")
+    handled = reports.agent_row("Test Agent").locator("td").nth(1).inner_text()
+    assert mine[1] == _count(handled)
+    rows = list(csv.reader(io.StringIO(reports.export("summary").read_bytes().decode("utf-8-sig"))))
+    assert rows[0] == ["المؤشر", "القيمة"] and len(rows) > 10
 
     reports.switch_language()
     expect(page.locator('[data-kpi="service_level"] .kpi-label')).to_have_text("Service level")

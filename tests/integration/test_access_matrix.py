@@ -48,6 +48,7 @@ PUBLIC_HANDLERS = {
 # Every HTTP route and its guard. A route missing here fails test_every_route_has_a_declared_guard.
 #   public   anyone (login, logout, health, the API's schema)
 #   session  an agent's session cookie
+#   supervisor  a supervisor's or an admin's session cookie
 #   reader   a session or an API key (the CRM's read-only API)
 #   media    signed by the local media server (X-Media-*)
 #   twilio   signed by Twilio (X-Twilio-Signature)
@@ -64,6 +65,7 @@ ROUTE_GUARDS: dict[tuple[str, str], str] = {
     ("GET", "/api/calls/recordings/{call_sid}"): "reader",
     ("GET", "/api/calls/{call_id:int}"): "reader",
     ("GET", "/api/agents/{agent_id:int}/states"): "reader",
+    ("GET", "/api/reports/export"): "supervisor",
     ("GET", "/api/calls/token"): "session",
     ("GET", "/api/recordings/{recording_id:int}.mp3"): "link",
     ("POST", "/api/local/calls"): "session",
@@ -352,6 +354,7 @@ def test_each_route_lets_in_exactly_its_callers(
     expected = {
         "public": set(callers),
         "session": {"agent", "supervisor", "admin"},
+        "supervisor": {"supervisor", "admin"},
         "reader": {"agent", "supervisor", "admin", "api key"},
         "link": {
             "agent",

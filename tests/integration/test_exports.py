@@ -60,3 +60,40 @@ def test_an_agent_exports_only_their_own_calls_and_a_stranger_nothing(client, ca
     rows = list(csv.reader(io.StringIO(client.get("/api/calls/export").content.decode("utf-8-sig"))))
     assert len(rows) == 2 and rows[1][3] == "+201000000091"  # the call she took; not the abandoned ones
     assert client.get("/api/calls/export", params={"format": "pdf"}).status_code == 422
+
+
+def test_the_reports_tables_export_as_the_dashboard_computes_them(client, calls):
+    from datetime import timedelta
+
+    from call_center.core.config import get_settings
+    from call_center.models.base import utcnow
+    from call_center.services import reports
+
+    today = utcnow().astimezone(get_settings().zone).date()
+    params = {"from": (today - timedelta(days=1)).isoformat(), "to": today.isoformat()}
+    login(client, "sara@example.com")  # an agent: not theirs
+    assert client.get("/api/reports/export", params=params).status_code == 403
+    login(client, "boss@example.com")
+    data = reports.dashboard(today - timedelta(days=1), today, "", 0)
+    assert data["summary"]["answered"] == 1  # the two callers who hung up at once are short abandons
+    xlsx = client.get("/api/reports/export", params={**params, "lang": "ar"})
+    assert xlsx.status_code == 200 and xlsx.headers["content-disposition"].endswith('.xlsx"')
+    book = load_workbook(io.BytesIO(xlsx.content), read_only=True)
+    assert book.sheetnames == ["الملخص", "حسب اليوم", "حسب الموظف", "نتائج المكالمات", "حسب الساعة"]
+    summary = {r[0]: r[1] for r in book["الملخص"].iter_rows(min_row=2, values_only=True)}
+    assert summary["تم الرد"] == 1 and summary["مستوى الخدمة (%)"] == 100.0
+    days = [list(r) for r in book["حسب اليوم"].iter_rows(min_row=2, values_only=True)]
+    assert [d[0] for d in days] == [params["from"], params["to"]] and days[1][1] == 1  # answered today
+    agents_csv = client.get(
+        "/api/reports/export", params={**params, "format": "csv", "table": "agents", "lang": "en"}
+    )
+    rows = list(csv.reader(io.StringIO(agents_csv.content.decode("utf-8-sig"))))
+    assert rows[0][:3] == ["Agent", "Calls", "Talk time (s)"]
+    sara = next(r for r in rows[1:] if r[0] == calls.name)
+    assert sara[1] == "1"
+    bad = client.get("/api/reports/export", params={"from": params["to"], "to": params["from"]})
+    assert bad.status_code == 422 and bad.json()["detail"]["code"] == "reports.error.range"
+    assert (
+        client.get("/api/reports/export", params={**params, "table": "nope", "format": "csv"}).status_code
+        == 422
+    )

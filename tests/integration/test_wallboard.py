@@ -6,16 +6,16 @@ from __future__ import annotations
 
 import asyncio
 import time
-from datetime import timedelta
+from datetime import UTC, timedelta
 
 import pytest
-from sqlmodel import Session
+from sqlmodel import Session, select
 
 from call_center.core.config import reset_settings
 from call_center.core.db import get_engine
-from call_center.models import Call
+from call_center.models import Call, QueueEntry
 from call_center.models.base import utcnow
-from call_center.services import agents, call_control, wallboard
+from call_center.services import agents, call_control, events, wallboard
 from tests.support.local_calls import calls_in, media_reports, online_agent, record_media, ringing
 
 
@@ -30,13 +30,23 @@ def db(database, monkeypatch):
 
 
 def _board(db: Session, later: float = 0.0) -> tuple[wallboard.QueueTile, dict[str, wallboard.AgentTile]]:
+    """The board `later` seconds from now (it is a function of the time it is read at)."""
     db.expire_all()
     found = wallboard.board(db, utcnow() + timedelta(seconds=later))
     (general,) = found.queues
+    _board.at = found.at  # type: ignore[attr-defined]
     return general, {a.name: a for a in found.agents}
 
 
-def test_the_board_follows_a_call_from_the_queue_to_wrap_up(db):
+def _since(moment) -> float:  # type: ignore[no-untyped-def]
+    at = moment if moment.tzinfo else moment.replace(tzinfo=UTC)
+    return (_board.at - at).total_seconds()  # type: ignore[attr-defined]
+
+
+def test_the_board_follows_a_call_from_the_queue_to_wrap_up(db, monkeypatch):
+    published: list[str] = []
+    bus = events.get_bus()
+    monkeypatch.setattr(bus, "publish", lambda topic, data: published.append(topic))
     sara, omar = online_agent(db, "sara@example.com"), online_agent(db, "omar@example.com")
     agents.set_availability(db, omar.id, "away", "break")
     db.commit()
@@ -46,9 +56,12 @@ def test_the_board_follows_a_call_from_the_queue_to_wrap_up(db):
 
     call = calls_in(db, "+201000000091")  # it queues and rings Sara
     assert ringing(db, call) == [sara.id]
+    # every change the board shows is announced on the bus (what the open wallboards follow)
+    assert set(wallboard.TOPICS) <= set(published)
     queue, people = _board(db, later=12)
     assert (queue.waiting, queue.on_call, queue.ringing, queue.available) == (1, 1, 1, 0)
-    assert 11 <= queue.longest_wait <= 14
+    entered = db.exec(select(QueueEntry.entered_at).where(QueueEntry.call_id == call.id)).one()
+    assert queue.longest_wait == pytest.approx(_since(entered)) and queue.longest_wait >= 12
     assert people[sara.name].state == "ringing" and people[sara.name].customer_number == "+201000000091"
     assert people[sara.name].call_seconds is None  # not answered yet
 
@@ -56,7 +69,11 @@ def test_the_board_follows_a_call_from_the_queue_to_wrap_up(db):
     media_reports(db, call, "in-progress")
     queue, people = _board(db, later=5)
     assert (queue.waiting, queue.longest_wait, queue.on_call) == (0, 0.0, 1)
-    assert people[sara.name].state == "on-call" and 4 <= (people[sara.name].call_seconds or 0) <= 7
+    answered = db.get(Call, call.id).answered_at
+    assert people[sara.name].state == "on-call" and people[sara.name].call_seconds == pytest.approx(
+        _since(answered)
+    )
+    assert (people[sara.name].call_seconds or 0) >= 5
     assert (queue.offered, queue.answered, queue.service_level) == (1, 1, 1.0)  # answered at once: in SL
 
     media_reports(db, call, "completed")
