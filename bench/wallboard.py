@@ -119,9 +119,8 @@ def seed(calls: int) -> None:
         for agent in people:
             agent_states.track(db, agent.id or 0)
         db.commit()
-        with get_engine().connect() as conn:
+        with get_engine().connect().execution_options(isolation_level="AUTOCOMMIT") as conn:
             conn.execute(text("VACUUM ANALYZE" if get_engine().dialect.name == "postgresql" else "ANALYZE"))
-            conn.commit()
 
 
 def bench_read(repeat: int) -> tuple[float, float, int, int]:

@@ -50,31 +50,42 @@ def call_rows(viewer: Agent, flt: history.CallFilter, lang: str) -> Iterator[lis
         names = dispositions.names(db, lang)
         side = 0 if lang == "ar" else 1
         queue_names = {code: both[side] for code, both in queues.names(db, queues.codes(db)).items()}
-        for call, agent_name, contact_name in history.iter_calls(db, viewer, flt, BATCH):
-            yield _call_row(call, agent_name, contact_name, names, queue_names, lang, zone)
+        for row in history.iter_calls(db, viewer, flt, BATCH, EXPORTED):
+            yield _call_row(row, row[-2], row[-1], names, queue_names, lang, zone)
+
+
+# What the export reads of each call (plain rows, no ORM objects: history.iter_calls)
+EXPORTED = (
+    Call.id, Call.created_at, Call.direction, Call.customer_number, Call.status, Call.duration_seconds,
+    Call.wait_seconds, Call.queue, Call.queue_outcome, Call.disposition, Call.notes, Call.tags,
+    Call.hangup_reason, Call.recording_status,
+)  # fmt: skip
 
 
 def _call_row(
-    call: Call, agent: str | None, contact: str | None, names: dict, queue_names: dict, lang: str, zone: Any
+    row: Any, agent: str | None, contact: str | None, names: dict, queue_names: dict, lang: str, zone: Any
 ) -> list[Any]:
-    reason_key, reason_text = key_or_text(call.hangup_reason or "")
+    """One export row of a call: a row of EXPORTED's columns (unpacked by position: a million rows)."""
+    (call_id, created_at, direction, number, status, duration, wait, queue, outcome, disposition, notes,
+     tags, reason, recording) = row[: len(EXPORTED)]  # fmt: skip
+    reason_key, reason_text = key_or_text(reason or "")
     return [
-        call.id,
-        call.created_at.astimezone(zone).strftime("%Y-%m-%d %H:%M:%S"),
-        t(f"direction.{call.direction}", lang),
-        call.customer_number,
+        call_id,
+        created_at.astimezone(zone).strftime("%Y-%m-%d %H:%M:%S"),
+        t(f"direction.{direction}", lang),
+        number,
         contact or "",
         agent or "",
-        t(f"status.{call.status}", lang),
-        call.duration_seconds if call.duration_seconds is not None else "",
-        call.wait_seconds if call.wait_seconds is not None else "",
-        queue_names.get(call.queue or "", call.queue or ""),
-        t(f"queue.outcome.{call.queue_outcome}", lang) if call.queue_outcome else "",
-        names.get(call.disposition or "", call.disposition or ""),
-        call.notes or "",
-        " ".join(tag for tag in (call.tags or "").split(",") if tag),
+        t(f"status.{status}", lang),
+        duration if duration is not None else "",
+        wait if wait is not None else "",
+        queue_names.get(queue or "", queue or ""),
+        t(f"queue.outcome.{outcome}", lang) if outcome else "",
+        names.get(disposition or "", disposition or ""),
+        notes or "",
+        " ".join(tag for tag in (tags or "").split(",") if tag),
         t(reason_key, lang) if reason_key else reason_text,
-        _recording(call.recording_status, lang),
+        _recording(recording, lang),
     ]
 
 

@@ -8,12 +8,13 @@ history is the slow part of a page, so counts stop at COUNT_CAP ("10,000+").
 
 from __future__ import annotations
 
-from collections.abc import Iterator
+from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
 import phonenumbers
+import sqlalchemy as sa
 from sqlalchemy import ColumnElement, and_, func, or_
 from sqlmodel import Session, col, select
 
@@ -220,24 +221,38 @@ def _listing(conditions: list[ColumnElement[bool]]) -> Any:
 
 
 def iter_calls(
-    db: Session, viewer: Agent, flt: CallFilter, batch: int = 2000
-) -> Iterator[tuple[Call, str | None, str | None]]:
+    db: Session, viewer: Agent, flt: CallFilter, batch: int = 2000, columns: Sequence[Any] | None = None
+) -> Iterator[Any]:
     """Every call the viewer may see that matches, newest first, read in keyset batches (created_at, id):
-    no offset, and the session keeps nothing of the batches already handed out (exports)."""
+    no offset, and the session keeps nothing of the batches already handed out (exports).
+
+    Rows are (call, agent's name, contact's name); with `columns` (Call's, among them id and created_at)
+    they are plain rows of those columns plus `agent_name` and `contact_name`, without ORM objects: several
+    times faster for a million rows."""
     conditions = _conditions(db, _scoped(viewer, flt))
     after: tuple[datetime, int] | None = None
     while True:
-        query = _listing(conditions)
+        if columns is None:
+            query = _listing(conditions)
+        else:
+            query = (
+                sa.select(*(col(c) for c in columns), col(Agent.name).label("agent_name"),
+                          col(Contact.name).label("contact_name"))
+                .outerjoin(Agent, col(Call.agent_id) == Agent.id)
+                .outerjoin(Contact, col(Call.contact_id) == Contact.id)
+                .where(*conditions)
+                .order_by(col(Call.created_at).desc(), col(Call.id).desc())
+            )  # fmt: skip
         if after is not None:
             at, last_id = after
             query = query.where(
                 (col(Call.created_at) < at) | ((col(Call.created_at) == at) & (col(Call.id) < last_id))
             )
-        rows = db.exec(query.limit(batch)).all()
+        rows = (db.exec(query.limit(batch)) if columns is None else db.execute(query.limit(batch))).all()
         if not rows:
             return
         yield from rows
-        last = rows[-1][0]
+        last = rows[-1][0] if columns is None else rows[-1]
         after = (last.created_at, last.id or 0)
         db.expunge_all()
 

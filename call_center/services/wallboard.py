@@ -77,6 +77,7 @@ class Board:
     at: datetime
     queues: list[QueueTile] = field(default_factory=list)
     agents: list[AgentTile] = field(default_factory=list)
+    plain: dict[str, Any] | None = None  # the pages' copy (state.wallboard.as_state), made once
 
 
 STATE_ORDER = {s: i for i, s in enumerate(
@@ -96,11 +97,7 @@ def board(db: Session, now: datetime) -> Board:
     spans = {
         s.agent_id: s for s in db.exec(select(AgentStateSpan).where(col(AgentStateSpan.ended_at).is_(None)))
     }
-    facts, _, _ = reports.load(db, reports.Scope(since, until), now)
-    handled: dict[int, int] = {}
-    for fact in facts:
-        if fact.agent_id is not None and fact.answered:
-            handled[fact.agent_id] = handled.get(fact.agent_id, 0) + 1
+    today, waited, handled = _today(db, since, until)
 
     tiles: list[AgentTile] = []
     for agent in agents:
@@ -151,23 +148,70 @@ def board(db: Session, now: datetime) -> Board:
                 tile.wrap_up += 1
             elif now_in == AgentState.AWAY:
                 tile.away += 1
-        mine = [f for f in facts if (f.queue or queues.DEFAULT) == config.code or (
-            config.code == queues.DEFAULT and f.queue is not None and f.queue not in known)]  # fmt: skip
-        totals = reports.report(
-            mine, [], [], since=since, until=until, zone=settings.zone,
-            sl_threshold=settings.SL_THRESHOLD_SECONDS, short_abandon=settings.SHORT_ABANDON_SECONDS,
-        ).totals  # fmt: skip
+        totals, (wait_sum, wait_count) = reports.Totals(), (0.0, 0)
+        for code in [config.code] + (
+            [c for c in today if c not in known] if config.code == queues.DEFAULT else []
+        ):
+            _add(totals, today.get(code))
+            extra_sum, extra_count = waited.get(code, (0.0, 0))
+            wait_sum, wait_count = wait_sum + extra_sum, wait_count + extra_count
         tile.offered, tile.answered, tile.abandoned = totals.offered, totals.answered, totals.abandoned
         tile.service_level, tile.abandonment = totals.service_level, totals.abandonment
-        waited = [  # answered and abandoned calls, short abandons left out as everywhere
-            f.wait_seconds or 0.0 for f in mine
-            if f.queue_outcome == QueueOutcome.ANSWERED or (
-                f.queue_outcome == QueueOutcome.ABANDONED
-                and (f.wait_seconds or 0.0) >= settings.SHORT_ABANDON_SECONDS)
-        ]  # fmt: skip
-        tile.average_wait = sum(waited) / len(waited) if waited else None
+        tile.average_wait = wait_sum / wait_count if wait_count else None
         result.append(tile)
     return Board(now, result, tiles)
+
+
+def _today(
+    db: Session, since: datetime, until: datetime
+) -> tuple[dict[str, reports.Totals], dict[str, tuple[float, int]], dict[int, int]]:
+    """Today's queue figures per queue (counted as reports.report counts them: short abandons and calls
+    while closed left out), the waits to average (answered and counted abandons) per queue, and the calls
+    each agent handled: three aggregate queries over today's calls (Call.created_at's index), so the board
+    costs the same at 50 calls or 50,000."""
+    settings = get_settings()
+    outcome, wait = col(Call.queue_outcome), sa.func.coalesce(col(Call.wait_seconds), 0)
+    short = (outcome == QueueOutcome.ABANDONED) & (wait < settings.SHORT_ABANDON_SECONDS)
+    counted = outcome.is_not(None) & outcome.not_in((QueueOutcome.CLOSED, QueueOutcome.WAITING)) & ~short
+    answered = counted & (outcome == QueueOutcome.ANSWERED)
+    abandoned = counted & (outcome == QueueOutcome.ABANDONED)
+
+    def n(condition: Any) -> Any:
+        return sa.func.sum(sa.case((condition, 1), else_=0))
+
+    today = (col(Call.created_at) >= since) & (col(Call.created_at) < until)
+    queue = sa.func.coalesce(col(Call.queue), queues.DEFAULT)
+    rows = db.execute(
+        sa.select(queue, n(counted), n(answered), n(answered & (wait <= settings.SL_THRESHOLD_SECONDS)),
+                  n(abandoned), n(short), sa.func.sum(sa.case((answered, wait), else_=0)),
+                  sa.func.sum(sa.case((answered | abandoned, wait), else_=0)), n(answered | abandoned))
+        .where(today, outcome.is_not(None))
+        .group_by(queue)
+    ).all()  # fmt: skip
+    totals: dict[str, reports.Totals] = {}
+    waits: dict[str, tuple[float, int]] = {}
+    for code, offered, took, in_sl, gave_up, quick, wait_answered, wait_all, wait_n in rows:
+        totals[code] = reports.Totals(
+            offered=int(offered or 0), answered=int(took or 0), answered_in_sl=int(in_sl or 0),
+            abandoned=int(gave_up or 0), short_abandoned=int(quick or 0),
+            missed=int(offered or 0) - int(took or 0) - int(gave_up or 0),
+            wait_answered=float(wait_answered or 0),
+        )  # fmt: skip
+        waits[code] = (float(wait_all or 0), int(wait_n or 0))
+    handled = db.execute(
+        sa.select(col(Call.agent_id), sa.func.count())
+        .where(today, col(Call.agent_id).is_not(None), col(Call.answered_at).is_not(None))
+        .group_by(col(Call.agent_id))
+    ).all()
+    return totals, waits, {int(agent_id): int(count) for agent_id, count in handled}
+
+
+def _add(into: reports.Totals, more: reports.Totals | None) -> None:
+    if more is None:
+        return
+    for name in ("offered", "answered", "answered_in_sl", "abandoned", "short_abandoned", "missed"):
+        setattr(into, name, getattr(into, name) + getattr(more, name))
+    into.wait_answered += more.wait_answered
 
 
 def _aware(value: datetime) -> datetime:

@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import time
 import uuid
+from collections import OrderedDict
 from dataclasses import asdict
 from typing import Any, ClassVar
 
@@ -28,8 +29,33 @@ GRACE_SECONDS = 30.0
 RECONCILE_SECONDS = 60.0  # the safety net: a fresh board now and then, even without news
 
 
+# Every open wallboard of a process shows the same board: its texts are made once per board and language
+# (keyed by the board's read time), not once per page.
+_TEXTS: OrderedDict[tuple[str, float, str, str], list[dict[str, Any]]] = OrderedDict()
+_TEXTS_KEPT = 16
+
+
+def _cached(kind: str, make: Any, board: dict[str, Any], lang: str, digits: str) -> list[dict[str, Any]]:
+    key = (kind, float(board.get("at") or 0.0), lang, digits)
+    found = _TEXTS.get(key)
+    if found is None:
+        found = _TEXTS[key] = make(board, lang, digits)
+        while len(_TEXTS) > _TEXTS_KEPT:
+            _TEXTS.popitem(last=False)
+    return found
+
+
 def queue_texts(board: dict[str, Any], lang: str, digits: str) -> list[dict[str, Any]]:
     """The queue tiles as shown, in `lang` with `digits` (core.locale)."""
+    return _cached("queues", _queue_texts, board, lang, digits)
+
+
+def agent_texts(board: dict[str, Any], lang: str, digits: str) -> list[dict[str, Any]]:
+    """The agents' rows as shown."""
+    return _cached("agents", _agent_texts, board, lang, digits)
+
+
+def _queue_texts(board: dict[str, Any], lang: str, digits: str) -> list[dict[str, Any]]:
     out = []
     for q in board.get("queues") or []:
         out.append(
@@ -56,8 +82,7 @@ def queue_texts(board: dict[str, Any], lang: str, digits: str) -> list[dict[str,
     return out
 
 
-def agent_texts(board: dict[str, Any], lang: str, digits: str) -> list[dict[str, Any]]:
-    """The agents' rows as shown."""
+def _agent_texts(board: dict[str, Any], lang: str, digits: str) -> list[dict[str, Any]]:
     region = get_settings().DEFAULT_REGION
     out = []
     for a in board.get("agents") or []:
@@ -80,8 +105,14 @@ def agent_texts(board: dict[str, Any], lang: str, digits: str) -> list[dict[str,
 
 
 def as_state(found: wallboard.Board) -> dict[str, Any]:
-    """What a page keeps of a board (plain data)."""
-    return {"queues": [asdict(q) for q in found.queues], "agents": [asdict(a) for a in found.agents]}
+    """What a page keeps of a board (plain data, made once per board: every page shares it)."""
+    if found.plain is None:
+        found.plain = {
+            "at": found.at.timestamp(),
+            "queues": [asdict(q) for q in found.queues],
+            "agents": [asdict(a) for a in found.agents],
+        }
+    return found.plain
 
 
 class WallboardState(SessionState):

@@ -11,11 +11,11 @@ from datetime import UTC, timedelta
 import pytest
 from sqlmodel import Session, select
 
-from call_center.core.config import reset_settings
+from call_center.core.config import get_settings, reset_settings
 from call_center.core.db import get_engine
 from call_center.models import Call, QueueEntry
 from call_center.models.base import utcnow
-from call_center.services import agents, call_control, events, wallboard
+from call_center.services import agents, call_control, events, reports, wallboard
 from tests.support.local_calls import calls_in, media_reports, online_agent, record_media, ringing
 
 
@@ -91,6 +91,13 @@ def test_the_board_follows_a_call_from_the_queue_to_wrap_up(db, monkeypatch):
     queue, _ = _board(db)
     assert (queue.offered, queue.abandoned, queue.waiting) == (2, 1, 0)
     assert queue.abandonment == 0.5 and queue.average_wait is not None and queue.average_wait >= 15
+    # the same figures as the dashboard's for today (the board counts them with aggregate queries)
+    today = utcnow().astimezone(get_settings().zone).date()
+    summary = reports.dashboard(today, today, "", 0)["summary"]
+    assert (queue.offered, queue.answered, queue.abandoned) == (
+        summary["offered"], summary["answered"], summary["abandoned"],
+    )  # fmt: skip
+    assert (queue.service_level, queue.abandonment) == (summary["service_level"], summary["abandonment"])
 
 
 def test_every_open_wallboard_shares_one_read_per_change():
