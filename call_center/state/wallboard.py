@@ -9,6 +9,7 @@ and digits, so switching language needs no new board.
 
 from __future__ import annotations
 
+import hashlib
 import time
 import uuid
 from collections import OrderedDict
@@ -107,12 +108,23 @@ def _agent_texts(board: dict[str, Any], lang: str, digits: str) -> list[dict[str
 def as_state(found: wallboard.Board) -> dict[str, Any]:
     """What a page keeps of a board (plain data, made once per board: every page shares it)."""
     if found.plain is None:
+        queues, people = [asdict(q) for q in found.queues], [asdict(a) for a in found.agents]
         found.plain = {
             "at": found.at.timestamp(),
-            "queues": [asdict(q) for q in found.queues],
-            "agents": [asdict(a) for a in found.agents],
+            "queues": queues,
+            "agents": people,
+            "sig": _signature(queues, people),
         }
     return found.plain
+
+
+TICKING = ("longest_wait", "in_state", "call_seconds")  # what changes by itself: the browser counts it
+
+
+def _signature(*parts: list[dict[str, Any]]) -> str:
+    """What a board says apart from the times that tick: equal signatures need no new render."""
+    plain = [[{k: v for k, v in row.items() if k not in TICKING} for row in part] for part in parts]
+    return hashlib.sha1(repr(plain).encode()).hexdigest()
 
 
 class WallboardState(SessionState):
@@ -121,7 +133,7 @@ class WallboardState(SessionState):
     board: dict[str, Any] = {}
     version: int = 0  # a new board (the tickers restart from its seconds)
     large: bool = False  # large type, for a TV
-    live_id: str = ""
+    _live_id: str = ""  # the page's live task (backend only: nothing to send)
 
     @rx.event
     async def load(self):
@@ -134,14 +146,17 @@ class WallboardState(SessionState):
         self.large = not self.large
 
     def _assign(self, found: wallboard.Board) -> None:
-        self.board = as_state(found)
+        new = as_state(found)
+        if self.board.get("sig") == new["sig"]:
+            return  # nothing new: the times shown tick on from the board the page has
+        self.board = new
         self.version += 1
 
     @rx.event(background=True)
     async def live(self):
         """Follow the changes until this page goes away (or a newer task for it starts)."""
         async with self:
-            task_id = self.live_id = uuid.uuid4().hex
+            task_id = self._live_id = uuid.uuid4().hex
             token = self.router.session.client_token
         boards = wallboard.boards()
         gone_since: float | None = None
@@ -149,7 +164,7 @@ class WallboardState(SessionState):
             # A change between the page's load and this subscription: take a board read from now on.
             found = await boards.latest(time.time())
             async with self:
-                if self.live_id != task_id:
+                if self._live_id != task_id:
                     return
                 self._assign(found)
             next_reload = time.monotonic() + RECONCILE_SECONDS
@@ -169,7 +184,7 @@ class WallboardState(SessionState):
                 # every page that heard this change asks for a board read after it: one read for all
                 found = await boards.latest(item.published_at if item is not None else time.time())
                 async with self:
-                    if self.live_id != task_id:
+                    if self._live_id != task_id:
                         return
                     self._assign(found)
 
