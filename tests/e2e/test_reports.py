@@ -41,7 +41,8 @@ def test_the_dashboard_counts_todays_calls_and_draws_its_charts(app, agent_page,
     expect(tid(page, "reports-thresholds")).to_contain_text("20")
 
     # the tables as files: what the page shows (Arabic headers, the same counts)
-    book = load_workbook(reports.export(), read_only=True)
+    # (Playwright's download has no file extension, which openpyxl insists on: read the bytes)
+    book = load_workbook(io.BytesIO(reports.export().read_bytes()), read_only=True)
     assert "حسب الموظف" in book.sheetnames
     per_agent = [list(r) for r in book["حسب الموظف"].iter_rows(values_only=True)]
     mine = next(r for r in per_agent[1:] if r[0] == "Test Agent")
