@@ -4,7 +4,11 @@ from __future__ import annotations
 
 import os
 import platform
+import uuid
+from contextlib import contextmanager
 from pathlib import Path
+
+from sqlalchemy import create_engine, text
 
 
 def machine() -> str:
@@ -20,3 +24,20 @@ def machine() -> str:
 def percentile(values: list[float], q: float) -> float:
     ordered = sorted(values)
     return ordered[min(len(ordered) - 1, round(q * (len(ordered) - 1)))]
+
+
+@contextmanager
+def bench_database(url: str):  # type: ignore[no-untyped-def]
+    """`url` as is (SQLite), or for PostgreSQL a throwaway schema of its own, dropped afterwards."""
+    if not url.startswith("postgresql"):
+        yield url
+        return
+    schema = f"bench_{uuid.uuid4().hex[:8]}"
+    admin = create_engine(url, isolation_level="AUTOCOMMIT")
+    with admin.connect() as conn:
+        conn.execute(text(f'CREATE SCHEMA "{schema}"'))
+    try:
+        yield f"{url}{'&' if '?' in url else '?'}options=-csearch_path%3D{schema}"
+    finally:
+        with admin.connect() as conn:
+            conn.execute(text(f'DROP SCHEMA "{schema}" CASCADE'))

@@ -19,16 +19,14 @@ import sys
 import tempfile
 import threading
 import time
-import uuid
 from datetime import UTC, datetime
 from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
-from _common import machine  # noqa: E402
+from _common import bench_database, machine  # noqa: E402
 from history_query import seed  # noqa: E402
-from sqlalchemy import create_engine, text  # noqa: E402
 
 
 def rss_mb() -> float:
@@ -87,16 +85,8 @@ def main() -> int:
     workdir = tempfile.mkdtemp(prefix="bench-exports-")
     os.environ["DATA_DIR"] = workdir
     url = args.database_url or f"sqlite:///{workdir}/exports.db"
-    schema = None
-    admin = None
-    if url.startswith("postgresql"):
-        schema = f"bench_{uuid.uuid4().hex[:8]}"
-        admin = create_engine(url, isolation_level="AUTOCOMMIT")
-        with admin.connect() as conn:
-            conn.execute(text(f'CREATE SCHEMA "{schema}"'))
-        url = f"{url}{'&' if '?' in url else '?'}options=-csearch_path%3D{schema}"
-    os.environ["DATABASE_URL"] = url
-    try:
+    with bench_database(url) as url:
+        os.environ["DATABASE_URL"] = url
         from call_center.cli import migrate
         from call_center.core.config import reset_settings
         from call_center.core.db import reset_engine
@@ -114,11 +104,7 @@ def main() -> int:
         # a tenth of the calls first (the last 36.5 days), then all: memory must not grow with the rows
         small = export(CallFilter(since=NOW - timedelta(days=36.5)))
         written, size, seconds, before, peak = export(CallFilter())
-    finally:
-        if schema and admin is not None:
-            with admin.connect() as conn:
-                conn.execute(text(f'DROP SCHEMA "{schema}" CASCADE'))
-    backend = "PostgreSQL" if schema else "SQLite"
+    backend = "PostgreSQL" if url.startswith("postgresql") else "SQLite"
     rate = written / seconds if seconds else 0.0
     print(f"# bench/exports.py, {datetime.now(UTC):%Y-%m-%d %H:%M} UTC, {machine()}")
     print(f"command: {' '.join(sys.argv)}")

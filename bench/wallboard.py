@@ -25,15 +25,14 @@ import statistics
 import sys
 import tempfile
 import time
-import uuid
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
-from _common import machine, percentile  # noqa: E402
-from sqlalchemy import create_engine, text  # noqa: E402
+from _common import bench_database, machine, percentile  # noqa: E402
+from sqlalchemy import text  # noqa: E402
 
 PAGES = 50
 
@@ -202,16 +201,8 @@ def main() -> int:
     workdir = tempfile.mkdtemp(prefix="bench-wallboard-")
     os.environ.update({"DATA_DIR": workdir, "SECRET_KEY": "bench-" + "x" * 40})
     url = args.database_url or f"sqlite:///{workdir}/wallboard.db"
-    schema = None
-    admin = None
-    if url.startswith("postgresql"):
-        schema = f"bench_{uuid.uuid4().hex[:8]}"
-        admin = create_engine(url, isolation_level="AUTOCOMMIT")
-        with admin.connect() as conn:
-            conn.execute(text(f'CREATE SCHEMA "{schema}"'))
-        url = f"{url}{'&' if '?' in url else '?'}options=-csearch_path%3D{schema}"
-    os.environ["DATABASE_URL"] = url
-    try:
+    with bench_database(url) as url:
+        os.environ["DATABASE_URL"] = url
         from call_center.cli import migrate
         from call_center.core.config import reset_settings
         from call_center.core.db import reset_engine
@@ -222,11 +213,7 @@ def main() -> int:
         seed(args.calls)
         read_p50, read_p95, agents, waiting = bench_read(50)
         fan, reads = asyncio.run(bench_fan_out(args.events))
-    finally:
-        if schema and admin is not None:
-            with admin.connect() as conn:
-                conn.execute(text(f'DROP SCHEMA "{schema}" CASCADE'))
-    backend = "PostgreSQL" if schema else "SQLite"
+    backend = "PostgreSQL" if url.startswith("postgresql") else "SQLite"
     print(f"# bench/wallboard.py, {datetime.now(UTC):%Y-%m-%d %H:%M} UTC, {machine()}")
     print(f"command: {' '.join(sys.argv)}")
     print(f"{backend}: {agents} agents, {args.calls:,} calls today, {waiting} waiting")
