@@ -127,12 +127,14 @@ export class LocalEngine {
     this.phone.emit("rejected", { call_sid: offer.sid });
   }
   async hangup() {
-    if (!this.call) return;
-    const sid = this.call.sid;
+    const call = this.call;
+    if (!call) return;
     try {
-      await api("POST", `/api/local/calls/${sid}/hangup${this.query()}`);
+      await api("POST", `/api/local/calls/${call.sid}/hangup${this.query()}`);
     } finally {
-      this.finish({ status: "completed", reason: "", by: "me" });
+      // The call's own "completed" may have come first (over the event stream) and a new call begun while
+      // this reply was on its way: end only the call this click hung up, never the next one.
+      if (this.call === call) this.finish({ status: "completed", reason: "", by: "me" });
     }
   }
   async sendDigits(digits) {

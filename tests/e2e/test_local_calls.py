@@ -102,6 +102,37 @@ def test_inbound_call_from_the_phone_is_taken_by_an_available_agent(app, agent_p
     check_channels(recording_of(app, call), agent_voice(), customer_voice())
 
 
+def test_a_phone_that_calls_straight_back_keeps_its_new_call_when_the_hang_up_reply_comes_late(
+    app, agent_page, test_phone
+):
+    """Hang up, then call again at once: the first call's "completed" reaches the phone over its event
+    stream, and the reply to its hang-up request can come after the new call began (a loaded server). That
+    late reply must not end the new call (it once closed the new call's connection: "the phone reported
+    an error"). The test holds the hang-up reply until the second call rings."""
+    softphone, phone = Softphone(agent_page, app), test_phone("+201000000003")
+    phone.call_company()
+    softphone.incoming().wait().accept()
+    phone.wait_for_state("in-progress")
+    held = []
+    phone.page.route("**/api/local/calls/*/hangup*", lambda route: held.append((route, route.fetch())))
+    phone.hang_up()
+    softphone.wait_for_outcome("completed")
+    phone.wait_for_state("ended")
+    assert len(held) == 1, "the hang-up request reached the server; its reply is held"
+    phone.call_company()
+    incoming = softphone.incoming().wait()
+    route, reply = held[0]
+    route.fulfill(response=reply)
+    incoming.accept()
+    softphone.wait_for_state("in-progress")
+    phone.wait_for_state("in-progress")
+    assert softphone.heard() > 0.01 and phone.heard() > 0.01
+    phone.page.unroute("**/api/local/calls/*/hangup*")
+    phone.hang_up()
+    softphone.wait_for_outcome("completed")
+    phone.wait_for_state("ended")
+
+
 def test_a_phone_that_rejects_gives_busy(app, agent_page, test_phone):
     softphone, phone = Softphone(agent_page, app), test_phone(PHONE)
     softphone.dial(PHONE)
