@@ -103,3 +103,16 @@ def supervisor_agent(agent: CurrentAgent) -> Agent:
 
 
 SupervisorAgent = Annotated[Agent, Depends(supervisor_agent)]
+
+
+def monitor(agent: Reader) -> Agent:
+    """For monitoring (GET /api/metrics): a supervisor's or an admin's session, or an API key (an admin's),
+    which is what a Prometheus scraper sends."""
+    if agent.role not in Role.SEES_EVERY_CALL:
+        raise HTTPException(
+            status_code=403, detail={"code": "forbidden", "message": "Supervisors and admins only."}
+        )
+    return agent
+
+
+Monitor = Annotated[Agent, Depends(monitor)]

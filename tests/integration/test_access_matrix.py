@@ -50,12 +50,14 @@ PUBLIC_HANDLERS = {
 #   session  an agent's session cookie
 #   supervisor  a supervisor's or an admin's session cookie
 #   reader   a session or an API key (the CRM's read-only API)
+#   monitor  a supervisor's or an admin's session, or an API key (Prometheus scraping /api/metrics)
 #   media    signed by the local media server (X-Media-*)
 #   twilio   signed by Twilio (X-Twilio-Signature)
 #   link     a session, an API key or a signed link (recording MP3s)
 ROUTE_GUARDS: dict[tuple[str, str], str] = {
     ("GET", "/api/openapi.json"): "public",
     ("GET", "/api/health"): "public",
+    ("GET", "/api/metrics"): "monitor",
     ("POST", "/api/auth/login"): "public",
     ("POST", "/api/auth/logout"): "public",
     ("GET", "/api/auth/me"): "session",
@@ -356,6 +358,7 @@ def test_each_route_lets_in_exactly_its_callers(
         "session": {"agent", "supervisor", "admin"},
         "supervisor": {"supervisor", "admin"},
         "reader": {"agent", "supervisor", "admin", "api key"},
+        "monitor": {"supervisor", "admin", "api key"},
         "link": {
             "agent",
             "supervisor",
