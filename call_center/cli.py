@@ -156,6 +156,34 @@ def _migrate_command(_args: argparse.Namespace) -> int:
     return 0
 
 
+def backup_command(args: argparse.Namespace) -> int:
+    from call_center import backup
+
+    settings = _settings_or_exit()
+    try:
+        summary = backup.backup(settings, args.dir)
+    except backup.BackupError as exc:
+        print(f"backup failed: {exc}", file=sys.stderr)
+        return 2
+    counts = ", ".join(f"{n} {table}" for table, n in summary.counts.items())
+    print(f"Backed up to {summary.path}: {counts}; {summary.files} files, {summary.size:,} bytes.")
+    return 0
+
+
+def restore_command(args: argparse.Namespace) -> int:
+    from call_center import backup
+
+    settings = _settings_or_exit()
+    try:
+        summary = backup.restore(settings, args.dir, force=args.force)
+    except backup.BackupError as exc:
+        print(f"restore refused: {exc}", file=sys.stderr)
+        return 2
+    counts = ", ".join(f"{n} {table}" for table, n in summary.counts.items())
+    print(f"Restored {summary.path}: {counts}; {summary.files} files checked. Start the app.")
+    return 0
+
+
 def main(argv: Sequence[str] | None = None) -> int:
     from call_center.core.logging import setup_logging
 
@@ -185,6 +213,17 @@ def main(argv: Sequence[str] | None = None) -> int:
     p.add_argument("--language", choices=["ar", "en"], default="ar")
     p.add_argument("--password", help="omit to be asked (or set AGENT_PASSWORD)")
     p.set_defaults(func=create_agent)
+
+    p = sub.add_parser("backup", help="an online, consistent backup of the database and recordings into DIR")
+    p.add_argument("dir", type=Path, help="a new (or empty) directory")
+    p.set_defaults(func=backup_command)
+
+    p = sub.add_parser("restore", help="restore a backup made by `backup` into this install")
+    p.add_argument("dir", type=Path)
+    p.add_argument(
+        "--force", action="store_true", help="replace an install that holds data (it is kept aside)"
+    )
+    p.set_defaults(func=restore_command)
 
     from call_center.telephony.twilio import cli as twilio_cli
 

@@ -1,11 +1,13 @@
 from __future__ import annotations
 
-from collections.abc import Iterator
+from collections.abc import AsyncIterator, Iterator
 
+import httpx
 import pytest
 from fastapi.testclient import TestClient
 
 from call_center.api.app import PageGuard, create_api
+from call_center.testing.server import DisposableApp
 from tests.conftest import make_agent
 from tests.support.twilio_world import twilio_world  # noqa: F401 (a fixture for the Twilio tests)
 
@@ -37,3 +39,18 @@ def agent(db):
 @pytest.fixture
 def admin(db):
     return make_agent(db, email="admin@example.com", name="Admin", role="admin")
+
+
+@pytest.fixture
+async def http(app: DisposableApp) -> AsyncIterator:
+    """`http(cookies)`: an async client of the module's running `app`, as that session's browser."""
+    clients: list[httpx.AsyncClient] = []
+
+    def make(cookies: dict[str, str]) -> httpx.AsyncClient:
+        client = httpx.AsyncClient(base_url=app.url, cookies=cookies, headers={"Origin": app.url}, timeout=20)
+        clients.append(client)
+        return client
+
+    yield make
+    for client in clients:
+        await client.aclose()

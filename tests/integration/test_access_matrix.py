@@ -23,6 +23,7 @@ from call_center.state.guard import Access, app_states
 from call_center.testing.reflex_client import ReflexClient
 from call_center.testing.server import ADMIN_EMAIL, ADMIN_PASSWORD, ROOT, DisposableApp, start_app
 from tests.support import appdb
+from tests.support.legs import login
 from tests.support.sweep import Outcome, handlers, sweep
 
 AGENT_EMAIL, AGENT_PASSWORD = "agent@almasar.test", "agent-password-123"
@@ -131,30 +132,20 @@ def app(tmp_path_factory: pytest.TempPathFactory) -> Iterator[DisposableApp]:
     running.stop()
 
 
-def _login(app: DisposableApp, email: str, password: str) -> dict[str, str]:
-    response = httpx.post(
-        f"{app.url}/api/auth/login",
-        json={"email": email, "password": password},
-        headers={"Origin": app.url},
-    )
-    assert response.status_code == 200, response.text
-    return {"cc_session": response.cookies["cc_session"]}
-
-
 # A fresh login per test: some routes end the session they are called with (logout).
 @pytest.fixture
 def admin_cookies(app: DisposableApp) -> dict[str, str]:
-    return _login(app, ADMIN_EMAIL, ADMIN_PASSWORD)
+    return login(app, ADMIN_EMAIL, ADMIN_PASSWORD)
 
 
 @pytest.fixture
 def agent_cookies(app: DisposableApp) -> dict[str, str]:
-    return _login(app, AGENT_EMAIL, AGENT_PASSWORD)
+    return login(app, AGENT_EMAIL, AGENT_PASSWORD)
 
 
 @pytest.fixture
 def supervisor_cookies(app: DisposableApp) -> dict[str, str]:
-    return _login(app, SUPERVISOR_EMAIL, SUPERVISOR_PASSWORD)
+    return login(app, SUPERVISOR_EMAIL, SUPERVISOR_PASSWORD)
 
 
 @pytest.fixture(scope="module")
@@ -165,7 +156,7 @@ def secret_contact(app: DisposableApp) -> tuple[str, str, str]:
     contacts += ".call_center___state___contacts____contacts_state"
 
     async def save() -> None:
-        cookies = _login(app, ADMIN_EMAIL, ADMIN_PASSWORD)
+        cookies = login(app, ADMIN_EMAIL, ADMIN_PASSWORD)
         async with ReflexClient(app.url, cookies=cookies, path="/contacts") as client:
             await client.call(f"{contacts}.open_new")
             await client.call(f"{contacts}.save", form={"name": name, "phone": phone, "notes": notes})
@@ -325,7 +316,7 @@ def api_key(app: DisposableApp) -> str:
     keys += ".call_center___state___api_keys_admin____api_keys_state"
 
     async def create() -> str:
-        cookies = _login(app, ADMIN_EMAIL, ADMIN_PASSWORD)
+        cookies = login(app, ADMIN_EMAIL, ADMIN_PASSWORD)
         async with ReflexClient(app.url, cookies=cookies, path="/settings") as client:
             await client.call(f"{keys}.create", form={"name": "access matrix"})
             return next(v for v in reversed(client.seen(f"{keys}.new_key")) if v)

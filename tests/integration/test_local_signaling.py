@@ -12,7 +12,7 @@ import subprocess
 import sys
 import time
 import uuid
-from collections.abc import AsyncIterator, Iterator
+from collections.abc import Iterator
 from datetime import UTC, datetime
 from unittest import mock
 
@@ -25,15 +25,10 @@ from call_center.telephony.local.protocol import (
     encode,
     sign_request,
 )
-from call_center.testing.reflex_client import ReflexClient
 from call_center.testing.server import ADMIN_EMAIL, ADMIN_PASSWORD, ROOT, DisposableApp, start_app
 from tests.support import appdb
-from tests.support.legs import EventStream, Leg
+from tests.support.legs import EventStream, Leg, login, phone_token
 
-PHONE_STATE = (
-    "reflex___state____state.call_center___state___session____session_state"
-    ".call_center___state___phone____phone_state"
-)
 AGENTS = {"a": "agent-a@almasar.test", "b": "agent-b@almasar.test", "c": "agent-c@almasar.test"}
 PASSWORD = "agent-password-123"
 
@@ -56,42 +51,10 @@ def app(tmp_path_factory: pytest.TempPathFactory) -> Iterator[DisposableApp]:
     running.stop()
 
 
-def _login(app: DisposableApp, email: str, password: str = PASSWORD) -> dict[str, str]:
-    response = httpx.post(
-        f"{app.url}/api/auth/login", json={"email": email, "password": password}, headers={"Origin": app.url}
-    )
-    assert response.status_code == 200, response.text
-    return {"cc_session": response.cookies["cc_session"]}
-
-
-@pytest.fixture
-async def http(app: DisposableApp) -> AsyncIterator:
-    clients: list[httpx.AsyncClient] = []
-
-    def make(cookies: dict[str, str]) -> httpx.AsyncClient:
-        client = httpx.AsyncClient(base_url=app.url, cookies=cookies, headers={"Origin": app.url}, timeout=20)
-        clients.append(client)
-        return client
-
-    yield make
-    for client in clients:
-        await client.aclose()
-
-
-async def _phone_token(app: DisposableApp, cookies: dict[str, str], number: str) -> str:
-    """The device token the phone page's own handler issues (as the /phone page would get it)."""
-    async with ReflexClient(app.url, cookies=cookies, path="/phone") as client:
-        await client.call(f"{PHONE_STATE}.set_number_input", value=number)
-        await client.call(f"{PHONE_STATE}.use_number")
-        tokens = [t for t in client.seen(f"{PHONE_STATE}.device_token") if t]
-    assert tokens, "the phone page issued no registration"
-    return tokens[-1]
-
-
 async def test_a_phone_is_who_its_server_signed_token_says_never_a_query_parameter(app, http):
-    admin = _login(app, ADMIN_EMAIL, ADMIN_PASSWORD)
-    other = _login(app, AGENTS["c"])
-    token = await _phone_token(app, admin, "+201000000011")
+    admin = login(app, ADMIN_EMAIL, ADMIN_PASSWORD)
+    other = login(app, AGENTS["c"], PASSWORD)
+    token = await phone_token(app, admin, "+201000000011")
     async with EventStream(http(admin), EventStream.device(token)) as phone:
         assert phone.messages[0]["identity"] == "phone_201000000011"
     # the old ?phone= parameter is not an identity any more: the stream is the agent's own softphone
@@ -106,9 +69,9 @@ async def test_a_phone_is_who_its_server_signed_token_says_never_a_query_paramet
 
 
 async def test_only_offered_agents_answer_the_first_wins_and_only_the_owner_controls_the_call(app, http):
-    admin = _login(app, ADMIN_EMAIL, ADMIN_PASSWORD)
-    a, b, c = (http(_login(app, AGENTS[k])) for k in "abc")
-    token = await _phone_token(app, admin, "+201000000021")
+    admin = login(app, ADMIN_EMAIL, ADMIN_PASSWORD)
+    a, b, c = (http(login(app, AGENTS[k], PASSWORD)) for k in "abc")
+    token = await phone_token(app, admin, "+201000000021")
     legs = [Leg() for _ in range(4)]
     try:
         async with EventStream(a) as stream_a, EventStream(b) as stream_b:
@@ -136,7 +99,7 @@ async def test_only_offered_agents_answer_the_first_wins_and_only_the_owner_cont
             for action, body in (("hangup", None), ("dtmf", {"digits": "1"})):
                 response = await b.post(f"/api/local/calls/{sid}/{action}", json=body)
                 assert response.status_code == 403, (action, response.text)
-            other_phone = await _phone_token(app, admin, "+201000000022")
+            other_phone = await phone_token(app, admin, "+201000000022")
             response = await phone.post(f"/api/local/calls/{sid}/hangup{EventStream.device(other_phone)}")
             assert response.status_code == 403
 

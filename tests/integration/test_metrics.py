@@ -6,20 +6,15 @@ from __future__ import annotations
 import asyncio
 import subprocess
 import sys
-from collections.abc import AsyncIterator, Iterator
+from collections.abc import Iterator
 
 import httpx
 import pytest
 from prometheus_client.parser import text_string_to_metric_families
 
-from call_center.testing.reflex_client import ReflexClient
 from call_center.testing.server import ADMIN_EMAIL, ADMIN_PASSWORD, ROOT, DisposableApp, start_app
-from tests.support.legs import EventStream, Leg
+from tests.support.legs import EventStream, Leg, login, phone_token
 
-PHONE_STATE = (
-    "reflex___state____state.call_center___state___session____session_state"
-    ".call_center___state___phone____phone_state"
-)
 AGENT_EMAIL, PASSWORD = "metrics-agent@almasar.test", "agent-password-123"
 
 
@@ -33,28 +28,6 @@ def app(tmp_path_factory: pytest.TempPathFactory) -> Iterator[DisposableApp]:
     )  # fmt: skip
     yield running
     running.stop()
-
-
-def _login(app: DisposableApp, email: str, password: str) -> dict[str, str]:
-    response = httpx.post(
-        f"{app.url}/api/auth/login", json={"email": email, "password": password}, headers={"Origin": app.url}
-    )
-    assert response.status_code == 200, response.text
-    return {"cc_session": response.cookies["cc_session"]}
-
-
-@pytest.fixture
-async def http(app: DisposableApp) -> AsyncIterator:
-    clients: list[httpx.AsyncClient] = []
-
-    def make(cookies: dict[str, str]) -> httpx.AsyncClient:
-        client = httpx.AsyncClient(base_url=app.url, cookies=cookies, headers={"Origin": app.url}, timeout=20)
-        clients.append(client)
-        return client
-
-    yield make
-    for client in clients:
-        await client.aclose()
 
 
 async def _scrape(client: httpx.AsyncClient) -> dict[tuple[str, tuple[tuple[str, str], ...]], float]:
@@ -83,17 +56,8 @@ async def _until(client: httpx.AsyncClient, check, what: str) -> dict:
     raise AssertionError(f"metrics never showed {what}: {figures}")
 
 
-async def _phone_token(app: DisposableApp, cookies: dict[str, str], number: str) -> str:
-    async with ReflexClient(app.url, cookies=cookies, path="/phone") as client:
-        await client.call(f"{PHONE_STATE}.set_number_input", value=number)
-        await client.call(f"{PHONE_STATE}.use_number")
-        tokens = [t for t in client.seen(f"{PHONE_STATE}.device_token") if t]
-    assert tokens, "the phone page issued no registration"
-    return tokens[-1]
-
-
 async def test_a_real_call_moves_the_figures_a_scraper_reads(app, http):
-    admin_cookies = _login(app, ADMIN_EMAIL, ADMIN_PASSWORD)
+    admin_cookies = login(app, ADMIN_EMAIL, ADMIN_PASSWORD)
     admin = http(admin_cookies)
     idle = await _scrape(admin)
     assert _get(idle, "almasar_media_up") == 1
@@ -103,8 +67,8 @@ async def test_a_real_call_moves_the_figures_a_scraper_reads(app, http):
     assert _get(idle, "almasar_recordings", status="ready") == 0
     legs_started = _get(idle, "almasar_media_legs_started_total")
 
-    agent = http(_login(app, AGENT_EMAIL, PASSWORD))
-    token = await _phone_token(app, admin_cookies, "+201000000031")
+    agent = http(login(app, AGENT_EMAIL, PASSWORD))
+    token = await phone_token(app, admin_cookies, "+201000000031")
     phone_leg, agent_leg = Leg(), Leg((300, 500))
     try:
         async with EventStream(agent) as softphone:
@@ -166,7 +130,7 @@ async def test_a_real_call_moves_the_figures_a_scraper_reads(app, http):
 
 def test_metrics_say_when_the_media_server_does_not_answer(app):
     """A scrape still answers (the database's figures) when the media server is gone; media_up says 0."""
-    cookies = _login(app, ADMIN_EMAIL, ADMIN_PASSWORD)
+    cookies = login(app, ADMIN_EMAIL, ADMIN_PASSWORD)
     settings = {**app.env, "MEDIA_CONTROL_PORT": "1"}  # nothing listens there
     code = (
         "import sys\nfrom call_center.services import metrics\n"

@@ -15,6 +15,32 @@ from aiortc import RTCConfiguration, RTCPeerConnection, RTCSessionDescription
 
 from call_center.telephony.local.rtp_hook import host_addresses
 from call_center.telephony.local.tones import RATE, PacketTrack, encode_opus
+from call_center.testing.reflex_client import ReflexClient
+from call_center.testing.server import DisposableApp
+
+PHONE_STATE = (
+    "reflex___state____state.call_center___state___session____session_state"
+    ".call_center___state___phone____phone_state"
+)
+
+
+def login(app: DisposableApp, email: str, password: str) -> dict[str, str]:
+    """A session cookie from the login route, as a browser gets it."""
+    response = httpx.post(
+        f"{app.url}/api/auth/login", json={"email": email, "password": password}, headers={"Origin": app.url}
+    )
+    assert response.status_code == 200, response.text
+    return {"cc_session": response.cookies["cc_session"]}
+
+
+async def phone_token(app: DisposableApp, cookies: dict[str, str], number: str) -> str:
+    """The device token the phone page's own handler issues (as the /phone page would get it)."""
+    async with ReflexClient(app.url, cookies=cookies, path="/phone") as client:
+        await client.call(f"{PHONE_STATE}.set_number_input", value=number)
+        await client.call(f"{PHONE_STATE}.use_number")
+        tokens = [t for t in client.seen(f"{PHONE_STATE}.device_token") if t]
+    assert tokens, "the phone page issued no registration"
+    return tokens[-1]
 
 
 def chirp(low: float, high: float, seconds: float = 1.0) -> np.ndarray:
