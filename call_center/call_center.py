@@ -4,7 +4,7 @@ import warnings
 
 import reflex as rx
 
-from call_center.api.app import PageGuard, app_lifespan, create_api
+from call_center.api.app import ForwardedScheme, PageGuard, app_lifespan, create_api
 from call_center.components.frame import app_frame
 from call_center.components.history import history_body
 from call_center.core.config import get_settings
@@ -42,7 +42,7 @@ for table in TABLES:
     rx.ModelRegistry.register(table)
 
 app = rx.App(
-    api_transformer=[create_api(), PageGuard],
+    api_transformer=[create_api(), PageGuard, ForwardedScheme],
     stylesheets=["/styles.css"],
     html_lang="ar",
     html_custom_attrs={"dir": "rtl"},

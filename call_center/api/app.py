@@ -21,6 +21,7 @@ from call_center.api.csrf import CsrfGuard
 from call_center.api.routes import agents as agent_routes
 from call_center.api.routes import auth, calls, devices, health, local, recordings, twilio
 from call_center.api.routes import reports as report_routes
+from call_center.core.config import get_settings
 from call_center.core.db import session_scope
 from call_center.core.processes import SUPERVISED_ENV, ParentWatch, die_with_parent
 from call_center.core.security import SESSION_COOKIE
@@ -228,6 +229,38 @@ class PageGuard:
                 await _redirect(send, location)
                 return
         await self.app(scope, receive, send)
+
+
+class ForwardedScheme:
+    """Behind a TLS proxy (one of TRUSTED_PROXIES), the request's scheme is the one the proxy's
+    X-Forwarded-Proto names: redirects the framework builds (a page's trailing slash) then stay on https
+    instead of pointing the browser at http://. Anyone else's X-Forwarded-Proto is ignored."""
+
+    def __init__(self, app: ASGIApp):
+        self.app = app
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] in ("http", "websocket"):
+            peer = scope.get("client")
+            settings = get_settings()
+            if peer and settings.TRUSTED_PROXIES and settings.is_trusted_proxy(peer[0]):
+                proto = _header(scope, b"x-forwarded-proto").rsplit(",", 1)[-1].strip().lower()
+                if proto in ("http", "https"):
+                    secure = proto == "https"
+                    scheme = (
+                        ("https" if secure else "http")
+                        if scope["type"] == "http"
+                        else ("wss" if secure else "ws")
+                    )
+                    scope = {**scope, "scheme": scheme}
+        await self.app(scope, receive, send)
+
+
+def _header(scope: Scope, name: bytes) -> str:
+    for key, value in scope.get("headers") or ():
+        if key == name:
+            return value.decode("latin-1")
+    return ""
 
 
 async def _redirect(send: Send, location: str) -> None:

@@ -115,3 +115,38 @@ def test_the_client_address_comes_from_x_forwarded_for_only_through_trusted_prox
         "headers": [(b"x-forwarded-for", forwarded.encode())],
     }
     assert client_ip(Request(scope)) == seen
+
+
+@pytest.mark.parametrize(
+    ("kind", "peer", "proto", "trusted", "scheme"),
+    [
+        ("http", "127.0.0.1", "https", "127.0.0.1", "https"),  # nginx terminated TLS
+        ("websocket", "127.0.0.1", "https", "127.0.0.1", "wss"),
+        ("http", "203.0.113.1", "https", "127.0.0.1", "http"),  # anyone else's header is ignored
+        ("http", "127.0.0.1", "https", "", "http"),  # no proxies configured
+        ("http", "127.0.0.1", "gopher", "127.0.0.1", "http"),  # not a scheme
+    ],
+)
+async def test_the_request_scheme_comes_from_x_forwarded_proto_only_through_trusted_proxies(
+    env, monkeypatch, kind, peer, proto, trusted, scheme
+):
+    """Redirects built from the request (a page's trailing slash) stay on https behind the TLS proxy
+    (tests/e2e/test_behind_proxy.py found them pointing at http://)."""
+    from call_center.api.app import ForwardedScheme
+    from call_center.core.config import reset_settings
+
+    monkeypatch.setenv("TRUSTED_PROXIES", trusted)
+    reset_settings()
+    seen: list[str] = []
+
+    async def inner(scope, receive, send) -> None:
+        seen.append(scope["scheme"])
+
+    scope = {
+        "type": kind,
+        "scheme": "http" if kind == "http" else "ws",
+        "client": (peer, 5000),
+        "headers": [(b"x-forwarded-proto", proto.encode())],
+    }
+    await ForwardedScheme(inner)(scope, None, None)
+    assert seen == [scheme]
