@@ -4,11 +4,8 @@ from __future__ import annotations
 
 import os
 import platform
-import uuid
 from contextlib import contextmanager
 from pathlib import Path
-
-from sqlalchemy import create_engine, text
 
 
 def machine() -> str:
@@ -32,12 +29,7 @@ def bench_database(url: str):  # type: ignore[no-untyped-def]
     if not url.startswith("postgresql"):
         yield url
         return
-    schema = f"bench_{uuid.uuid4().hex[:8]}"
-    admin = create_engine(url, isolation_level="AUTOCOMMIT")
-    with admin.connect() as conn:
-        conn.execute(text(f'CREATE SCHEMA "{schema}"'))
-    try:
-        yield f"{url}{'&' if '?' in url else '?'}options=-csearch_path%3D{schema}"
-    finally:
-        with admin.connect() as conn:
-            conn.execute(text(f'DROP SCHEMA "{schema}" CASCADE'))
+    from tests.support.postgres import throwaway_schema
+
+    with throwaway_schema(url, "bench") as schema_url:
+        yield schema_url

@@ -25,7 +25,6 @@ import subprocess
 import sys
 import tempfile
 import time
-import uuid
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
@@ -37,12 +36,12 @@ sys.path.insert(0, str(ROOT / "bench"))
 import httpx  # noqa: E402
 import psutil  # noqa: E402
 from _common import bench_database, machine, percentile  # noqa: E402
-from sqlalchemy import create_engine, text  # noqa: E402
+from sqlalchemy import create_engine  # noqa: E402
 
 from call_center.testing.reflex_client import ReflexClient  # noqa: E402
 from call_center.testing.server import ROOT as APP_ROOT  # noqa: E402
 from call_center.testing.server import DisposableApp, start_app  # noqa: E402
-from tests.support.local_events import send_status  # noqa: E402
+from tests.support.local_events import new_call, send_status  # noqa: E402
 
 ON_LOAD = "reflex___state____state.reflex___state____on_load_internal_state.on_load_internal"
 SUPERVISORS = 10  # sessions are spread over these accounts (several tabs per person, as in real life)
@@ -79,22 +78,6 @@ async def _open(app: DisposableApp, cookies: dict[str, str]) -> ReflexClient:
     return client
 
 
-def _new_call(engine: Any, number: str) -> str:
-    """A call row as the app writes it when an agent dials (the media server then reports it ringing)."""
-    sid = "LC" + uuid.uuid4().hex
-    now = datetime.now(UTC).replace(tzinfo=None)
-    with engine.begin() as conn:
-        conn.execute(
-            text(
-                "INSERT INTO call (provider, provider_call_sid, direction, from_number, to_number,"
-                " customer_number, agent_id, status, created_at, updated_at)"
-                " VALUES ('local', :sid, 'outbound', '+20221234567', :n, :n, 1, 'initiated', :now, :now)"
-            ),
-            {"sid": sid, "n": number, "now": now},
-        )
-    return sid
-
-
 def _arrival(client: ReflexClient, start: int, number: str) -> float | None:
     for update in client.updates[start:]:
         delta = str(update.delta)
@@ -111,7 +94,7 @@ async def _events(
     with httpx.Client(timeout=30) as http:
         for k in range(count):
             number = f"+2010{base + k:07d}"
-            sid = await asyncio.to_thread(_new_call, engine, number)
+            sid = (await asyncio.to_thread(new_call, app, number, 1, engine))[1]
             marks = [len(c.updates) for c in clients]
             sent = time.time()
             await asyncio.to_thread(send_status, app, sid, "ringing", http)

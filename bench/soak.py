@@ -37,14 +37,14 @@ sys.path.insert(0, str(ROOT / "bench"))
 import httpx  # noqa: E402
 import psutil  # noqa: E402
 from _common import machine  # noqa: E402
-from agents_scale import _new_call, _open  # noqa: E402
+from agents_scale import _open  # noqa: E402
 from sqlalchemy import create_engine, text  # noqa: E402
 
 from call_center.testing.reflex_client import ReflexClient  # noqa: E402
 from call_center.testing.server import ROOT as APP_ROOT  # noqa: E402
 from call_center.testing.server import DisposableApp, start_app  # noqa: E402
 from tests.support.legs import EventStream, Leg, login, phone_token  # noqa: E402
-from tests.support.local_events import send_status  # noqa: E402
+from tests.support.local_events import new_call, send_status  # noqa: E402
 
 PASSWORD = "soak-password-123"
 HISTORY = (
@@ -78,7 +78,7 @@ async def _webhooks(app: DisposableApp, engine: Any, rate: float, stop: asyncio.
         n = 0
         with httpx.Client(timeout=30) as http:
             while not stop.is_set():
-                sid = await asyncio.to_thread(_new_call, engine, f"+2012{k:02d}{n:05d}")
+                sid = (await asyncio.to_thread(new_call, app, f"+2012{k:02d}{n:05d}", 1, engine))[1]
                 try:
                     await asyncio.to_thread(send_status, app, sid, "ringing", http)
                     report["webhooks"] += 1

@@ -226,7 +226,10 @@ def serve(factory: str, env: dict[str, str], core: int) -> tuple[subprocess.Pope
         "--host", "127.0.0.1", "--port", str(port), "--no-access-log", "--log-level", "warning",
         "--working-dir", str(ROOT), f"bench.webhooks:{factory}",
     ]  # fmt: skip
-    proc = subprocess.Popen(command, env=env, cwd=ROOT, preexec_fn=lambda: os.sched_setaffinity(0, {core}))
+    # its own session: a test may kill the whole server, workers included (os.killpg)
+    proc = subprocess.Popen(
+        command, env=env, cwd=ROOT, start_new_session=True, preexec_fn=lambda: os.sched_setaffinity(0, {core})
+    )
     deadline = time.monotonic() + 30
     while time.monotonic() < deadline:
         try:

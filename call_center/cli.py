@@ -157,30 +157,31 @@ def _migrate_command(_args: argparse.Namespace) -> int:
 
 
 def backup_command(args: argparse.Namespace) -> int:
-    from call_center import backup
-
-    settings = _settings_or_exit()
-    try:
-        summary = backup.backup(settings, args.dir)
-    except backup.BackupError as exc:
-        print(f"backup failed: {exc}", file=sys.stderr)
-        return 2
-    counts = ", ".join(f"{n} {table}" for table, n in summary.counts.items())
-    print(f"Backed up to {summary.path}: {counts}; {summary.files} files, {summary.size:,} bytes.")
-    return 0
+    return _backup_step(args, "backup")
 
 
 def restore_command(args: argparse.Namespace) -> int:
+    return _backup_step(args, "restore")
+
+
+def _backup_step(args: argparse.Namespace, step: str) -> int:
+    """`backup DIR` or `restore DIR [--force]`: a refusal is one line on stderr and exit code 2."""
     from call_center import backup
 
     settings = _settings_or_exit()
     try:
-        summary = backup.restore(settings, args.dir, force=args.force)
+        if step == "backup":
+            summary = backup.backup(settings, args.dir)
+        else:
+            summary = backup.restore(settings, args.dir, force=args.force)
     except backup.BackupError as exc:
-        print(f"restore refused: {exc}", file=sys.stderr)
+        print(f"{step} {'failed' if step == 'backup' else 'refused'}: {exc}", file=sys.stderr)
         return 2
     counts = ", ".join(f"{n} {table}" for table, n in summary.counts.items())
-    print(f"Restored {summary.path}: {counts}; {summary.files} files checked. Start the app.")
+    if step == "backup":
+        print(f"Backed up to {summary.path}: {counts}; {summary.files} files, {summary.size:,} bytes.")
+    else:
+        print(f"Restored {summary.path}: {counts}; {summary.files} files checked. Start the app.")
     return 0
 
 

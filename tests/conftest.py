@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import os
-import uuid
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -15,11 +14,11 @@ for _var in list(os.environ):
     if _var.startswith(("TWILIO_", "ADMIN_")) or _var in ("DATABASE_URL", "REDIS_URL", "TELEPHONY_PROVIDER"):
         del os.environ[_var]
 
-from sqlalchemy import create_engine, text  # noqa: E402
 from sqlmodel import Session  # noqa: E402
 
 from call_center.core.config import reset_settings  # noqa: E402
 from call_center.core.db import get_engine, reset_engine  # noqa: E402
+from tests.support.postgres import throwaway_schema  # noqa: E402
 
 PG_ADMIN_URL = os.environ.get("TEST_POSTGRES_URL", "postgresql+psycopg://postgres@127.0.0.1:5432/test")
 REDIS_TEST_URL = os.environ.get("TEST_REDIS_URL", "redis://127.0.0.1:6379/15")
@@ -45,17 +44,11 @@ def env(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Iterator[Path]:
 @pytest.fixture
 def pg_schema_url() -> Iterator[str]:
     """A PostgreSQL URL pointing at a fresh, empty schema (dropped afterwards)."""
-    schema = f"cc_test_{uuid.uuid4().hex[:10]}"
-    admin = create_engine(PG_ADMIN_URL, isolation_level="AUTOCOMMIT")
-    with admin.connect() as conn:
-        conn.execute(text(f'CREATE SCHEMA "{schema}"'))
-    try:
-        yield f"{PG_ADMIN_URL}?options=-csearch_path%3D{schema}"
-    finally:
-        reset_engine()
-        with admin.connect() as conn:
-            conn.execute(text(f'DROP SCHEMA "{schema}" CASCADE'))
-        admin.dispose()
+    with throwaway_schema(PG_ADMIN_URL, "cc_test") as url:
+        try:
+            yield url
+        finally:
+            reset_engine()  # (the app's pooled connections to it go before the schema does)
 
 
 def _migrated(url: str, monkeypatch: pytest.MonkeyPatch) -> Iterator[str]:

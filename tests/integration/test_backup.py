@@ -23,7 +23,7 @@ from sqlalchemy import create_engine, text
 from call_center.testing.server import ADMIN_EMAIL, ADMIN_PASSWORD, ROOT, DisposableApp, start_app
 from tests.conftest import PG_ADMIN_URL
 from tests.support import appdb
-from tests.support.legs import EventStream, Leg, login, phone_token
+from tests.support.legs import EventStream, Leg, agent_answers, login, phone_calls_company, phone_token
 
 AGENT_EMAIL, PASSWORD = "backup-agent@almasar.test", "agent-password-123"
 
@@ -64,19 +64,9 @@ async def _calls(app: DisposableApp, http, number: str, stop: asyncio.Event, don
         while not stop.is_set():
             legs = [Leg(), Leg((300, 500))]
             try:
-                call = await phone.post(
-                    f"/api/local/calls{EventStream.device(token)}",
-                    json={"to": "+20221234567", "sdp": await legs[0].offer()},
-                )
-                assert call.status_code == 200, call.text
-                sid = call.json()["call_sid"]
-                await legs[0].answered(call.json()["sdp"])
+                sid = await phone_calls_company(phone, token, legs[0])
                 await softphone.wait_for("incoming", call_sid=sid)
-                answer = await agent.post(
-                    f"/api/local/calls/{sid}/answer", json={"sdp": await legs[1].offer()}
-                )
-                assert answer.status_code == 200, answer.text
-                await legs[1].answered(answer.json()["sdp"])
+                await agent_answers(agent, sid, legs[1])
                 await softphone.wait_for("status", call_sid=sid, status="in-progress")
                 await asyncio.sleep(1.5)
                 assert (await agent.post(f"/api/local/calls/{sid}/hangup")).status_code == 204

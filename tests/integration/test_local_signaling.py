@@ -27,7 +27,7 @@ from call_center.telephony.local.protocol import (
 )
 from call_center.testing.server import ADMIN_EMAIL, ADMIN_PASSWORD, ROOT, DisposableApp, start_app
 from tests.support import appdb
-from tests.support.legs import EventStream, Leg, login, phone_token
+from tests.support.legs import EventStream, Leg, login, phone_calls_company, phone_token
 
 AGENTS = {"a": "agent-a@almasar.test", "b": "agent-b@almasar.test", "c": "agent-c@almasar.test"}
 PASSWORD = "agent-password-123"
@@ -76,13 +76,7 @@ async def test_only_offered_agents_answer_the_first_wins_and_only_the_owner_cont
     try:
         async with EventStream(a) as stream_a, EventStream(b) as stream_b:
             phone = http(admin)
-            call = await phone.post(
-                f"/api/local/calls{EventStream.device(token)}",
-                json={"to": "+20221234567", "sdp": await legs[0].offer()},
-            )
-            assert call.status_code == 200, call.text
-            sid = call.json()["call_sid"]
-            await legs[0].answered(call.json()["sdp"])
+            sid = await phone_calls_company(phone, token, legs[0])
             await stream_a.wait_for("incoming", call_sid=sid)
             await stream_b.wait_for("incoming", call_sid=sid)
 

@@ -13,7 +13,7 @@ import pytest
 from prometheus_client.parser import text_string_to_metric_families
 
 from call_center.testing.server import ADMIN_EMAIL, ADMIN_PASSWORD, ROOT, DisposableApp, start_app
-from tests.support.legs import EventStream, Leg, login, phone_token
+from tests.support.legs import EventStream, Leg, agent_answers, login, phone_calls_company, phone_token
 
 AGENT_EMAIL, PASSWORD = "metrics-agent@almasar.test", "agent-password-123"
 
@@ -76,23 +76,13 @@ async def test_a_real_call_moves_the_figures_a_scraper_reads(app, http):
             # (an agent who connects is available, unless away: what the agent chose is counted too)
             assert sum(v for (n, _), v in (await _scrape(admin)).items() if n == "almasar_agents") >= 2
 
-            call = await admin.post(
-                f"/api/local/calls{EventStream.device(token)}",
-                json={"to": "+20221234567", "sdp": await phone_leg.offer()},
-            )
-            assert call.status_code == 200, call.text
-            sid = call.json()["call_sid"]
-            await phone_leg.answered(call.json()["sdp"])
+            sid = await phone_calls_company(admin, token, phone_leg)
             await softphone.wait_for("incoming", call_sid=sid)
             ringing = await _scrape(admin)
             assert sum(v for (n, _), v in ringing.items() if n == "almasar_calls_live") == 1, ringing
             assert _get(ringing, "almasar_queue_waiting", queue="default") == 1
 
-            answered = await agent.post(
-                f"/api/local/calls/{sid}/answer", json={"sdp": await agent_leg.offer()}
-            )
-            assert answered.status_code == 200, answered.text
-            await agent_leg.answered(answered.json()["sdp"])
+            await agent_answers(agent, sid, agent_leg)
             talking = await _until(
                 admin,
                 lambda f: (

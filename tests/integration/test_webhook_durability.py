@@ -13,7 +13,6 @@ from __future__ import annotations
 import asyncio
 import os
 import signal
-import socket
 import subprocess
 import sys
 import time
@@ -43,23 +42,8 @@ class Server:
         self.port = 0
 
     def start(self) -> None:
-        with socket.socket() as sock:
-            sock.bind(("127.0.0.1", 0))
-            self.port = sock.getsockname()[1]
-        command = [
-            sys.executable, "-m", "granian", "--interface", "asgi", "--factory", "--workers", "1",
-            "--host", "127.0.0.1", "--port", str(self.port), "--no-access-log", "--log-level", "warning",
-            "--working-dir", str(ROOT), "bench.webhooks:app_factory",
-        ]  # fmt: skip
-        self.process = subprocess.Popen(command, env=self.env, cwd=ROOT, start_new_session=True)
-        deadline = time.monotonic() + 30
-        while time.monotonic() < deadline:
-            with socket.socket() as sock:
-                if sock.connect_ex(("127.0.0.1", self.port)) == 0:
-                    return
-            assert self.process.poll() is None, "the server exited at start"
-            time.sleep(0.1)
-        raise AssertionError("the server did not start")
+        """The benchmark's own server (bench/webhooks.serve: granian, one worker, its own session)."""
+        self.process, self.port = webhooks.serve("app_factory", self.env, min(os.sched_getaffinity(0)))
 
     def kill(self) -> None:
         assert self.process is not None

@@ -48,6 +48,23 @@ def chirp(low: float, high: float, seconds: float = 1.0) -> np.ndarray:
     return 0.3 * np.sin(2 * np.pi * (low * t + (high - low) * t**2 / (2 * seconds)))
 
 
+async def phone_calls_company(phone: httpx.AsyncClient, token: str, leg: Leg) -> str:
+    """A simulated phone (its registration `token`) calls the company number with `leg`; the call's sid."""
+    response = await phone.post(
+        f"/api/local/calls{EventStream.device(token)}", json={"to": "+20221234567", "sdp": await leg.offer()}
+    )
+    assert response.status_code == 200, response.text
+    await leg.answered(response.json()["sdp"])
+    return str(response.json()["call_sid"])
+
+
+async def agent_answers(agent: httpx.AsyncClient, sid: str, leg: Leg) -> None:
+    """The agent's softphone answers call `sid` with `leg`."""
+    response = await agent.post(f"/api/local/calls/{sid}/answer", json={"sdp": await leg.offer()})
+    assert response.status_code == 200, response.text
+    await leg.answered(response.json()["sdp"])
+
+
 class Leg:
     """One synthetic phone: makes an SDP offer and applies the media server's answer."""
 
