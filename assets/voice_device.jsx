@@ -145,6 +145,11 @@ class Phone {
   }
   attachRemote(stream) {
     this.remoteStream = stream;
+    const armed = this.nextCapture;
+    if (armed && !armed.started) {
+      armed.started = true;
+      this.captureRemote(armed.seconds).then(armed.resolve);
+    }
     if (this.remoteAudio) {
       this.remoteAudio.srcObject = stream;
       if (this.outputId && this.remoteAudio.setSinkId) this.remoteAudio.setSinkId(this.outputId).catch(() => {});
@@ -261,6 +266,16 @@ class Phone {
       node.connect(sink);
       sink.connect(ctx.destination);
     });
+  }
+  // for tests: capture the first `seconds` of the next call's remote audio from the moment it arrives
+  // (what a customer hears as the call starts, e.g. the recording notice); capturedNext() gives it
+  captureNext(seconds) {
+    let resolve;
+    const done = new Promise((r) => (resolve = r));
+    this.nextCapture = { seconds, resolve, done, started: false };
+  }
+  capturedNext() {
+    return this.nextCapture ? this.nextCapture.done : Promise.resolve({ rate: 8000, samples: [] });
   }
   // what the tests check after a call: the microphone is released
   microphoneOpen() {

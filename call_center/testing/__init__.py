@@ -20,6 +20,7 @@ _EXPORTS = {
     "tone_share": "audio",
     "HOLD_TONE": "audio",
     "HOLD_TONE_PERIOD": "audio",
+    "NOTICE_TONE": "audio",
     "listen": "pages",
     "decode": "audio",
     "channel_matches": "audio",

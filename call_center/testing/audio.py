@@ -240,4 +240,6 @@ def tone_share(samples: np.ndarray, rate: int, freqs: tuple[float, ...], width: 
 
 # The hold tone the app plays (a soft two-note chime, telephony/local/tones.py and the Twilio hold URL).
 HOLD_TONE = (523.25, 659.25)
+# The local provider's recording notice (no speech there): two 0.5 s beeps at 1400 Hz, one second apart.
+NOTICE_TONE = (1400.0,)
 HOLD_TONE_PERIOD = 4.0  # seconds: one chime (0.7 s), then silence; listen longer than this to hear it

@@ -72,6 +72,19 @@ class Screen:
         expect(tid(self.page, "app").first).not_to_have_attribute("data-lang", before)
         return self.language
 
+    def capture_next_call(self, seconds: float = 8.0) -> None:
+        """Record the first `seconds` of what this page will hear in its next call, from the moment the call's
+        audio arrives (before the answer is even shown): what a call starts with, such as the recording
+        notice, whatever the machine's load. Read it with `captured()`."""
+        self.page.evaluate("s => window.almasarPhone && window.almasarPhone.captureNext(s)", seconds)
+
+    def captured(self) -> tuple[int, np.ndarray]:
+        """(rate, samples) of `capture_next_call`, once its seconds are over (waits for them)."""
+        got = self.page.evaluate(
+            "() => window.almasarPhone ? window.almasarPhone.capturedNext() : {rate: 8000, samples: []}"
+        )
+        return int(round(got["rate"])), np.asarray(got["samples"], dtype=np.float32)
+
     def go(self, where: str) -> None:
         """Follow a navigation link: call-center, history, contacts, account, settings, phone."""
         tid(self.page, f"nav-{where}").click()

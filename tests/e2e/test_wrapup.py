@@ -3,7 +3,8 @@ tags saved with the call and found again in the history; a caller waits in the q
 up or is away, and rings them once they are done; the agent's state timeline as the app recorded it.
 
 This module has its own app with wrap-up on (the shared one runs with WRAPUP_SECONDS=0, since its tests
-chain calls back to back)."""
+chain calls back to back) and RECORDING_NOTICE_OUTBOUND on: a customer an agent calls hears the recording
+notice first."""
 
 from __future__ import annotations
 
@@ -13,7 +14,7 @@ from pathlib import Path
 import pytest
 from playwright.sync_api import expect
 
-from call_center.testing import History, Softphone, WrapUp
+from call_center.testing import NOTICE_TONE, History, Softphone, WrapUp, agent_voice, sounds_like, tone_share
 from call_center.testing.server import ADMIN_EMAIL, ADMIN_PASSWORD, Account, DisposableApp, start_app
 
 WRAPUP_SECONDS = 15
@@ -25,7 +26,12 @@ SHOTS.mkdir(parents=True, exist_ok=True)
 def call_center_app(tmp_path_factory: pytest.TempPathFactory) -> Iterator[DisposableApp]:
     app = start_app(
         tmp_path_factory.mktemp("wrapup-app") / "data",
-        {"WRAPUP_SECONDS": str(WRAPUP_SECONDS), "RING_TIMEOUT_SECONDS": "10"},
+        # and the recording notice for the customers the agents call (off by default)
+        {
+            "WRAPUP_SECONDS": str(WRAPUP_SECONDS),
+            "RING_TIMEOUT_SECONDS": "10",
+            "RECORDING_NOTICE_OUTBOUND": "true",
+        },
     )
     yield app
     app.stop()
@@ -214,3 +220,49 @@ def test_when_wrap_up_runs_out_the_agent_is_offered_calls_and_the_notes_are_kept
     assert states[-3:] == [("away", "meeting"), ("available", None), ("ringing", None)], states
     softphone.incoming().reject()
     phone.hang_up()
+
+
+def _beeps(rate: int, samples, window: float = 0.1) -> list[int]:  # type: ignore[no-untyped-def]
+    """Indexes of the `window`-second stretches that are the notice's tone: loud, and nearly all 1400 Hz."""
+    step = int(rate * window)
+    found = []
+    for i in range(len(samples) // step):
+        part = samples[i * step : (i + 1) * step]
+        if float((part**2).mean() ** 0.5) > 0.01 and tone_share(part, rate, NOTICE_TONE, width=40) > 0.8:
+            found.append(i)
+    return found
+
+
+def test_a_customer_the_agent_calls_hears_the_recording_notice_alone_then_the_agent(
+    app, agent_page, test_phone
+):
+    """RECORDING_NOTICE_OUTBOUND: the local provider has no speech, so the notice is its two 1400 Hz beeps
+    (as before the queue's music), heard by the customer alone, in full, as the call starts; then they hear
+    the agent. What each page heard is captured from the moment its call's audio arrives."""
+    softphone, phone = Softphone(agent_page, app), test_phone("+201000000034")
+    softphone.capture_next_call(12)
+    softphone.dial("01000000034")
+    phone.capture_next_call(10)
+    phone.answer()
+    softphone.wait_for_state("in-progress")
+
+    rate, heard = phone.captured()
+    beeps = _beeps(rate, heard)
+    assert beeps, "the customer heard no notice"
+    # Two beeps: stretches of tone apart by the notice's half-second gap. The browser's jitter buffer may
+    # stretch a beep as the call's audio starts (measured: the first one 0.8 s long, the next 1.3 s after
+    # it), or drop a window inside one; it does not fill the gap.
+    runs = [i for i in beeps if not {i - 1, i - 2, i - 3} & set(beeps)]  # each beep's first window
+    assert len(runs) == 2, beeps
+    after = heard[int((beeps[-1] + 6) * 0.1 * rate) :]  # past the notice's closing half second
+    assert len(after) > 4 * rate, "the capture ended before the customer heard the agent"
+    assert sounds_like(after, rate, agent_voice()) > 0.5, "then the customer hears the agent"
+    assert not _beeps(rate, after), "the notice is heard once"
+
+    rate, agent_heard = softphone.captured()
+    assert _beeps(rate, agent_heard) == [], "the agent does not hear the notice"
+    softphone.hang_up()
+    softphone.wait_for_outcome("completed")
+    call = app.wait_for_call(status="completed", customer_number="+201000000034")
+    assert call["direction"] == "outbound"
+    WrapUp(agent_page).wait(call).finish()

@@ -45,6 +45,7 @@ class Party:
     held: bool = False
     muted: bool = False
     coaching: str | None = None  # the one leg that hears this party (whisper)
+    announcing: bool = False  # hears the recording notice (tones), once, before anyone else
 
     def heard_by(self, listener: str) -> bool:
         if self.held or self.muted:
@@ -62,6 +63,7 @@ class CarrierCall:
     ended: bool = False
     voicemail: str | None = None  # leaving a message: why the queue let the caller go (an i18n key)
     notice: bool = False  # the caller is still to hear the recording notice in full (first announcement)
+    announce: bool = False  # outbound: the customer hears the recording notice when they answer
     timers: list[asyncio.TimerHandle | asyncio.Task[None]] = field(default_factory=list)
     parties: dict[str, Party] = field(default_factory=dict)  # who is in the answered call
     invites: dict[str, asyncio.TimerHandle] = field(default_factory=dict)  # legs ringing to join
@@ -83,6 +85,7 @@ class Carrier:
         self.calls: dict[str, CarrierCall] = {}
         self.draining = False  # stopping: calls in progress go on, new ones are refused
         self.engine.recording_path = self._recording_path
+        self.engine.on_played = self._played
         self._ops: dict[str, Callable[..., Awaitable[Any]]] = {
             "dial": self.dial,
             "inbound": self.inbound,
@@ -139,11 +142,15 @@ class Carrier:
             await self._end(call, "no-answer", reason=reason, by="system")
 
     # Operations (the app's requests) -------------------------------------------------------------------
-    async def dial(self, sid: str, mode: str, sdp: str, ring_timeout: float = 30) -> dict[str, Any]:
-        """An agent's outbound call: `echo` answers by itself, `bridge` rings until the phone answers."""
+    async def dial(
+        self, sid: str, mode: str, sdp: str, ring_timeout: float = 30, notice: bool = False
+    ) -> dict[str, Any]:
+        """An agent's outbound call: `echo` answers by itself, `bridge` rings until the phone answers. With
+        `notice` (RECORDING_NOTICE_OUTBOUND) the customer who answers hears the recording notice first."""
         if mode not in ("bridge", "echo"):
             raise CarrierRefused("error.generic", f"unknown mode {mode!r}")
         call = self._new(sid, mode, "outbound")
+        call.announce = notice and mode == "bridge"
         try:
             answer = await self.engine.add_leg(sid, "agent", sdp)
         except Exception:
@@ -261,7 +268,9 @@ class Carrier:
         answer = await self.engine.add_leg(sid, role, sdp)
         self._cancel_timers(call)
         call.answered = True
-        call.parties = {"agent": Party("agent"), "customer": Party("customer")}
+        # The notice is the customer's alone (as Twilio's participant announcement): the agent hears them
+        # from the start, they hear the agent once the notice is over (_played).
+        call.parties = {"agent": Party("agent"), "customer": Party("customer", announcing=call.announce)}
         self.engine.play(sid, "agent", None)
         self.engine.play(sid, "customer", None)
         self.engine.connect(sid, "bridge")
@@ -312,12 +321,24 @@ class Carrier:
             if party.held:
                 routes[leg] = "hold"
                 continue
+            if party.announcing:
+                routes[leg] = "notice"
+                continue
             heard = tuple(
                 other.leg for other in call.parties.values() if other.leg != leg and other.heard_by(leg)
             )
             routes[leg] = heard or "silence"
         unrecorded = frozenset(leg for leg, party in call.parties.items() if party.muted or party.coaching)
         self.engine.set_routes(call.sid, routes, unrecorded=unrecorded)
+
+    def _played(self, sid: str, leg: str, sound: str) -> None:
+        """The media engine sent a sound played once in full: a customer's recording notice is over, so they
+        hear the call now."""
+        call = self.calls.get(sid)
+        party = call.parties.get(leg) if call is not None and not call.ended else None
+        if call is not None and party is not None and sound == "notice" and party.announcing:
+            party.announcing = False
+            self._apply_routes(call)
 
     async def invite(self, sid: str, leg: str, ring_timeout: float = 30) -> None:
         """A party is being rung to join (a transfer target): if it has not joined within `ring_timeout`

@@ -161,8 +161,9 @@ def place_call(db: Session, agent: Agent, to: str, sdp: str) -> dict[str, Any]:
     mode = "echo" if dest.is_echo else "bridge"
     try:
         reply = client().request(
-            "dial", sid=sid, mode=mode, sdp=sdp, ring_timeout=settings.RING_TIMEOUT_SECONDS
-        )
+            "dial", sid=sid, mode=mode, sdp=sdp, ring_timeout=settings.RING_TIMEOUT_SECONDS,
+            notice=settings.RECORDING_NOTICE_OUTBOUND,
+        )  # fmt: skip
     except CarrierError as exc:
         raise _fail(db, sid, CallStatus.FAILED, exc.code, exc.message) from None
     if mode == "bridge":

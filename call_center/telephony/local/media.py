@@ -57,7 +57,8 @@ _ECHO_SOURCE = -1  # the echo line's "SSRC" in its timestamp unwrapper
 _OTHER: dict[str, str] = {"agent": "customer", "customer": "agent"}
 ECHO_LEG = "echo"  # the recording's name for what the echo line sends back (right channel)
 Route = str | tuple[str, ...]
-SOUNDS = ("ringback", "hold", "silence")
+SOUNDS = ("ringback", "hold", "silence", "notice")
+ONCE = frozenset({"notice"})  # sounds a leg hears once (then silence); the engine says when (on_played)
 
 
 @dataclass(eq=False)
@@ -138,6 +139,8 @@ class MediaEngine:
         self.first_packet_timeout = first_packet_timeout
         self.mix_interval = mix_interval
         self.recording_path: Callable[[str], Path] = lambda call_id: legs_dir.parent / f"{call_id}.mp3"
+        # (call, leg, sound): a sound of ONCE was heard in full (the carrier ends an outbound call's notice)
+        self.on_played: Callable[[str, str, Sound], None] | None = None
         self._calls: dict[str, _Call] = {}
         self._pcs: set[RTCPeerConnection] = set()
         self._tasks: set[asyncio.Task[Any]] = set()
@@ -358,7 +361,8 @@ class MediaEngine:
                 leg.track.tap = partial(self._echo_sent, call)
                 targets[role].append(leg.track)
             elif isinstance(route, str):
-                leg.track.play(self._sounds[route])
+                then = partial(self._played, call.call_id, role, route) if route in ONCE else None
+                leg.track.play(self._sounds[route], then)
             else:
                 sources = tuple(s for s in route if s in legs and s != role)
                 if not sources:
@@ -380,6 +384,11 @@ class MediaEngine:
                 call.mixer = None
         for role, leg in legs.items():
             leg.targets = tuple(targets[role])
+
+    def _played(self, call_id: str, role: str, sound: Sound) -> None:
+        """A sound of ONCE has been sent to a leg in full: tell the carrier (on_played)."""
+        if self.on_played is not None and call_id in self._calls:
+            self.on_played(call_id, role, sound)
 
     def _echo_sent(self, call: _Call, pts: int, payload: bytes) -> None:
         now = time.monotonic()
@@ -437,7 +446,7 @@ class MediaEngine:
     # Housekeeping: tones, watchdog, flushing, background mixing ------------------------------------
     async def _prepare(self) -> None:
         if not self._sounds:
-            names = ("ringback", "hold", "queue", "queue-notice", "closed", "silence")
+            names = ("ringback", "hold", "queue", "queue-notice", "closed", "silence", "notice")
             packets = await asyncio.to_thread(lambda: [sound_packets(name) for name in names])
             self._sounds.update(zip(names, packets, strict=True))
         if self._watchdog is None:

@@ -106,6 +106,8 @@ def notice_signal() -> np.ndarray:
 
 
 def signal_of(name: Sound) -> np.ndarray:
+    if name == "notice":  # alone: what an outbound call's customer hears once when they answer
+        return notice_signal()
     if name.endswith(NOTICE_SUFFIX):
         # Heard once: what follows lasts long enough that the next announcement replaces it before the
         # loop would start the notice again.
@@ -183,6 +185,8 @@ class PacketTrack(MediaStreamTrack):
         self._queue: deque[tuple[float, int, int, bytes]] = deque(maxlen=MAX_QUEUED)
         self._waiter: asyncio.Future[None] | None = None
         self._looped: Sequence[bytes] | None = None
+        self._once = False  # the looped sound is played once, then its last packet (silence) repeats
+        self._then: Callable[[], None] | None = None  # called (soon) once a sound played once is over
         self._index = 0
         self._due = 0.0
         self._anchor = 0  # pts of the next looped packet
@@ -194,11 +198,14 @@ class PacketTrack(MediaStreamTrack):
         self.packets_sent = 0
         self.tap: Callable[[int, bytes], None] | None = None  # sees every forwarded packet sent (echo line)
 
-    def play(self, packets: Sequence[bytes]) -> None:
-        """Loop these packets at 50 per second (a tone, or silence)."""
+    def play(self, packets: Sequence[bytes], then: Callable[[], None] | None = None) -> None:
+        """Loop these packets at 50 per second (a tone, or silence). With `then`, play them once from the
+        first packet the leg really sends (a connection still being set up loses none of it), then repeat
+        the last one (end such a sound with silence) and call `then` on the event loop."""
         if self._looped is packets:
             return
         self._looped, self._index, self._due = packets, 0, 0.0
+        self._once, self._then = then is not None, then
         self._queue.clear()
         self._wake()
 
@@ -207,6 +214,7 @@ class PacketTrack(MediaStreamTrack):
         if self._looped is None and self._delay == delay:
             return
         self._looped, self._delay, self._source = None, delay, None
+        self._once, self._then = False, None
         self._queue.clear()
         self._wake()
 
@@ -253,7 +261,13 @@ class PacketTrack(MediaStreamTrack):
             if self._looped is not loop:
                 return None
         pts = self._anchor
-        payload = loop[self._index % len(loop)]
+        if self._once and self._index >= len(loop):
+            payload = loop[-1]
+            if self._then is not None:
+                then, self._then = self._then, None
+                asyncio.get_running_loop().call_soon(then)
+        else:
+            payload = loop[self._index % len(loop)]
         self._index += 1
         self._due += FRAME / RATE
         self._anchor += FRAME

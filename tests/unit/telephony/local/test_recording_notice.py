@@ -18,6 +18,8 @@ class FakeEngine:
     def __init__(self) -> None:
         self.played: list[tuple[str, str, str | None]] = []
         self.loaded: list[str] = []
+        self.routes: list[dict[str, Any]] = []
+        self.on_played: Any = None
 
     async def add_leg(self, call_id: str, role: str, sdp: str) -> str:
         return "answer-sdp"
@@ -29,9 +31,18 @@ class FakeEngine:
     def play(self, call_id: str, role: str, sound: str | None) -> None:
         self.played.append((call_id, role, sound))
 
+    def connect(self, call_id: str, mode: str) -> None:
+        pass
+
+    def set_routes(self, call_id: str, routes: dict[str, Any], *, unrecorded: frozenset[str]) -> None:
+        self.routes.append(dict(routes))
+
 
 class FakeNotifier:
     def status(self, sid: str, status: str, **fields: Any) -> None:
+        pass
+
+    def party(self, sid: str, leg: str, status: str, **fields: Any) -> None:
         pass
 
 
@@ -75,6 +86,37 @@ async def test_a_closed_line_plays_no_notice(tmp_path: Path) -> None:
     carrier = Carrier(engine, FakeNotifier(), tmp_path)  # type: ignore[arg-type]
     await carrier.handle("inbound", {"sid": "S2", "sdp": "offer", "sound": "closed", "notice": True})
     assert engine.played == [("S2", "customer", "closed")]
+    for call in carrier.calls.values():
+        for timer in call.timers:
+            timer.cancel()
+
+
+@pytest.mark.parametrize("notice", [True, False])
+async def test_an_outbound_calls_customer_hears_the_notice_alone_then_the_agent(
+    tmp_path: Path, notice: bool
+) -> None:
+    """RECORDING_NOTICE_OUTBOUND: the customer who answers hears the tones once while the agent already
+    hears them; once the media engine says the notice went out in full, they hear each other."""
+    engine = FakeEngine()
+    carrier = Carrier(engine, FakeNotifier(), tmp_path)  # type: ignore[arg-type]
+    await carrier.handle("dial", {"sid": "S3", "mode": "bridge", "sdp": "offer", "notice": notice})
+    await carrier.handle("answer", {"sid": "S3", "role": "customer", "sdp": "answer"})
+    if notice:
+        assert engine.routes[-1] == {"agent": ("customer",), "customer": "notice"}
+        engine.on_played("S3", "agent", "notice")  # not the customer's notice: nothing changes
+        assert engine.routes[-1] == {"agent": ("customer",), "customer": "notice"}
+        engine.on_played("S3", "customer", "notice")
+    assert engine.routes[-1] == {"agent": ("customer",), "customer": ("agent",)}
+    routed = len(engine.routes)
+    engine.on_played("S3", "customer", "notice")  # told twice: heard once
+    assert len(engine.routes) == routed
+
+
+async def test_the_echo_line_plays_no_notice(tmp_path: Path) -> None:
+    engine = FakeEngine()
+    carrier = Carrier(engine, FakeNotifier(), tmp_path)  # type: ignore[arg-type]
+    await carrier.handle("dial", {"sid": "S4", "mode": "echo", "sdp": "offer", "notice": True})
+    assert carrier.calls["S4"].announce is False
     for call in carrier.calls.values():
         for timer in call.timers:
             timer.cancel()

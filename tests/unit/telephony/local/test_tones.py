@@ -53,6 +53,30 @@ async def test_a_looped_sound_continues_the_timeline_and_ignores_forwarded_packe
     assert [p.pts for p in packets] == [RATE, RATE + FRAME, RATE + 2 * FRAME]
 
 
+async def test_a_sound_played_once_is_sent_in_full_from_the_first_packet_then_its_last_packet_repeats() -> (
+    None
+):
+    """The recording notice an outbound call's customer hears: it starts with the first packet the leg
+    really sends (a connection still being set up loses none of it), and `then` comes once, after it."""
+    import asyncio
+
+    clock = FakeClock()
+    track = PacketTrack(clock=clock)
+    over: list[str] = []
+    track.play([b"beep", b"gap", b"beep", b"quiet"], then=lambda: over.append("over"))
+    packets = [await track.recv() for _ in range(4)]
+    assert over == []  # the last packet has only just gone out
+    packets.append(await track.recv())
+    await asyncio.sleep(0)
+    assert over == ["over"]
+    packets += [await track.recv() for _ in range(2)]
+    assert [bytes(p) for p in packets] == [b"beep", b"gap", b"beep", b"quiet", b"quiet", b"quiet", b"quiet"]
+    assert over == ["over"]  # once
+    track.forward()  # the call: forwarding again
+    track.push(1, 10, b"agent", clock())
+    assert bytes(await track.recv()) == b"agent"
+
+
 def test_tones_decode_to_what_they_should_sound_like() -> None:
     decoder = av.CodecContext.create("libopus", "r")
     decoder.layout = "mono"
