@@ -1,0 +1,79 @@
+"""Benchmark: the KPI dashboard (/reports) for 30 days over a million calls (issue 14), SQLite or PostgreSQL.
+
+Seeds a fresh database as bench/history_query.py does (1 M calls over a year, 20 agents: about 82,000 calls
+in the last 30 days), then times `services.reports.dashboard`, exactly what the page and its exports run:
+the per-call facts of the range (calls with their queue entry, hold times from the call's events, wrap-up
+times from the agents' state spans), the agents' state spans and offers, and the figures, days, hours,
+dispositions and per-agent table computed from them. Target: p95 <= 200 ms.
+
+    .venv/bin/python bench/dashboard.py [--rows 1000000] [--runs 10]
+    .venv/bin/python bench/dashboard.py --database-url postgresql+psycopg://postgres@127.0.0.1:5432/test
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import statistics
+import sys
+import tempfile
+import time
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
+
+sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+
+from _common import bench_database, machine, percentile  # noqa: E402
+from history_query import NOW, seed  # noqa: E402
+
+
+def main() -> int:
+    parser = argparse.ArgumentParser(
+        description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
+    )
+    parser.add_argument("--rows", type=int, default=1_000_000)
+    parser.add_argument("--runs", type=int, default=10)
+    parser.add_argument("--database-url", default="", help="default: a fresh SQLite file")
+    args = parser.parse_args()
+    workdir = tempfile.mkdtemp(prefix="bench-dashboard-")
+    os.environ["DATA_DIR"] = workdir
+    url = args.database_url or f"sqlite:///{workdir}/dashboard.db"
+    with bench_database(url) as url:
+        os.environ["DATABASE_URL"] = url
+        from call_center.cli import migrate
+        from call_center.core.config import get_settings, reset_settings
+        from call_center.core.db import reset_engine
+
+        reset_settings()
+        reset_engine()
+        migrate()
+        seed(url, args.rows)
+        from call_center.services import reports
+
+        last = NOW.astimezone(get_settings().zone).date()
+        first = last - timedelta(days=29)
+        data = reports.dashboard(first, last, "", 0)  # warm: the first run also fills SQLite's cache
+        walls, cpus = [], []
+        for _ in range(args.runs):
+            cpu, wall = time.process_time(), time.perf_counter()
+            reports.dashboard(first, last, "", 0)
+            walls.append((time.perf_counter() - wall) * 1000)
+            cpus.append((time.process_time() - cpu) * 1000)
+    backend = "PostgreSQL" if url.startswith("postgresql") else "SQLite"
+    calls = sum(d["answered"] + d["abandoned"] + d["missed"] + d["outbound"] for d in data["days"])
+    p95 = percentile(walls, 95)
+    print(f"# bench/dashboard.py, {datetime.now(UTC):%Y-%m-%d %H:%M} UTC, {machine()}")
+    print(f"command: {' '.join(sys.argv)}")
+    print(
+        f"{backend}: dashboard {first}..{last} ({calls:,} answered, abandoned, missed or outbound; "
+        f"{args.rows:,} calls in all), {args.runs} runs: "
+        f"p50 {statistics.median(walls):.0f} ms, p95 {p95:.0f} ms, max {max(walls):.0f} ms "
+        f"(CPU of this process p50 {statistics.median(cpus):.0f} ms) (target p95 <= 200 ms): "
+        f"{'met' if p95 <= 200 else 'NOT met'}"
+    )
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())
