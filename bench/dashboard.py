@@ -13,10 +13,8 @@ dispositions and per-agent table computed from them. Target: p95 <= 200 ms.
 from __future__ import annotations
 
 import argparse
-import os
 import statistics
 import sys
-import tempfile
 import time
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
@@ -24,7 +22,7 @@ from pathlib import Path
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
-from _common import bench_database, machine, percentile  # noqa: E402
+from _common import fresh_database, machine, percentile  # noqa: E402
 from history_query import NOW, seed  # noqa: E402
 
 
@@ -36,19 +34,9 @@ def main() -> int:
     parser.add_argument("--runs", type=int, default=10)
     parser.add_argument("--database-url", default="", help="default: a fresh SQLite file")
     args = parser.parse_args()
-    workdir = tempfile.mkdtemp(prefix="bench-dashboard-")
-    os.environ["DATA_DIR"] = workdir
-    url = args.database_url or f"sqlite:///{workdir}/dashboard.db"
-    with bench_database(url) as url:
-        os.environ["DATABASE_URL"] = url
-        from call_center.cli import migrate
-        from call_center.core.config import get_settings, reset_settings
-        from call_center.core.db import reset_engine
-
-        reset_settings()
-        reset_engine()
-        migrate()
+    with fresh_database("dashboard", args.database_url) as url:
         seed(url, args.rows)
+        from call_center.core.config import get_settings
         from call_center.services import reports
 
         last = NOW.astimezone(get_settings().zone).date()
@@ -62,7 +50,7 @@ def main() -> int:
             cpus.append((time.process_time() - cpu) * 1000)
     backend = "PostgreSQL" if url.startswith("postgresql") else "SQLite"
     calls = sum(d["answered"] + d["abandoned"] + d["missed"] + d["outbound"] for d in data["days"])
-    p95 = percentile(walls, 95)
+    p95 = percentile(walls, 0.95)
     print(f"# bench/dashboard.py, {datetime.now(UTC):%Y-%m-%d %H:%M} UTC, {machine()}")
     print(f"command: {' '.join(sys.argv)}")
     print(

@@ -13,10 +13,8 @@ memory (it must not grow with the rows) and at least 50,000 rows/s.
 from __future__ import annotations
 
 import argparse
-import os
 import resource
 import sys
-import tempfile
 import threading
 import time
 from datetime import UTC, datetime
@@ -25,7 +23,7 @@ from pathlib import Path
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
-from _common import bench_database, machine  # noqa: E402
+from _common import fresh_database, machine  # noqa: E402
 from history_query import seed  # noqa: E402
 
 
@@ -82,18 +80,7 @@ def main() -> int:
     parser.add_argument("--rows", type=int, default=1_000_000)
     parser.add_argument("--database-url", default="", help="default: a fresh SQLite file")
     args = parser.parse_args()
-    workdir = tempfile.mkdtemp(prefix="bench-exports-")
-    os.environ["DATA_DIR"] = workdir
-    url = args.database_url or f"sqlite:///{workdir}/exports.db"
-    with bench_database(url) as url:
-        os.environ["DATABASE_URL"] = url
-        from call_center.cli import migrate
-        from call_center.core.config import reset_settings
-        from call_center.core.db import reset_engine
-
-        reset_settings()
-        reset_engine()
-        migrate()
+    with fresh_database("exports", args.database_url) as url:
         seed(url, args.rows)
         from datetime import timedelta
 

@@ -23,7 +23,6 @@ import os
 import random
 import statistics
 import sys
-import tempfile
 import time
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
@@ -31,7 +30,7 @@ from pathlib import Path
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
-from _common import bench_database, machine, percentile  # noqa: E402
+from _common import fresh_database, machine, percentile  # noqa: E402
 from sqlalchemy import text  # noqa: E402
 
 PAGES = 50
@@ -198,18 +197,8 @@ def main() -> int:
     parser.add_argument("--database-url", default="", help="default: a fresh SQLite file")
     args = parser.parse_args()
     random.seed(14)
-    workdir = tempfile.mkdtemp(prefix="bench-wallboard-")
-    os.environ.update({"DATA_DIR": workdir, "SECRET_KEY": "bench-" + "x" * 40})
-    url = args.database_url or f"sqlite:///{workdir}/wallboard.db"
-    with bench_database(url) as url:
-        os.environ["DATABASE_URL"] = url
-        from call_center.cli import migrate
-        from call_center.core.config import reset_settings
-        from call_center.core.db import reset_engine
-
-        reset_settings()
-        reset_engine()
-        migrate()
+    os.environ["SECRET_KEY"] = "bench-" + "x" * 40
+    with fresh_database("wallboard", args.database_url) as url:
         seed(args.calls)
         read_p50, read_p95, agents, waiting = bench_read(50)
         fan, reads = asyncio.run(bench_fan_out(args.events))
