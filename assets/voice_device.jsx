@@ -2,8 +2,10 @@
 //
 // The page talks to `window.almasarPhone` (connect, accept, reject, hangup, mute, sendDigits, devices) and
 // hears back through the `onEvent` prop: registered, unregistered, connecting, ringing, accepted,
-// disconnected, incoming, cancel, error, dtmf, hold, mute, transfer, devices, audio-blocked, warning,
-// warning-cleared. Hold and transfers are asked of the server (Reflex events); the phone hears their steps.
+// disconnected, incoming, cancel, error, dtmf, hold, mute, transfer, monitor (who monitors my call),
+// monitor-started / monitor-ended (my own monitoring leg), devices, audio-blocked, warning,
+// warning-cleared. Hold, transfers and a monitoring leg's mode are asked of the server (Reflex events); the
+// phone hears their steps.
 //
 // Behind it, one engine per provider with the same methods (phone/local_engine.js, phone/twilio_engine.js),
 // the phone's event stream (phone/signals.js) and the shared helpers (phone/common.js).
@@ -80,6 +82,7 @@ class Phone {
     const sid = this.engine && this.engine.callSid();
     if (msg.type === "registered") return;
     if (msg.type === "transfer") return this.emit("transfer", msg);
+    if (msg.type === "monitor") return this.emit("monitor", msg);
     if (msg.type === "hold") return sid === msg.call_sid && this.emit("hold", { on: !!msg.on });
     if (msg.type === "queue") {
       // the queue may speak before the reply that names our call arrives: kept until connect() knows it
@@ -198,6 +201,13 @@ class Phone {
         throw err;
       }
     });
+  }
+  // a supervisor joins a live call: mode "listen", "whisper" or "barge" (allowed by the server first)
+  monitor(sid, mode) {
+    if (!this.engine) return this.emit("monitor-ended", { call_sid: sid, reason: "device.error.not-registered" });
+    if (this.engine.busy()) return this.emit("monitor-ended", { call_sid: sid, reason: "device.error.busy" });
+    if (!this.engine.monitor) return this.emit("monitor-ended", { call_sid: sid, reason: "call.error.unsupported" });
+    return this.run(() => this.engine.monitor(sid, mode));
   }
   accept() {
     return this.run(() => this.engine.accept());

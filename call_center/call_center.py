@@ -84,7 +84,7 @@ app.add_page(
     on_load=[SessionState.check_session, ReportsState.load],
 )
 app.add_page(
-    app_frame("page.wallboard.title", wallboard_body, softphone=False),
+    app_frame("page.wallboard.title", wallboard_body),
     route="/wallboard",
     title="AlMasar",
     on_load=[SessionState.check_session, WallboardState.load],

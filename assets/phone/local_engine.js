@@ -118,6 +118,24 @@ export class LocalEngine {
     if (early) this.onStatus(early);
     return offer.sid;
   }
+  // A supervisor's leg into a live call (listen, whisper or barge); it ends as any call does (hangup, or
+  // the call's own end), with "monitor-ended" instead of "disconnected".
+  async monitor(sid, mode) {
+    this.call = { sid, direction: "monitor", remote: "", status: "in-progress", monitor: true };
+    try {
+      const sdp = await this.peer();
+      const reply = await api("POST", `/api/local/calls/${sid}/monitor`, { sdp, mode });
+      await this.pc.setRemoteDescription({ type: "answer", sdp: reply.sdp });
+    } catch (err) {
+      this.call = null;
+      this.close();
+      this.phone.emit("monitor-ended", { call_sid: sid, reason: err.code || "error.generic" });
+      err.reported = true;
+      throw err;
+    }
+    this.phone.emit("monitor-started", { call_sid: sid, mode });
+    return sid;
+  }
   async reject() {
     const offer = this.pending;
     if (!offer) return;
@@ -156,7 +174,8 @@ export class LocalEngine {
     const call = this.call;
     this.call = null;
     this.close();
-    if (call) this.phone.emit("disconnected", { call_sid: call.sid, ...info });
+    if (call && call.monitor) this.phone.emit("monitor-ended", { call_sid: call.sid, reason: "" });
+    else if (call) this.phone.emit("disconnected", { call_sid: call.sid, ...info });
   }
   abandon(reason) {
     // the call went elsewhere before it was ours: no "call ended", just back to idle

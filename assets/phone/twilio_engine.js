@@ -192,6 +192,17 @@ export class TwilioEngine {
     this.watch(twilioCall, "outbound", to, null);
     return null;
   }
+  // A supervisor's leg into a live call's conference: our TwiML (the MonitorCall parameter) puts it in the
+  // room muted (listen), coaching the agent (whisper) or as a party (barge); it ends as "monitor-ended".
+  async monitor(sid, mode) {
+    const params = { To: "monitor", MonitorCall: sid, Mode: mode };
+    const twilioCall = await this.device.connect({ params, rtcConstraints: this.phone.constraints() });
+    this.watch(twilioCall, "monitor", "", sid);
+    this.call.monitor = true;
+    this.call.status = "in-progress";
+    twilioCall.on("accept", () => this.phone.emit("monitor-started", { call_sid: sid, mode }));
+    return sid;
+  }
   async accept() {
     const pending = this.pending;
     if (!pending) return null;
@@ -228,7 +239,8 @@ export class TwilioEngine {
     this.phone.sounds.stopRinging();
     this.phone.releaseMedia();
     if (call && info.status !== "completed") this.ended = { sid: call.sid, reason: info.reason };
-    if (call) this.phone.emit("disconnected", { call_sid: call.sid, ...info });
+    if (call && call.monitor) this.phone.emit("monitor-ended", { call_sid: call.sid, reason: "" });
+    else if (call) this.phone.emit("disconnected", { call_sid: call.sid, ...info });
   }
   abandon(reason) {
     const call = this.call;

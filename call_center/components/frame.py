@@ -7,6 +7,7 @@ from typing import Any
 
 import reflex as rx
 
+from call_center.components.monitor import monitor_bar
 from call_center.components.softphone import incoming_banner
 from call_center.components.ui import T, native_form
 from call_center.components.voice_device import voice_device
@@ -133,7 +134,11 @@ def app_frame(
 
     def page() -> rx.Component:
         phone = (
-            [voice_device(mode="agent", on_event=SoftphoneState.on_device_event), incoming_banner()]
+            [
+                voice_device(mode="agent", on_event=SoftphoneState.on_device_event),
+                incoming_banner(),
+                monitor_bar(),
+            ]
             if softphone
             else []
         )

@@ -6,6 +6,7 @@ from typing import Any
 
 import reflex as rx
 
+from call_center.components.monitor import monitored_notice
 from call_center.components.transfer import transfer_button, transfer_section
 from call_center.components.ui import T, alert, button, card, field
 from call_center.components.voice_device import call_timer
@@ -302,6 +303,7 @@ def _call_panel() -> rx.Component:
             transfer_button(),
             class_name="call-controls",
         ),
+        monitored_notice(),
         transfer_section(),
         rx.cond(S.keypad_open, keypad(S.press_key, "call.keypad", "call-key")),
         rx.cond(

@@ -8,6 +8,7 @@ from typing import Any
 
 import reflex as rx
 
+from call_center.components.monitor import monitor_buttons
 from call_center.components.ui import T, button, card, empty_state
 from call_center.components.voice_device import elapsed
 from call_center.state.wallboard import WallboardState
@@ -95,6 +96,12 @@ def _agent(a: Any) -> rx.Component:
         ),
         rx.el.td(
             rx.cond(
+                a["monitoring"] != "",
+                rx.el.span(rx.icon("headphones", size=14), T["wallboard.monitoring"], " ",
+                           rx.el.strong(a["monitoring"]), class_name="badge wb-monitoring",
+                           data_testid="wb-agent-monitoring"),
+            ),
+            rx.cond(
                 a["customer"] != "",
                 rx.el.span(
                     rx.el.span(a["customer"], class_name="num"),
@@ -103,6 +110,7 @@ def _agent(a: Any) -> rx.Component:
                     class_name="wb-call",
                 ),
             ),
+            monitor_buttons(a),
             data_testid="wb-agent-call",
         ),
         rx.el.td(a["calls_today"], class_name="num", data_testid="wb-agent-today"),

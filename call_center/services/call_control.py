@@ -34,6 +34,7 @@ from call_center.services import (
     callbacks,
     calls,
     devices,
+    monitoring,
     numbers,
     offers,
     parties,
@@ -295,6 +296,8 @@ def after_status(db: Session, call: Call) -> None:
     from call_center.services import transfers
 
     if call.status in CallStatus.TERMINAL:
+        # the supervisors who monitored it hear it ended (their legs ended with it)
+        watching = [p.agent_id for p in monitoring.watchers(db, call) if p.agent_id]
         rings = offers.ringing_with_legs(db, call.id or 0)
         offers.call_ended(db, call.id or 0)
         devices.tell_agents(
@@ -306,6 +309,7 @@ def after_status(db: Session, call: Call) -> None:
         callbacks.call_ended(db, call)
         wrapup.start(db, call, at=call.ended_at)
         agent_states.track_many(db, [*rings, *followers(db, call)])
+        devices.tell_agents(db, watching, devices.status(call.provider_call_sid, call.status))
         db.commit()
         provider = _provider()
         for agent_id, leg in rings.items():
@@ -324,6 +328,7 @@ def after_party(db: Session, call: Call, leg: str, status: str) -> None:
     from call_center.services import transfers
 
     transfers.sync(db, call)
+    monitoring.sync(db, call, leg, status)
     agent_states.track_many(db, followers(db, call))
     db.commit()
 
@@ -373,6 +378,8 @@ def current_state(db: Session, agent_id: int) -> list[dict[str, Any]]:
             messages.append({"type": "hold", "call_sid": sid, "on": True})
         if (transfer := transfers.describe(db, call)) is not None:
             messages.append({"type": "transfer", "call_sid": sid, **transfer})
+        if call.agent_id == agent_id and monitoring.watchers(db, call):
+            messages.append(monitoring.message(db, call))
     return messages
 
 

@@ -124,6 +124,7 @@ def _legs(db: Session, call: Call) -> dict[str, _Leg]:
         )  # fmt: skip
         leg.agent_id = leg.agent_id or body.get("agent_id")
         leg.number = leg.number or body.get("number")
+        leg.mode = leg.mode or body.get("mode")
         if status == JOINED:
             leg.joined = min(leg.joined, at) if leg.joined else at
         elif status in GONE:
@@ -146,7 +147,8 @@ def refold(db: Session, call: Call) -> None:
         if left is None and ended:
             left = max(call.ended_at or leg.joined, leg.joined)
         party = existing.get(name) or CallParty(call_id=call.id or 0, kind=leg.kind, leg=name)
-        party.kind, party.agent_id, party.number, party.mode = leg.kind, leg.agent_id, leg.number, leg.mode
+        party.kind, party.agent_id, party.number = leg.kind, leg.agent_id, leg.number
+        party.mode = party.mode or leg.mode  # a supervisor's later switch (services.monitoring) stands
         party.joined_at, party.left_at = leg.joined, left
         db.add(party)
     db.flush()

@@ -18,6 +18,7 @@ from datetime import UTC, datetime, timedelta
 from typing import Any
 
 import sqlalchemy as sa
+from sqlalchemy.orm import aliased
 from sqlmodel import Session, col, select
 
 from call_center.core.config import get_settings
@@ -26,7 +27,9 @@ from call_center.models import (
     AgentState,
     AgentStateSpan,
     Call,
+    CallParty,
     Contact,
+    PartyKind,
     QueueEntry,
     QueueOutcome,
 )
@@ -70,6 +73,7 @@ class AgentTile:
     customer_number: str = ""
     customer_name: str = ""
     call_seconds: float | None = None  # since the call was answered (None while it rings)
+    monitoring: str = ""  # a supervisor monitoring a call: whose call it is (its agent's name)
 
 
 @dataclass
@@ -230,10 +234,23 @@ def _with_calls(db: Session, tiles: list[AgentTile], now: datetime) -> None:
         .where(col(Call.id).in_(ids))
     ).all()  # fmt: skip
     found = {r[0]: r for r in rows}
+    agent_of_call = aliased(Agent)
+    watching = {
+        (call_id, supervisor): name
+        for call_id, supervisor, name in db.execute(
+            sa.select(col(CallParty.call_id), col(CallParty.agent_id), col(agent_of_call.name))
+            .join(Call, col(Call.id) == col(CallParty.call_id))
+            .join(agent_of_call, col(agent_of_call.id) == col(Call.agent_id), isouter=True)
+            .where(col(CallParty.call_id).in_(ids), col(CallParty.kind) == PartyKind.SUPERVISOR,
+                   col(CallParty.left_at).is_(None))
+        ).all()
+    }  # fmt: skip
     for tile in tiles:
         row = found.get(tile.call_id or 0)
         if row is None:
             continue
+        if (tile.call_id, tile.agent_id) in watching:
+            tile.monitoring = watching[(tile.call_id, tile.agent_id)] or "—"
         _, number, answered, ended, name = row
         tile.customer_number, tile.customer_name = number, name or ""
         if answered is not None:

@@ -97,6 +97,17 @@ class SoftphoneState(SessionState):
     transfer_role: str = ""  # "from" (I transfer the call) or "to" (it is being transferred to me)
     transfer_notice: str = ""  # an i18n key: how the latest transfer ended, when it did not complete
 
+    # supervisors monitoring my call (services.monitoring tells the agent: they always know)
+    monitors: list[dict[str, str]] = []  # name, mode (listen / whisper / barge)
+    # my own monitoring leg, as a supervisor (MonitorState starts it from the wallboard)
+    monitor_sid: str = ""
+    monitor_call_id: int = 0
+    monitor_state: str = ""  # "", connecting, live
+    monitor_mode: str = ""
+    monitor_agent: str = ""  # whose call it is
+    monitor_customer: str = ""
+    monitor_error: str = ""  # an i18n key: why monitoring did not start or stopped
+
     inputs: list[dict[str, str]] = []
     outputs: list[dict[str, str]] = []
     input_id: str = ""
@@ -269,6 +280,7 @@ class SoftphoneState(SessionState):
         self.call_sid = self.call_outcome = self.call_reason = self.call_reason_key = ""
         self.digits_sent = self.digits_received = self.call_notice = ""
         self.muted = self.on_hold = self.keypad_open = False
+        self.monitors = []
         self.call_started_ms = 0
         self.device_error = self.device_error_detail = ""
         self._reset_transfer()
@@ -385,6 +397,7 @@ class SoftphoneState(SessionState):
         self.call_outcome = str(event.get("status") or "completed")
         self.call_reason_key, self.call_reason = key_or_text(str(event.get("reason") or ""))
         self.muted = self.on_hold = False
+        self.monitors = []
         self._reset_transfer()
         self._load_recent()
 
@@ -436,6 +449,28 @@ class SoftphoneState(SessionState):
         self._reset_transfer()
         if mine and state in ("failed", "canceled"):
             self.transfer_notice = str(event.get("reason") or "transfer.reason.failed")
+
+    def _on_monitor(self, event: dict[str, Any]) -> None:
+        """Who monitors my call now (the server says so whenever a supervisor joins, switches or leaves)."""
+        if event.get("call_sid") != self.call_sid:
+            return
+        self.monitors = [
+            {"name": str(m.get("name") or ""), "mode": str(m.get("mode") or "listen")}
+            for m in event.get("monitors") or []
+        ]
+
+    def _on_monitor_started(self, event: dict[str, Any]) -> None:
+        if event.get("call_sid") == self.monitor_sid:
+            self.monitor_state = "live"
+
+    def _on_monitor_ended(self, event: dict[str, Any]) -> None:
+        if event.get("call_sid") != self.monitor_sid:
+            return
+        reason = str(event.get("reason") or "")
+        self.monitor_sid, self.monitor_state, self.monitor_mode = "", "", ""
+        self.monitor_agent = self.monitor_customer = ""
+        self.monitor_call_id = 0
+        self.monitor_error = reason if reason.startswith(("monitor.", "call.", "device.", "error.")) else ""
 
     def _on_warning(self, event: dict[str, Any]) -> None:
         code = str(event.get("code", ""))

@@ -100,6 +100,8 @@ def _agent_texts(board: dict[str, Any], lang: str, digits: str) -> list[dict[str
                 "customer": a["customer_name"] or (numbers.display(number, region) if number else ""),
                 "on_call": a["call_seconds"] is not None and a["state"] == "on-call",
                 "call_seconds": int(a["call_seconds"] or 0),
+                "call_id": int(a["call_id"] or 0),  # what a supervisor may monitor (services.monitoring)
+                "monitoring": a.get("monitoring") or "",  # this supervisor monitors that agent's call
             }
         )
     return out

@@ -8,7 +8,7 @@ do (`capabilities`; the UI asks these, never a provider's name):
 - the local browser phones' signaling: `place_call`, `answer`, `reject`, `hangup`, `send_digits` (with
   Twilio, the SDK talks to Twilio and Twilio asks our TwiML routes instead);
 - legs and parties: `ring_agents` / `stop_ringing`, `hold_customer`, `invite` / `cancel_invite`,
-  `remove_party`, `handoff`;
+  `remove_party`, `handoff`, and a supervisor's leg (`monitor`, `set_monitor`; services.monitoring);
 - lifecycle changes never bypass `services.calls.apply_event` (statuses) and `services.parties.apply`
   (parties): the media server's callbacks and Twilio's callbacks both end there;
 - recording hand-off: every provider ends in `services.recordings` (`start_recording` / `mark_ready` /
@@ -77,6 +77,11 @@ class TelephonyProvider(ABC):
     def send_digits(self, db: Session, device: Any, call_sid: str, digits: str) -> None:
         raise self._unsupported("sending keypad tones")
 
+    def monitor(self, db: Session, device: Any, call_sid: str, offer: str, mode: str) -> dict[str, Any]:
+        """A supervisor's browser joins a live call to listen, whisper or barge (services.monitoring
+        decides whether it may); returns its answer."""
+        raise self._unsupported("monitoring")
+
     # Primitives the call-control layer (services.call_control, services.transfers) drives ------------------
     def ring_agents(self, db: Session, call: Call, agents: list[Agent]) -> dict[int, str] | None:
         """Ring these agents' phones for an incoming call; the leg ringing each (if the provider has
@@ -113,6 +118,10 @@ class TelephonyProvider(ABC):
     def remove_party(self, db: Session, call: Call, leg: str) -> None:
         """A party leaves the call (the customer and the others stay)."""
         raise self._unsupported("transfer")
+
+    def set_monitor(self, db: Session, call: Call, leg: str, *, muted: bool, coach: str | None) -> None:
+        """Change a supervisor's leg: muted (listen), heard by `coach` alone (whisper), or neither (barge)."""
+        raise self._unsupported("monitoring")
 
     def handoff(self, db: Session, call: Call, leaving: str, staying: str) -> None:  # noqa: B027
         """Before `leaving` is removed, `staying` becomes the one whose leaving ends the call (Twilio's

@@ -16,6 +16,7 @@ _EXPORTS = {
     "agent_voice": "audio",
     "customer_voice": "audio",
     "colleague_voice": "audio",
+    "supervisor_voice": "audio",
     "sounds_like": "audio",
     "tone_share": "audio",
     "HOLD_TONE": "audio",

@@ -97,6 +97,17 @@ def colleague_voice() -> Path:
     )
 
 
+def supervisor_voice() -> Path:
+    """A supervisor who listens in, whispers or barges in, different from the three above."""
+    return say(
+        "Supervisor here. Offer the customer a refund and a free delivery next week, then close the ticket.",
+        "en",
+        variant="f5",
+        pitch=60,
+        speed=175,
+    )
+
+
 def decode(path: Path) -> tuple[int, np.ndarray]:
     """(sample rate, float32 array shaped channels x samples) of an audio file (MP3, WAV ...)."""
     with av.open(str(path)) as container:

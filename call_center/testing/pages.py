@@ -85,6 +85,40 @@ class Screen:
         )
         return int(round(got["rate"])), np.asarray(got["samples"], dtype=np.float32)
 
+    def heard(self, seconds: float = 4.0) -> float:
+        """How loud what this page plays from its call is (RMS over `seconds`)."""
+        return heard(self.page, seconds)
+
+    def listen(self, seconds: float = 5.0) -> tuple[int, np.ndarray]:
+        """What this page hears from its call (any phone: an agent's, a supervisor's, the test phone's),
+        for `sounds_like` / `tone_share`."""
+        return listen(self.page, seconds)
+
+    def silence_microphone(self, on: bool = True) -> None:
+        """This page's speaker stops talking (its microphone track is disabled, as the mute button does,
+        on any phone: the test phone has no such button), so what others hear of it is silence. For
+        telling who hears whom when several voices are in one call."""
+        self.page.evaluate("on => window.almasarPhone && window.almasarPhone.mute(on)", on)
+
+    # Monitoring a call (a supervisor; the bar follows them on every page) -------------------------------
+    @property
+    def monitoring(self) -> str:
+        """The mode this supervisor monitors a call in now (listen, whisper, barge), or ""."""
+        bar = tid(self.page, "monitor-bar")
+        if not bar.count() or bar.get_attribute("data-state") != "live":
+            return ""
+        return bar.get_attribute("data-mode") or ""
+
+    def switch_monitoring(self, mode: str) -> None:
+        """listen, whisper or barge, while monitoring."""
+        tid(self.page, f"monitor-mode-{mode}").click()
+        expect(tid(self.page, "monitor-bar")).to_have_attribute("data-mode", mode)
+        expect(tid(self.page, f"monitor-mode-{mode}")).to_have_attribute("aria-pressed", "true")
+
+    def stop_monitoring(self) -> None:
+        tid(self.page, "monitor-stop").click()
+        expect(tid(self.page, "monitor-bar")).to_have_count(0)
+
     def go(self, where: str) -> None:
         """Follow a navigation link: call-center, history, contacts, account, settings, phone."""
         tid(self.page, f"nav-{where}").click()
@@ -203,13 +237,6 @@ class Softphone(Screen):
     def incoming(self) -> IncomingCall:
         return IncomingCall(self.page)
 
-    def heard(self, seconds: float = 4.0) -> float:
-        return heard(self.page, seconds)
-
-    def listen(self, seconds: float = 5.0) -> tuple[int, np.ndarray]:
-        """What this phone hears, for `sounds_like` / `tone_share`."""
-        return listen(self.page, seconds)
-
     @property
     def notice(self) -> str:
         """Why the last call left this phone (an i18n key, e.g. call.notice.answered_elsewhere), or ""."""
@@ -224,6 +251,25 @@ class Softphone(Screen):
         return bool(self.page.evaluate("window.almasarPhone ? window.almasarPhone.microphoneOpen() : false"))
 
     # Transfers ---------------------------------------------------------------------------------------
+    @property
+    def monitored_by(self) -> list[tuple[str, str]]:
+        """Who monitors the call in progress, as this agent is told: [(supervisor's name, mode)]."""
+        box = tid(self.page, "call-monitored")
+        if not box.count():
+            return []
+        return [
+            (item.locator("strong").inner_text(), item.get_attribute("data-mode") or "")
+            for item in box.locator(".monitored-by").all()
+        ]
+
+    def wait_for_monitored(self, mode: str | None) -> None:
+        """Until the softphone says a supervisor monitors the call in `mode` (None: nobody does)."""
+        box = tid(self.page, "call-monitored")
+        if mode is None:
+            expect(box).to_have_count(0)
+        else:
+            expect(box.locator(f'.monitored-by[data-mode="{mode}"]')).to_have_count(1)
+
     def _open_transfer(self) -> Locator:
         panel = tid(self.page, "transfer-panel")
         if not panel.count():
@@ -658,6 +704,19 @@ class Wallboard(Screen):
         """What a ticking time (longest wait, time in state, call length) shows now, in seconds."""
         return int(locator.locator(".elapsed").first.get_attribute("data-seconds") or 0)
 
+    def monitor(self, agent_name: str, mode: str = "listen") -> None:
+        """Listen to, whisper to or barge into the call `agent_name` is on (their row's button), and wait
+        until this page's phone is in the call. The buttons wait for the page's phone to be registered."""
+        self.agent(agent_name).get_by_test_id(f"wb-{mode}").click()
+        bar = tid(self.page, "monitor-bar")
+        try:
+            expect(bar).to_have_attribute("data-state", "live")
+        except AssertionError as exc:
+            error = tid(self.page, "monitor-error")
+            why = error.get_attribute("data-code") if error.count() else "no error shown"
+            raise AssertionError(f"monitoring {agent_name}'s call did not start: {why}") from exc
+        expect(bar).to_have_attribute("data-mode", mode)
+
     def large_type(self, on: bool = True) -> None:
         """The TV mode: large type, no navigation."""
         box = tid(self.page, "wallboard")
@@ -745,12 +804,6 @@ class TestPhone(Screen):
     @property
     def digits_received(self) -> str:
         return tid(self.page, "phone-digits-received").inner_text()
-
-    def heard(self, seconds: float = 4.0) -> float:
-        return heard(self.page, seconds)
-
-    def listen(self, seconds: float = 5.0) -> tuple[int, np.ndarray]:
-        return listen(self.page, seconds)
 
 
 def listen(page: Page, seconds: float = 5.0) -> tuple[int, np.ndarray]:

@@ -8,11 +8,13 @@ Fixtures:
     open_browser(voice=...)  a Chromium of its own (a fake microphone playing `voice`)
     new_page(browser=None)   a page in a fresh context; screenshot and trace kept if the test fails
     agent_page, admin_page   logged-in pages on /call-center, each in its own browser
+    colleague_page, supervisor_page   a second agent, a supervisor (monitoring), likewise
     test_phone(number=..., voice=...)   a simulated customer phone (page object), registered and ready
 
 Options: --cc-headed (show the browsers), --cc-tracing=off|on|retain-on-failure, --cc-artifacts=DIR.
 Environment for an existing deployment: CALL_CENTER_URL, CALL_CENTER_ADMIN_EMAIL/_PASSWORD, and
-optionally CALL_CENTER_AGENT_EMAIL/_PASSWORD.
+optionally CALL_CENTER_AGENT_EMAIL/_PASSWORD, CALL_CENTER_COLLEAGUE_EMAIL/_PASSWORD and
+CALL_CENTER_SUPERVISOR_EMAIL/_PASSWORD.
 """
 
 from __future__ import annotations
@@ -34,6 +36,7 @@ if TYPE_CHECKING:
 
 AGENT = ("agent@almasar.test", "agent-password-123")
 COLLEAGUE = ("colleague@almasar.test", "colleague-password-123")
+SUPERVISOR = ("supervisor@almasar.test", "supervisor-password-123")
 # Playwright's expect() bound: generous, because a CI box may share two cores between the app, its media
 # server and five Chromiums. It catches a hang, not a slow page; no test waits for a fixed time.
 EXPECT_TIMEOUT_MS = 15_000
@@ -110,6 +113,9 @@ def call_center_accounts(call_center_app: CallCenterApp) -> dict[str, Account]:
     if isinstance(call_center_app, DisposableApp):
         accounts["agent"] = call_center_app.create_agent(AGENT[0], "Test Agent", AGENT[1])
         accounts["colleague"] = call_center_app.create_agent(COLLEAGUE[0], "Omar Colleague", COLLEAGUE[1])
+        accounts["supervisor"] = call_center_app.create_agent(
+            SUPERVISOR[0], "Huda Supervisor", SUPERVISOR[1], "supervisor"
+        )
     elif os.environ.get("CALL_CENTER_AGENT_EMAIL"):
         accounts["agent"] = Account(
             os.environ["CALL_CENTER_AGENT_EMAIL"], os.environ.get("CALL_CENTER_AGENT_PASSWORD", "")
@@ -119,6 +125,10 @@ def call_center_accounts(call_center_app: CallCenterApp) -> dict[str, Account]:
     if os.environ.get("CALL_CENTER_COLLEAGUE_EMAIL"):
         accounts["colleague"] = Account(
             os.environ["CALL_CENTER_COLLEAGUE_EMAIL"], os.environ.get("CALL_CENTER_COLLEAGUE_PASSWORD", "")
+        )
+    if os.environ.get("CALL_CENTER_SUPERVISOR_EMAIL"):
+        accounts["supervisor"] = Account(
+            os.environ["CALL_CENTER_SUPERVISOR_EMAIL"], os.environ.get("CALL_CENTER_SUPERVISOR_PASSWORD", "")
         )
     return accounts
 
@@ -234,6 +244,21 @@ def colleague_page(new_page, open_browser, call_center_app, call_center_accounts
         pytest.fail("colleague_page needs a second agent: set CALL_CENTER_COLLEAGUE_EMAIL and _PASSWORD")
     return _signed_in(
         new_page, open_browser, call_center_app, call_center_accounts["colleague"], colleague_voice()
+    )
+
+
+@pytest.fixture
+def supervisor_page(new_page, open_browser, call_center_app, call_center_accounts) -> Page:
+    """A supervisor signed in on /call-center (its phone registered: it carries a monitoring leg), in a
+    browser of its own whose microphone speaks `supervisor_voice`; open the wallboard with
+    `Wallboard(page, app).go("wallboard")` (the phone stays registered). On an existing app, set
+    CALL_CENTER_SUPERVISOR_EMAIL / CALL_CENTER_SUPERVISOR_PASSWORD."""
+    from call_center.testing.audio import supervisor_voice
+
+    if "supervisor" not in call_center_accounts:
+        pytest.fail("supervisor_page needs a supervisor: set CALL_CENTER_SUPERVISOR_EMAIL and _PASSWORD")
+    return _signed_in(
+        new_page, open_browser, call_center_app, call_center_accounts["supervisor"], supervisor_voice()
     )
 
 

@@ -9,7 +9,7 @@ from pathlib import Path
 
 from playwright.sync_api import Page, expect
 
-from call_center.testing import Contacts, History, Softphone
+from call_center.testing import Contacts, History, Softphone, Wallboard
 from call_center.testing.pages import tid
 from tests.e2e.helpers import PHONE
 
@@ -117,6 +117,17 @@ def test_every_screen_in_every_state_has_its_documented_test_ids(
     colleague.incoming().wait().accept()
     softphone.wait_for_outcome("completed")
     colleague.wait_for_state("in-progress")
+
+    # a supervisor (the admin) listens in from the wallboard; the agent is told
+    board = Wallboard(admin_page, app)
+    board.go("wallboard")
+    board.monitor("Omar Colleague", "listen")
+    colleague.wait_for_monitored("listen")
+    seen("wallboard (monitoring a call)")
+    seen("call center (monitored)", page=colleague_page)
+    board.stop_monitoring()
+    colleague.wait_for_monitored(None)
+    softphone.go("call-center")
     phone.hang_up()
     colleague.wait_for_outcome("completed")
 

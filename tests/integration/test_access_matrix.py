@@ -76,6 +76,7 @@ ROUTE_GUARDS: dict[tuple[str, str], str] = {
     ("POST", "/api/local/calls/{sid}/reject"): "session",
     ("POST", "/api/local/calls/{sid}/hangup"): "session",
     ("POST", "/api/local/calls/{sid}/dtmf"): "session",
+    ("POST", "/api/local/calls/{sid}/monitor"): "supervisor",
     ("GET", "/api/devices/events"): "session",
     ("POST", "/api/local/webhook"): "media",
     ("POST", "/api/calls/twiml/outbound"): "twilio",

@@ -393,3 +393,63 @@ def test_only_the_calls_agent_holds_or_transfers_it_and_bad_targets_change_nothi
         assert db.exec(select(CallTransfer)).all() == []
         db.refresh(call)
         assert call.status == CallStatus.IN_PROGRESS and call.agent_id == a.id
+
+
+def test_a_supervisor_listens_whispers_and_barges_in_as_a_participant_of_the_room(twilio_world, db):
+    from call_center.models import CallEvent
+    from call_center.services import calls, monitoring
+
+    world, sim = twilio_world, twilio_world.sim
+    agent = make_agent(db, email="a@example.com", name="Sara")
+    sup = make_agent(db, email="s@example.com", name="Noura", role="supervisor")
+    peer = make_agent(db, email="p@example.com", name="Mona")  # an agent: may not monitor
+    with world.online("a@example.com") as phone, world.online("s@example.com") as sup_phone:
+        call, browser, customer = _answered_outbound(world, db, agent)
+        sid = call.provider_call_sid
+        refused = sim.browser_monitors(peer.id, sid, "listen")  # no role, no room: said no and hung up
+        assert "<Hangup" in sim.twiml[-1][1] and sim.legs[refused].room is None
+
+        leg = sim.browser_monitors(sup.id, sid, "listen")
+        label = sim.legs[leg].label
+        assert label.startswith(f"sup_{sup.id}_")
+        assert sim.twiml[-1][1] == (
+            HEAD + "<Response><Dial>"
+            f'<Conference beep="false" endConferenceOnExit="false" muted="true" participantLabel="{label}" '
+            f'startConferenceOnEnter="false" statusCallback="{CONFERENCE}?call={call.id}" '
+            'statusCallbackEvent="start end join leave hold" statusCallbackMethod="POST" '
+            f'waitMethod="POST" waitUrl="">call-{call.id}</Conference></Dial></Response>'
+        )
+        sim.run()
+        parties = db.exec(select(CallParty).where(CallParty.call_id == call.id, CallParty.leg == leg)).all()
+        assert [(p.kind, p.agent_id, p.mode, p.left_at) for p in parties] == [
+            ("supervisor", sup.id, "listen", None)
+        ]
+        phone.wait_for("monitor", call_sid=sid, monitors=[{"name": "Noura", "mode": "listen"}])
+
+        db.expire_all()  # as a fresh request would see it
+        monitoring.change(db, sup, sid, "whisper")
+        path = f"/Conferences/{call.conference_sid}/Participants/{leg}.json"
+        assert world.requests("POST", path) == [
+            {"Muted": "false", "Coaching": "true", "CallSidToCoach": browser}
+        ]
+        assert sim.legs[leg].coach == browser and not sim.legs[leg].muted
+        monitoring.change(db, sup, sid, "barge")
+        assert world.requests("POST", path)[-1] == {"Muted": "false", "Coaching": "false"}
+        assert sim.legs[leg].coach is None
+        phone.wait_for("monitor", call_sid=sid, monitors=[{"name": "Noura", "mode": "barge"}])
+
+        sim.hang_up(leg)  # the supervisor's browser hangs up: the call goes on
+        sim.run()
+        db.expire_all()
+        assert _call(db).status == CallStatus.IN_PROGRESS
+        phone.wait_for("monitor", call_sid=sid, monitors=[])
+        steps = [s["what"] for s in calls.timeline(db, call.id) if s["what"].startswith("monitor")]
+        assert steps == ["monitor-listen", "monitor-whisper", "monitor-barge", "monitor-ended"]
+
+        sim.browser_monitors(sup.id, sid, "listen")  # again, then the agent hangs up: the room ends
+        sim.run()
+        sim.hang_up(browser)
+        sim.run()
+        assert _call(db).status == CallStatus.COMPLETED
+        sup_phone.wait_for("status", call_sid=sid, status="completed")
+        assert db.exec(select(CallEvent).where(CallEvent.kind == "monitor-leg")).all()

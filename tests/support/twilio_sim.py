@@ -67,6 +67,8 @@ class Leg:
     room: str | None = None  # the friendly name of the conference it is in (or dialled into)
     joined: bool = False
     hold: bool = False
+    muted: bool = False
+    coach: str | None = None  # the CallSid this participant coaches (heard by that leg alone)
     end_on_exit: bool = False
     start_on_enter: bool = True
     status_callback: str | None = None  # a participant's own status URL (REST-created legs)
@@ -175,6 +177,16 @@ class TwilioSim:
         leg.parent_status = PUBLIC_URL + STATUS_PATH
         params = {"CallSid": leg.sid, "ApplicationSid": APP_SID, "CallStatus": "ringing",
                   "Direction": "inbound", "From": leg.from_, "Caller": leg.from_, "To": to}  # fmt: skip
+        self._ask_twiml(leg, PUBLIC_URL + OUTBOUND_PATH, params)
+        return leg.sid
+
+    def browser_monitors(self, agent_id: int, call_sid: str, mode: str) -> str:
+        """A supervisor's SDK connects to monitor call `call_sid` (device.connect with our parameters)."""
+        leg = self._new_leg(to="monitor", from_=f"client:agent_{agent_id}", status="ringing")
+        leg.parent_status = PUBLIC_URL + STATUS_PATH
+        params = {"CallSid": leg.sid, "ApplicationSid": APP_SID, "CallStatus": "ringing",
+                  "Direction": "inbound", "From": leg.from_, "Caller": leg.from_, "To": "monitor",
+                  "MonitorCall": call_sid, "Mode": mode}  # fmt: skip
         self._ask_twiml(leg, PUBLIC_URL + OUTBOUND_PATH, params)
         return leg.sid
 
@@ -312,14 +324,22 @@ class TwilioSim:
             if held != leg.hold:
                 leg.hold = held
                 self._room_event(room, "participant-hold" if held else "participant-unhold", leg)
+        if "Muted" in p:
+            leg.muted = p["Muted"] == "true"
+        if "Coaching" in p:
+            if p["Coaching"] == "true" and not p.get("CallSidToCoach"):
+                return 400, {"code": 21214, "message": "CallSidToCoach is required", "more_info": "",
+                             "status": 400}  # fmt: skip
+            leg.coach = p.get("CallSidToCoach") if p["Coaching"] == "true" else None
         if p.get("AnnounceUrl"):  # what the participant hears now: kept with the TwiML
             said = self._post(p["AnnounceUrl"], {"AccountSid": ACCOUNT_SID, "ConferenceSid": room.sid,
                                                  "CallSid": leg.sid}, self._cause())  # fmt: skip
             self.twiml.append((leg.sid, said if isinstance(said, str) else getattr(said, "text", "")))
         if "EndConferenceOnExit" in p:
             leg.end_on_exit = p["EndConferenceOnExit"] == "true"
-        return 200, participant_body(room.sid, leg.sid, label=leg.label, hold=leg.hold,
-                                     end_conference_on_exit=leg.end_on_exit)  # fmt: skip
+        return 200, participant_body(room.sid, leg.sid, label=leg.label, hold=leg.hold, muted=leg.muted,
+                                     end_conference_on_exit=leg.end_on_exit, coaching=leg.coach is not None,
+                                     call_sid_to_coach=leg.coach)  # fmt: skip
 
     def _update_room(self, conference: str, p: dict[str, Any]) -> tuple[int, Any]:
         room = self._room_named(conference)
@@ -372,6 +392,7 @@ class TwilioSim:
             leg.room, leg.label = room.name, conference.get("participantLabel")
             leg.start_on_enter = conference.get("startConferenceOnEnter", "true") == "true"
             leg.end_on_exit = conference.get("endConferenceOnExit") == "true"
+            leg.muted, leg.coach = conference.get("muted") == "true", conference.get("coach") or None
             leg.conference_callback = room.callback
             self._join(leg)
         elif doc.find("./Record") is not None:
@@ -407,9 +428,12 @@ class TwilioSim:
         params = {"ConferenceSid": room.sid, "FriendlyName": room.name, "StatusCallbackEvent": what,
                   "SequenceNumber": str(next(room.seq)), "Timestamp": self._stamp(), **extra}  # fmt: skip
         if leg is not None:
-            params |= {"CallSid": leg.sid, "Hold": str(leg.hold).lower(), "Muted": "false",
-                       "Coaching": "false", "EndConferenceOnExit": str(leg.end_on_exit).lower(),
+            params |= {"CallSid": leg.sid, "Hold": str(leg.hold).lower(), "Muted": str(leg.muted).lower(),
+                       "Coaching": str(leg.coach is not None).lower(),
+                       "EndConferenceOnExit": str(leg.end_on_exit).lower(),
                        "StartConferenceOnEnter": str(leg.start_on_enter).lower()}  # fmt: skip
+            if leg.coach:
+                params["CallSidToCoach"] = leg.coach
             if self.send_labels and leg.label:
                 params["ParticipantLabel"] = leg.label
         self._send(room.callback, params)

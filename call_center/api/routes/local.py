@@ -10,7 +10,7 @@ import anyio
 from fastapi import APIRouter, HTTPException, Query, Request
 from pydantic import BaseModel, Field
 
-from call_center.api.deps import CurrentAgent, SessionDep
+from call_center.api.deps import CurrentAgent, SessionDep, SupervisorAgent
 from call_center.core.config import get_settings
 from call_center.core.db import session_scope
 from call_center.services import nonces
@@ -45,6 +45,11 @@ class Dial(BaseModel):
 
 class Offer(BaseModel):
     sdp: str = Field(max_length=SDP_MAX)
+
+
+class Monitor(BaseModel):
+    sdp: str = Field(max_length=SDP_MAX)
+    mode: str = Field(max_length=16)
 
 
 class Digits(BaseModel):
@@ -87,6 +92,12 @@ def hangup(sid: str, agent: CurrentAgent, db: SessionDep, phone: PhoneQuery = No
 @router.post("/calls/{sid}/dtmf", status_code=204)
 def dtmf(sid: str, body: Digits, agent: CurrentAgent, db: SessionDep, phone: PhoneQuery = None) -> None:
     get_provider().send_digits(db, _device(agent, phone), sid, body.digits)
+
+
+@router.post("/calls/{sid}/monitor")
+def monitor(sid: str, body: Monitor, supervisor: SupervisorAgent, db: SessionDep) -> dict[str, Any]:
+    """A supervisor's browser joins a live call to listen, whisper or barge (services.monitoring)."""
+    return get_provider().monitor(db, _device(supervisor, None), sid, body.sdp, body.mode)
 
 
 @router.post("/webhook", status_code=204, include_in_schema=False)

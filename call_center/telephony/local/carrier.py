@@ -46,6 +46,7 @@ class Party:
     muted: bool = False
     coaching: str | None = None  # the one leg that hears this party (whisper)
     announcing: bool = False  # hears the recording notice (tones), once, before anyone else
+    monitor: bool = False  # a supervisor: never keeps the customer company on their own
 
     def heard_by(self, listener: str) -> bool:
         if self.held or self.muted:
@@ -395,9 +396,11 @@ class Carrier:
         call.joining.discard(leg)
         if call.ended:
             raise CarrierRefused("call.error.gone", f"call {sid} ended")
-        call.parties[leg] = Party(leg, held=held, muted=muted, coaching=coaching)
+        monitor = not invited
+        call.parties[leg] = Party(leg, held=held, muted=muted, coaching=coaching, monitor=monitor)
         self._apply_routes(call)
-        self.notifier.party(sid, leg, "joined")
+        flags = {"muted": muted, "coaching": coaching} if monitor else {}
+        self.notifier.party(sid, leg, "joined", **flags)
         return {"sdp": answer}
 
     async def update(
@@ -429,8 +432,13 @@ class Carrier:
             return
         await self._party_left(call, leg, reason=f"reason.left_{leg}")
 
+    def _company(self, call: CarrierCall, *, but: str) -> list[str]:
+        """The legs on the company's side (agents, transfer targets) other than `but`; supervisors
+        monitoring the call do not count."""
+        return [p for p, party in call.parties.items() if p not in (but, "customer") and not party.monitor]
+
     async def _party_left(self, call: CarrierCall, leg: str, *, reason: str) -> None:
-        alone = [p for p in call.parties if p not in (leg, "customer")]
+        alone = self._company(call, but=leg)
         if leg == "customer" or not alone:
             by = "customer" if leg == "customer" else "agent"
             await self._end(call, "completed", reason=f"reason.hangup_{by}", by=by)
@@ -462,8 +470,9 @@ class Carrier:
         logger.info("call %s: %s leg ended by itself (%s)", sid, role, reason)
         # A party still connecting counts: the first agent's browser closes as soon as the transfer target
         # accepted, which may be before the target's media leg is up (the call must not end then).
-        others = [p for p in (*call.parties, *call.joining) if p not in (role, "customer")]
-        if call.answered and role != "customer" and role in call.parties and others:
+        others = [*self._company(call, but=role), *(p for p in call.joining if p != role)]
+        monitor = role in call.parties and call.parties[role].monitor
+        if call.answered and role != "customer" and role in call.parties and (others or monitor):
             del call.parties[role]
             self._apply_routes(call)
             self.notifier.party(sid, role, "lost")

@@ -8,8 +8,9 @@ Who may act on a call is decided here, never by what the browser claims:
 - an agent may answer or decline only a call offered to them (or a transfer of it), and hang up or send
   keypad tones only on a call they are in.
 
-Legs of a call on the media server: "agent" (the agent who had it first), "customer", and the transfer
-targets the app names: `agent_<id>_<tag>` (an agent's softphone) or `ext_<digits>_<tag>` (a number).
+Legs of a call on the media server: "agent" (the agent who had it first), "customer", the transfer
+targets the app names: `agent_<id>_<tag>` (an agent's softphone) or `ext_<digits>_<tag>` (a number), and
+supervisors monitoring it: `sup_<id>_<tag>` (services.monitoring).
 """
 
 from __future__ import annotations
@@ -41,6 +42,7 @@ from call_center.services import (
     call_control,
     calls,
     devices,
+    monitoring,
     numbers,
     offers,
     parties,
@@ -289,7 +291,7 @@ def _party_of(call: Call, leg: str) -> tuple[str, int | None, str | None]:
         return PartyKind.TARGET, int(match.group(2)), None
     if match:
         return PartyKind.TARGET, None, "+" + match.group(2)
-    return PartyKind.SUPERVISOR, None, None
+    return PartyKind.SUPERVISOR, monitoring.supervisor_of(leg), None
 
 
 # Acting on a call ----------------------------------------------------------------------------------------
@@ -355,8 +357,16 @@ def hangup(db: Session, device: Device, sid: str) -> None:
         and transfers.hang_up_during_transfer(db, call, device.agent)
     ):
         return
-    others = [p for p in parties.in_call(db, call) if p.leg not in (leg, "customer")]
-    if leg != "customer" and others and call.status == CallStatus.IN_PROGRESS:
+    # Others who keep the customer company; supervisors never do (the agent hanging up ends the call).
+    others = [
+        p for p in parties.in_call(db, call)
+        if p.leg not in (leg, "customer") and p.kind != PartyKind.SUPERVISOR
+    ]  # fmt: skip
+    if (
+        leg != "customer"
+        and call.status == CallStatus.IN_PROGRESS
+        and (others or monitoring.supervisor_of(leg) is not None)
+    ):
         _media("leave", sid=sid, leg=leg)
         return
     try:
@@ -388,6 +398,23 @@ def send_digits(db: Session, device: Device, sid: str, digits: str) -> None:
     else:
         queue_event(db, device_topic(phone_identity(call.customer_number)), body)
     db.commit()
+
+
+def monitor(db: Session, device: Device, sid: str, sdp: str, mode: str) -> dict[str, Any]:
+    """A supervisor's browser joins a live call to listen, whisper or barge (services.monitoring decides
+    whether it may and with which flags; the media server mixes for each listener)."""
+    if device.is_phone:
+        raise Forbidden("error.forbidden", "a test phone cannot monitor calls")
+    call = _call(db, sid)
+    plan = monitoring.plan(db, device.agent, call, mode)
+    reply = _media(
+        "join", sid=sid, leg=plan.leg, sdp=sdp, muted=plan.muted, coaching=plan.coach, invited=False
+    )
+    return {"call_sid": sid, "sdp": reply["sdp"], "leg": plan.leg, "mode": plan.mode}
+
+
+def set_monitor(db: Session, call: Call, leg: str, *, muted: bool, coach: str | None) -> None:
+    _media("update", sid=call.provider_call_sid, leg=leg, muted=muted, coaching=coach)
 
 
 def signal_customer(db: Session, call: Call, message: dict[str, Any]) -> None:
@@ -539,9 +566,12 @@ def _apply_party(db: Session, sid: str, body: dict[str, Any]) -> None:
     if found is None:
         raise NotFound("error.not_found", f"no call {sid}")
     kind, agent_id, number = _party_of(found, leg)
+    mode = None
+    if kind == PartyKind.SUPERVISOR and status == parties.JOINED:  # the flags it joined with
+        mode = monitoring.mode_of(bool(body.get("muted")), bool(body.get("coaching")))
     event = PartyEvent(
-        PROVIDER, sid, leg, status, kind=kind, agent_id=agent_id, number=number, at=_at(body), raw=body,
-        dedupe=str(body.get("event_id") or ""),
+        PROVIDER, sid, leg, status, kind=kind, agent_id=agent_id, number=number, mode=mode, at=_at(body),
+        raw=body, dedupe=str(body.get("event_id") or ""),
     )  # fmt: skip
     call, new = parties.apply(db, event)
     if call is not None and new:

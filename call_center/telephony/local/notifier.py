@@ -41,9 +41,10 @@ class Notifier:
             {"type": "status", "sid": sid, "status": status, "leg": leg, "reason": reason, "hangup_by": by}
         )
 
-    def party(self, sid: str, leg: str, status: str) -> None:
-        """A party of an answered call joined, left, was lost, or was not reached (no-answer, canceled)."""
-        self._put({"type": "party", "sid": sid, "leg": leg, "status": status})
+    def party(self, sid: str, leg: str, status: str, **flags: Any) -> None:
+        """A party of an answered call joined, left, was lost, or was not reached (no-answer, canceled);
+        a supervisor's join carries its flags (muted, coaching)."""
+        self._put({"type": "party", "sid": sid, "leg": leg, "status": status, **flags})
 
     def recording(self, sid: str, **fields: Any) -> None:
         self._put({"type": "recording", "sid": sid, **fields})

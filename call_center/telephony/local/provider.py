@@ -44,6 +44,11 @@ class LocalProvider(TelephonyProvider):
     def send_digits(self, db: Session, device: control.Device, call_sid: str, digits: str) -> None:
         control.send_digits(db, device, call_sid, digits)
 
+    def monitor(
+        self, db: Session, device: control.Device, call_sid: str, offer: str, mode: str
+    ) -> dict[str, Any]:
+        return control.monitor(db, device, call_sid, offer, mode)
+
     # Primitives of the call-control layer -----------------------------------------------------------------
     def ring_agents(self, db: Session, call: Call, agents: list[Agent]) -> None:
         control.ring_agents(db, call, agents)
@@ -70,3 +75,6 @@ class LocalProvider(TelephonyProvider):
 
     def remove_party(self, db: Session, call: Call, leg: str) -> None:
         control.remove_party(db, call, leg)
+
+    def set_monitor(self, db: Session, call: Call, leg: str, *, muted: bool, coach: str | None) -> None:
+        control.set_monitor(db, call, leg, muted=muted, coach=coach)

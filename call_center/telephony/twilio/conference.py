@@ -18,11 +18,14 @@ and transfer (a `<Dial><Number>` bridge has neither).
 Which leg a callback is about comes from the query string our URLs carry (`?call=<id>&leg=<label>`, signed
 by Twilio with the rest of the URL), or from the call's known legs. Labels: "agent" (the first agent of an
 outbound call), "customer", "agent_<id>" (an agent rung for an inbound call), "target_a<id>_<tag>" /
-"target_n<digits>_<tag>" (a transfer target: an agent or a number).
+"target_n<digits>_<tag>" (a transfer target: an agent or a number), "sup_<id>_<tag>" (a supervisor
+monitoring the call: services.monitoring; their browser joins from our TwiML, muted to listen, coaching the
+agent's leg to whisper, as a party to barge, switched with the Participants API).
 """
 
 from __future__ import annotations
 
+import hashlib
 import logging
 import re
 from collections.abc import Mapping
@@ -34,7 +37,16 @@ from twilio.rest import Client
 from twilio.twiml.voice_response import Dial, VoiceResponse
 
 from call_center.core.config import Settings
-from call_center.models import Agent, Call, CallOffer, CallStatus, CallTransfer, Direction, PartyKind
+from call_center.models import (
+    Agent,
+    Call,
+    CallEvent,
+    CallOffer,
+    CallStatus,
+    CallTransfer,
+    Direction,
+    PartyKind,
+)
 from call_center.telephony.base import ProviderError
 from call_center.telephony.twilio.signature import public_url
 
@@ -54,7 +66,10 @@ LEG_EVENTS = ["initiated", "ringing", "answered", "completed"]
 RECORDING_EVENTS = ["completed", "absent"]
 
 AGENT, CUSTOMER = "agent", "customer"
-_LABEL = re.compile(r"^(?:agent_(?P<rung>\d+)|target_(?:a(?P<agent>\d+)|n(?P<number>\d+))_[0-9a-f]+)$")
+_LABEL = re.compile(
+    r"^(?:agent_(?P<rung>\d+)|target_(?:a(?P<agent>\d+)|n(?P<number>\d+))_[0-9a-f]+|sup_(?P<sup>\d+)_[0-9a-f]+)$"
+)
+MONITOR_LEG = "monitor-leg"  # a stored event: which CallSid a supervisor's monitoring label is
 
 
 def room(call: Call) -> str:
@@ -81,6 +96,8 @@ def parse_label(label: str) -> tuple[str, int | None, str | None]:
         raise ValueError(f"unknown participant label {label!r}")
     if match.group("rung"):
         return PartyKind.AGENT, int(match.group("rung")), None
+    if match.group("sup"):
+        return PartyKind.SUPERVISOR, int(match.group("sup")), None
     if match.group("agent"):
         return PartyKind.TARGET, int(match.group("agent")), None
     return PartyKind.TARGET, None, "+" + str(match.group("number"))
@@ -104,7 +121,33 @@ def label_of_leg(db: Session, call: Call, leg: str, hint: str | None = None) -> 
     ).first()
     if transfer is not None:
         return target_label(agent_id=transfer.to_agent_id, number=transfer.to_number, tag="0")
-    return None
+    monitor = db.exec(
+        select(CallEvent.status).where(
+            CallEvent.call_id == call.id, CallEvent.kind == MONITOR_LEG, CallEvent.provider_call_sid == leg
+        )
+    ).first()
+    return monitor
+
+
+def remember_monitor_leg(db: Session, call: Call, leg: str, label: str) -> None:
+    """A supervisor's browser leg asked to join: its CallSid is that label (for callbacks that carry no
+    ParticipantLabel). Flushes."""
+    from call_center.models.base import utcnow
+    from call_center.services.calls import insert_event
+
+    insert_event(
+        db,
+        {
+            "call_id": call.id,
+            "provider": "twilio",
+            "provider_call_sid": leg,
+            "kind": MONITOR_LEG,
+            "status": label,
+            "dedupe_key": hashlib.sha256(f"twilio|{call.id}|{MONITOR_LEG}|{leg}".encode()).hexdigest(),
+            "payload": "{}",
+            "received_at": utcnow(),
+        },
+    )
 
 
 def customer_leg(call: Call) -> str | None:
@@ -140,6 +183,29 @@ def _join(call: Call, settings: Settings, *, label: str, start: bool, wait_url: 
         wait_url=wait_url,
         wait_method="POST",
         participant_label=label,
+        status_callback=conference_url(settings, call),
+        status_callback_event=" ".join(CONFERENCE_EVENTS),
+        status_callback_method="POST",
+    )
+    response.append(dial)
+    return response
+
+
+def supervisor_joins(call: Call, settings: Settings, plan: Any) -> VoiceResponse:
+    """A supervisor's browser leg (services.monitoring's plan): into the call's room, muted (listen), coaching
+    the agent's leg (whisper) or as a party (barge); it neither starts nor ends the room."""
+    response = VoiceResponse()
+    dial = Dial()
+    dial.conference(
+        room(call),
+        beep=False,
+        muted=plan.muted,
+        coach=plan.coach,
+        start_conference_on_enter=False,
+        end_conference_on_exit=False,
+        wait_url="",
+        wait_method="POST",
+        participant_label=plan.leg,
         status_callback=conference_url(settings, call),
         status_callback_event=" ".join(CONFERENCE_EVENTS),
         status_callback_method="POST",
@@ -281,6 +347,15 @@ class Conference:
         self._do(
             "say the recording notice", lambda: participant.update(announce_url=url, announce_method="POST")
         )
+
+    def monitor(self, call: Call, leg: str, *, muted: bool, coach: str | None) -> None:
+        """A supervisor's participant: muted (listen), coaching `coach` (whisper), or neither (barge)."""
+        participant = self.client.conferences(self._sid(call)).participants(leg)
+        if coach:
+            change = {"muted": muted, "coaching": True, "call_sid_to_coach": coach}
+        else:
+            change = {"muted": muted, "coaching": False}
+        self._do("change the monitoring", lambda: participant.update(**change))
 
     def ends_call_on_exit(self, call: Call, leg: str, value: bool) -> None:
         participant = self.client.conferences(self._sid(call)).participants(leg)

@@ -30,7 +30,16 @@ from sqlmodel import Session, col
 from call_center.core.config import get_settings
 from call_center.models import Call, CallStatus, Direction, OfferOutcome, PartyKind
 from call_center.models.base import utcnow
-from call_center.services import call_control, calls, devices, offers, parties, queue, recordings
+from call_center.services import (
+    call_control,
+    calls,
+    devices,
+    monitoring,
+    offers,
+    parties,
+    queue,
+    recordings,
+)
 from call_center.services.calls import ProviderEvent, insert_event, normalise_status
 from call_center.services.errors import Conflict
 from call_center.services.parties import PartyEvent
@@ -117,9 +126,13 @@ def _party(
         agent_id = call.agent_id
     if kind == PartyKind.CUSTOMER:
         number = call.customer_number
+    mode = None
+    if kind == PartyKind.SUPERVISOR and status == parties.JOINED:  # the flags it joined with
+        mode = monitoring.mode_of(params.get("Muted") == "true", params.get("Coaching") == "true")
     event = PartyEvent(
         PROVIDER, call.provider_call_sid or "", leg, status, kind=kind, agent_id=agent_id, number=number,
-        at=at, raw=dict(params), dedupe=f"{leg}|{status}|{params.get('SequenceNumber', '')}|{at}",
+        mode=mode, at=at, raw=dict(params),
+        dedupe=f"{leg}|{status}|{params.get('SequenceNumber', '')}|{at}",
     )  # fmt: skip
     found, new = parties.apply(db, event)
     if found is not None and new:

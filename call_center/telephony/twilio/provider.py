@@ -47,7 +47,7 @@ class TwilioProvider(TelephonyProvider):
     (telephony/twilio/conference.py) and copy recordings."""
 
     name = "twilio"
-    capabilities = frozenset({Capability.HOLD, Capability.TRANSFER})
+    capabilities = frozenset({Capability.HOLD, Capability.TRANSFER, Capability.MONITOR})
 
     def __init__(
         self,
@@ -109,6 +109,9 @@ class TwilioProvider(TelephonyProvider):
         for agent_id, leg in legs.items():  # their softphones learn who calls, and which leg is theirs
             devices.tell_agent(db, agent_id, call_control.offer_message(db, call, leg=leg))
         return legs
+
+    def set_monitor(self, db: Session, call: Call, leg: str, *, muted: bool, coach: str | None) -> None:
+        self.conference().monitor(call, leg, muted=muted, coach=coach)
 
     def end_unanswered(self, db: Session, call: Call, reason: str) -> None:
         from call_center.telephony.twilio import conference_callbacks

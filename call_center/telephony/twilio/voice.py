@@ -15,7 +15,7 @@ from twilio.twiml.voice_response import VoiceResponse
 from call_center.core.config import Settings
 from call_center.core.i18n import DEFAULT_LANGUAGE, normalise_language, t
 from call_center.models import Agent, Call, CallStatus, QueueOutcome
-from call_center.services import call_control, numbers, queue, queues
+from call_center.services import call_control, calls, monitoring, numbers, queue, queues
 from call_center.services import callbacks as callbacks_list
 from call_center.services.calls import ProviderEvent, apply_event
 from call_center.services.errors import DomainError
@@ -48,6 +48,8 @@ def callbacks(settings: Settings) -> twiml.Callbacks:
 def outbound(db: Session, params: Mapping[str, str], settings: Settings) -> VoiceResponse:
     """The agent's browser dialled `To`: validate, guard against toll fraud, then into the call's room (the
     customer is added once the agent is in it: conference_callbacks)."""
+    if params.get("MonitorCall"):
+        return monitor(db, params, settings)
     sid, raw_to, caller = params.get("CallSid", ""), params.get("To", ""), params.get("From", "")
     agent_id = agent_id_of(caller)
     agent = db.get(Agent, agent_id) if agent_id is not None else None
@@ -65,6 +67,27 @@ def outbound(db: Session, params: Mapping[str, str], settings: Settings) -> Voic
     if call.status == CallStatus.FAILED:  # Twilio asking again for a call we refused
         return twiml.refuse(SAY_FOR_ERROR.get(call.hangup_reason or "", "twilio.say.invalid"), language)
     return conference.agent_joins(call, settings)
+
+
+def monitor(db: Session, params: Mapping[str, str], settings: Settings) -> VoiceResponse:
+    """A supervisor's browser asks to monitor a live call (the SDK's connect with `MonitorCall` and `Mode`):
+    services.monitoring decides whether they may; their leg joins the call's room with its flags."""
+    sid, caller = params.get("CallSid", ""), params.get("From", "")
+    agent_id = agent_id_of(caller)
+    supervisor = db.get(Agent, agent_id) if agent_id is not None else None
+    call = calls.find_call(db, PROVIDER, params.get("MonitorCall"))
+    language = normalise_language(supervisor.language if supervisor else None)
+    if supervisor is None or call is None or not sid:
+        logger.warning("monitoring TwiML refused: %r, call %r", caller, params.get("MonitorCall"))
+        return twiml.refuse("twilio.say.not_allowed", language)
+    try:
+        plan = monitoring.plan(db, supervisor, call, params.get("Mode", ""))
+    except DomainError as exc:
+        logger.info("call %s: monitoring by %s refused: %s", call.id, supervisor.id, exc.code)
+        return twiml.refuse("twilio.say.not_allowed", language)
+    conference.remember_monitor_leg(db, call, sid, plan.leg)
+    db.commit()
+    return conference.supervisor_joins(call, settings, plan)
 
 
 def inbound(db: Session, params: Mapping[str, str], settings: Settings) -> VoiceResponse:
