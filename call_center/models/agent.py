@@ -97,6 +97,9 @@ class AgentStateSpan(SQLModel, table=True):
     __tablename__ = "agent_state_span"
     __table_args__ = (
         Index("ix_agent_state_span_agent", "agent_id", "started_at"),
+        Index(
+            "ix_agent_state_span_ended", "ended_at"
+        ),  # the spans of a report's range (services.report_sums)
         # one open span per agent (both databases support partial indexes)
         Index(
             "uq_agent_state_span_open",

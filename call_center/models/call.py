@@ -87,7 +87,11 @@ class CallEvent(SQLModel, table=True):
     """Every raw provider event, stored before it is applied: audit trail and duplicate detection."""
 
     __tablename__ = "call_event"
-    __table_args__ = {"extend_existing": True}
+    __table_args__ = (
+        # a kind's rare events without a scan of every call's events (the reports' hold / resume notes)
+        Index("ix_call_event_kind_status", "kind", "status", "call_id"),
+        {"extend_existing": True},
+    )
 
     id: int | None = Field(default=None, primary_key=True)
     call_id: int | None = Field(default=None, foreign_key="call.id", index=True, ondelete="CASCADE")

@@ -19,7 +19,7 @@ from __future__ import annotations
 
 import json
 from collections import defaultdict
-from datetime import UTC, datetime, timedelta, tzinfo
+from datetime import UTC, date, datetime, timedelta, tzinfo
 from typing import Any
 
 import sqlalchemy as sa
@@ -138,20 +138,11 @@ def load_report(
     if not whole_hours(zone, since, until):
         return None
     sums, handled = _sums(sl_threshold, short_abandon)
-    base = (
-        sa.select(col(Call.id))
-        .select_from(Call)
-        .join(QueueEntry, col(QueueEntry.call_id) == col(Call.id), isouter=True)
-        .where(col(Call.created_at) >= since, col(Call.created_at) < until)
-    )
-    if scope.queue:
-        base = base.where(col(QueueEntry.queue) == scope.queue)
-    if scope.agent_id:
-        base = base.where(col(Call.agent_id) == scope.agent_id)
+    base = _scoped(sa.select(col(Call.id)).select_from(Call), scope)
     run = db.connection().execute
     hour = _hour(db, col(Call.created_at))
 
-    totals, by_day = Totals(), defaultdict(Totals)
+    totals, by_day = Totals(), defaultdict[date, Totals](Totals)
     by_hour = [[0] * 24 for _ in range(7)]
     day_of: dict[datetime, Any] = {}
 
@@ -184,9 +175,8 @@ def load_report(
     ).all()
     dispositions = dict(sorted(((str(d), int(n)) for d, n in counted), key=lambda item: -item[1]))
 
-    ids = base.scalar_subquery()
-    _holds(db, ids, hour, handled, local, totals, by_day, row)
-    _wrapups(db, ids, now, since, hour, handled, local, totals, by_day, row)
+    _holds(db, scope, hour, handled, local, totals, by_day, row)
+    _wrapups(db, scope, now, hour, handled, local, totals, by_day, row)
     _states(db, scope, now, row)
     offers = (
         sa.select(col(CallOffer.agent_id), sa.func.count())
@@ -204,20 +194,30 @@ def load_report(
     )  # fmt: skip
 
 
-def _holds(db: Session, ids: Any, hour: Any, handled: Any, local: Any, totals: Totals, by_day: Any,
+def _scoped(query: Any, scope: Scope) -> Any:
+    """`query` (over Call) limited to the scope's calls: started in the range, of its queue, its agent's."""
+    query = query.where(col(Call.created_at) >= scope.since, col(Call.created_at) < scope.until)
+    if scope.queue:  # (the entry: a caller still waiting has no queue on the call yet)
+        query = query.join(QueueEntry, col(QueueEntry.call_id) == col(Call.id))
+        query = query.where(col(QueueEntry.queue) == scope.queue)
+    if scope.agent_id:
+        query = query.where(col(Call.agent_id) == scope.agent_id)
+    return query
+
+
+def _holds(db: Session, scope: Scope, hour: Any, handled: Any, local: Any, totals: Totals, by_day: Any,
            row: Any) -> None:  # fmt: skip
     """Hold time of the handled calls (their hold / resume notes paired in order, as reports._hold_seconds
-    does); talk time is the call's length without it (never below zero, per call)."""
-    notes = (
-        db.connection()
-        .execute(
-            sa.select(col(CallEvent.call_id), col(CallEvent.status), col(CallEvent.payload))
-            .where(col(CallEvent.call_id).in_(ids), col(CallEvent.kind) == "note")
-            .where(col(CallEvent.status).in_(("hold", "resume")))
-            .order_by(col(CallEvent.call_id), col(CallEvent.id))
-        )
-        .all()
+    does); talk time is the call's length without it (never below zero, per call). The notes are found by
+    their kind (an index: few calls are held), then their calls by id."""
+    found = _scoped(
+        sa.select(col(CallEvent.call_id), col(CallEvent.status), col(CallEvent.payload))
+        .select_from(CallEvent)
+        .join(Call, col(Call.id) == col(CallEvent.call_id)),
+        scope,
     )
+    found = found.where(col(CallEvent.kind) == "note", col(CallEvent.status).in_(("hold", "resume")))
+    notes = db.connection().execute(found.order_by(col(CallEvent.call_id), col(CallEvent.id))).all()
     if not notes:
         return
     held: dict[int, float] = defaultdict(float)
@@ -247,24 +247,22 @@ def _holds(db: Session, ids: Any, hour: Any, handled: Any, local: Any, totals: T
             part.talk -= min(hold, float(duration))
 
 
-def _wrapups(db: Session, ids: Any, now: datetime, since: datetime, hour: Any, handled: Any, local: Any,
+def _wrapups(db: Session, scope: Scope, now: datetime, hour: Any, handled: Any, local: Any,
              totals: Totals, by_day: Any, row: Any) -> None:  # fmt: skip
-    """Wrap-up time of the handled calls (their agents' wrap-up spans), per hour and agent."""
+    """Wrap-up time of the handled calls (their agents' wrap-up spans), per hour and agent. A call's wrap-up
+    starts after the call did, so only spans open or ended in the range can be one."""
     span = AgentStateSpan
     seconds = _seconds(db, col(span.started_at), sa.func.coalesce(col(span.ended_at), _time(db, now)))
     agent = col(Call.agent_id)
-    rows = (
-        db.connection()
-        .execute(
-            sa.select(hour, agent, sa.func.sum(seconds))
-            .select_from(span)
-            .join(Call, col(Call.id) == col(span.call_id))
-            .where(col(span.state) == AgentState.WRAP_UP, col(span.started_at) >= since)
-            .where(col(span.call_id).in_(ids), handled)
-            .group_by(hour, agent)
-        )
-        .all()
+    query = _scoped(
+        sa.select(hour, agent, sa.func.sum(seconds))
+        .select_from(span)
+        .join(Call, col(Call.id) == col(span.call_id)),
+        scope,
     )
+    query = query.where(_ends_after(span, scope.since), col(span.state) == AgentState.WRAP_UP)
+    query = query.where(col(span.started_at) >= scope.since, handled).group_by(hour, agent)
+    rows = db.connection().execute(query).all()
     for bucket, agent_id, spent in rows:
         value = float(spent or 0)
         totals.wrapup += value
@@ -278,13 +276,23 @@ def _states(db: Session, scope: Scope, now: datetime, row: Any) -> None:
     end = sa.func.coalesce(col(span.ended_at), _time(db, now))
     start_in = _greatest(db, col(span.started_at), _time(db, scope.since))
     end_in = _least(db, end, _time(db, scope.until))
+    # grouped by agent_id + 0, not agent_id: SQLite's planner would walk ix_agent_state_span_agent for the
+    # GROUP BY, every span of the year (1.4 M: 0.9 s), instead of the range's through their end (0.15 s)
+    agent = (col(span.agent_id) + 0).label("agent")
     query = (
-        sa.select(col(span.agent_id), col(span.state), sa.func.sum(_seconds(db, start_in, end_in)))
-        .where(col(span.started_at) < scope.until, end > scope.since, end > col(span.started_at))
-        .group_by(col(span.agent_id), col(span.state))
+        sa.select(agent, col(span.state), sa.func.sum(_seconds(db, start_in, end_in)))
+        .where(_ends_after(span, scope.since), col(span.started_at) < scope.until)
+        .where(end > col(span.started_at))
+        .group_by(agent, col(span.state))
     )
     if scope.agent_id:
         query = query.where(col(span.agent_id) == scope.agent_id)
     for agent_id, state, spent in db.connection().execute(query):
         seconds = row(agent_id).seconds
         seconds[state] = seconds.get(state, 0.0) + float(spent or 0)
+
+
+def _ends_after(span: Any, since: datetime) -> Any:
+    """Spans still open or ended after `since` (ix_agent_state_span_ended: a year of spans is not read for
+    a month's report)."""
+    return sa.or_(col(span.ended_at) > since, col(span.ended_at).is_(None))
