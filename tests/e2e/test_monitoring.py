@@ -100,4 +100,4 @@ def test_a_supervisor_listens_whispers_and_barges_in_and_is_heard_by_exactly_who
     detail = History(supervisor_page, app).open().details(call)
     assert [s for s in detail.steps() if s.startswith("monitor")] == steps
     expect(detail.panel).to_contain_text(SUP_NAME)
-    expect(detail.panel).to_contain_text("A supervisor barged in")
+    expect(detail.panel).to_contain_text("انضم المشرف إلى المكالمة")
