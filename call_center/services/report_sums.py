@@ -39,10 +39,8 @@ from call_center.models import (
 from call_center.models.base import UTCDateTime
 from call_center.services.reports import AgentRow, Report, Scope, Totals
 
-SUMS = (  # the Totals fields the grouped statements fill, in their columns' order
-    "outbound", "offered", "answered", "answered_in_sl", "abandoned", "short_abandoned", "missed",
-    "wait_answered", "handled", "talk",
-)  # fmt: skip
+# What each call counts as (one CASE per call: cheaper for the database than a CASE per figure)
+OUTBOUND, SHORT, IN_SL, ANSWERED, ABANDONED, MISSED, UNCOUNTED = range(7)
 
 
 def whole_hours(zone: tzinfo, since: datetime, until: datetime) -> bool:
@@ -101,32 +99,49 @@ def _s(condition: Any, value: Any) -> Any:
     return sa.func.sum(sa.case((condition, value), else_=0))
 
 
-def _sums(sl_threshold: int, short_abandon: int) -> tuple[list[Any], Any]:
-    """The grouped statements' sums (in SUMS' order), and "handled" (an agent answered it)."""
+def _class_and_handled(sl_threshold: int, short_abandon: int) -> tuple[Any, Any]:
+    """What a call counts as (OUTBOUND ... UNCOUNTED, reports._count's branches), and whether an agent
+    answered it (handled), as SQL."""
     direction, outcome = col(Call.direction), col(Call.queue_outcome)
     wait = sa.func.coalesce(col(Call.wait_seconds), 0)
-    counted = (
-        (direction != Direction.OUTBOUND)
-        & outcome.is_not(None)
-        & outcome.not_in((QueueOutcome.CLOSED, QueueOutcome.WAITING))
+    klass = sa.case(
+        (direction == Direction.OUTBOUND, OUTBOUND),
+        (outcome.is_(None) | outcome.in_((QueueOutcome.CLOSED, QueueOutcome.WAITING)), UNCOUNTED),
+        ((outcome == QueueOutcome.ABANDONED) & (wait < short_abandon), SHORT),
+        (outcome == QueueOutcome.ANSWERED, sa.case((wait <= sl_threshold, IN_SL), else_=ANSWERED)),
+        (outcome == QueueOutcome.ABANDONED, ABANDONED),
+        else_=MISSED,
     )
-    short = counted & (outcome == QueueOutcome.ABANDONED) & (wait < short_abandon)
-    offered = counted & ~short
-    answered = offered & (outcome == QueueOutcome.ANSWERED)
     handled = col(Call.answered_at).is_not(None) & col(Call.agent_id).is_not(None)
-    sums = [
-        _n(direction == Direction.OUTBOUND), _n(offered), _n(answered), _n(answered & (wait <= sl_threshold)),
-        _n(offered & (outcome == QueueOutcome.ABANDONED)), _n(short),
-        _n(offered & outcome.not_in((QueueOutcome.ANSWERED, QueueOutcome.ABANDONED))),
-        _s(answered, wait), _n(handled), _s(handled, sa.func.coalesce(col(Call.duration_seconds), 0)),
-    ]  # fmt: skip
-    return sums, handled
+    return klass, handled
 
 
-def _add(totals: Totals, values: Any) -> None:
-    for name, value in zip(SUMS, values, strict=True):
-        current = getattr(totals, name)
-        setattr(totals, name, current + type(current)(value or 0))  # (PostgreSQL's sums may be Decimal)
+def _sums() -> list[Any]:
+    """Per group: calls, their waits, and the length of the handled ones."""
+    duration = sa.func.coalesce(col(Call.duration_seconds), 0)
+    return [sa.func.count(), sa.func.sum(sa.func.coalesce(col(Call.wait_seconds), 0)), sa.func.sum(duration)]
+
+
+def _add(totals: Totals, klass: int, handled: Any, n: Any, waited: Any, talked: Any) -> None:
+    """Count `n` calls of one class into `totals` (as reports._count does one)."""
+    n = int(n or 0)
+    if klass == OUTBOUND:
+        totals.outbound += n
+    elif klass == SHORT:
+        totals.short_abandoned += n
+    elif klass != UNCOUNTED:
+        totals.offered += n
+        if klass in (IN_SL, ANSWERED):
+            totals.answered += n
+            totals.answered_in_sl += n if klass == IN_SL else 0
+            totals.wait_answered += float(waited or 0)
+        elif klass == ABANDONED:
+            totals.abandoned += n
+        else:
+            totals.missed += n
+    if handled:
+        totals.handled += n
+        totals.talk += float(talked or 0)  # (PostgreSQL's sums may be Decimal)
 
 
 def load_report(
@@ -137,35 +152,42 @@ def load_report(
     since, until = scope.since, scope.until
     if not whole_hours(zone, since, until):
         return None
-    sums, handled = _sums(sl_threshold, short_abandon)
+    klass, handled = _class_and_handled(sl_threshold, short_abandon)
+    is_handled = sa.case((handled, 1), else_=0)
     base = _scoped(sa.select(col(Call.id)).select_from(Call), scope)
     run = db.connection().execute
     hour = _hour(db, col(Call.created_at))
 
     totals, by_day = Totals(), defaultdict[date, Totals](Totals)
     by_hour = [[0] * 24 for _ in range(7)]
-    day_of: dict[datetime, Any] = {}
+    day_of: dict[Any, datetime] = {}
 
-    def local(utc_hour: Any) -> Any:
-        at = _as_hour(utc_hour)
-        if at not in day_of:
-            day_of[at] = at.astimezone(zone)
-        return day_of[at]
+    def local(utc_hour: Any) -> datetime:
+        """An hour as the database gives it, in TIMEZONE (parsed once per hour: a month has 720)."""
+        found = day_of.get(utc_hour)
+        if found is None:
+            found = day_of[utc_hour] = _as_hour(utc_hour).astimezone(zone)
+        return found
 
-    for bucket, count, *values in run(base.with_only_columns(hour, sa.func.count(), *sums).group_by(hour)):
+    grouped = base.with_only_columns(hour, klass, is_handled, *_sums()).group_by(hour, klass, is_handled)
+    for bucket, kind, was_handled, *values in run(grouped):
         at = local(bucket)
-        by_hour[at.weekday()][at.hour] += int(count)
-        _add(totals, values)
-        _add(by_day[at.date()], values)
+        by_hour[at.weekday()][at.hour] += int(values[0])
+        _add(totals, kind, was_handled, *values)
+        _add(by_day[at.date()], kind, was_handled, *values)
 
     agents: dict[int, AgentRow] = {}
 
     def row(agent_id: int) -> AgentRow:
-        return agents.setdefault(agent_id, AgentRow(agent_id))
+        found = agents.get(agent_id)
+        if found is None:
+            found = agents[agent_id] = AgentRow(agent_id)
+        return found
 
     agent = col(Call.agent_id)
-    for agent_id, *values in run(base.with_only_columns(agent, *sums).where(handled).group_by(agent)):
-        _add(row(agent_id).totals, values)
+    per_agent = base.with_only_columns(agent, klass, *_sums()).where(handled).group_by(agent, klass)
+    for agent_id, kind, *values in run(per_agent):
+        _add(row(agent_id).totals, kind, True, *values)
 
     disposition = col(Call.disposition)
     counted = run(
@@ -209,42 +231,32 @@ def _holds(db: Session, scope: Scope, hour: Any, handled: Any, local: Any, total
            row: Any) -> None:  # fmt: skip
     """Hold time of the handled calls (their hold / resume notes paired in order, as reports._hold_seconds
     does); talk time is the call's length without it (never below zero, per call). The notes are found by
-    their kind (an index: few calls are held), then their calls by id."""
+    their kind (an index: few calls are held), each with what its call needs."""
+    duration = sa.func.coalesce(col(Call.duration_seconds), 0)
     found = _scoped(
-        sa.select(col(CallEvent.call_id), col(CallEvent.status), col(CallEvent.payload))
+        sa.select(col(CallEvent.call_id), col(CallEvent.status), col(CallEvent.payload), hour,
+                  col(Call.agent_id), duration)
         .select_from(CallEvent)
         .join(Call, col(Call.id) == col(CallEvent.call_id)),
         scope,
-    )
-    found = found.where(col(CallEvent.kind) == "note", col(CallEvent.status).in_(("hold", "resume")))
+    )  # fmt: skip
+    found = found.where(col(CallEvent.kind) == "note", col(CallEvent.status).in_(("hold", "resume")), handled)
     notes = db.connection().execute(found.order_by(col(CallEvent.call_id), col(CallEvent.id))).all()
-    if not notes:
-        return
     held: dict[int, float] = defaultdict(float)
     started: dict[int, datetime] = {}
-    for call_id, what, payload in notes:
+    calls: dict[int, tuple[Any, int, float]] = {}
+    for call_id, what, payload, bucket, agent_id, length in notes:
+        calls[call_id] = (bucket, agent_id, float(length))
         at = datetime.fromisoformat(json.loads(payload)["at"])
         if what == "hold":
             started.setdefault(call_id, at)
         elif call_id in started:
             held[call_id] += (at - started.pop(call_id)).total_seconds()
-    if not held:
-        return
-    calls = (
-        db.connection()
-        .execute(
-            sa.select(
-                col(Call.id), hour, col(Call.agent_id), sa.func.coalesce(col(Call.duration_seconds), 0)
-            ).where(col(Call.id).in_(list(held)), handled)
-        )
-        .all()
-    )
-    for call_id, bucket, agent_id, duration in calls:
-        hold = held[call_id]
-        day = by_day[local(bucket).date()]
-        for part in (totals, day, row(agent_id).totals):
+    for call_id, hold in held.items():
+        bucket, agent_id, length = calls[call_id]
+        for part in (totals, by_day[local(bucket).date()], row(agent_id).totals):
             part.hold += hold
-            part.talk -= min(hold, float(duration))
+            part.talk -= min(hold, length)
 
 
 def _wrapups(db: Session, scope: Scope, now: datetime, hour: Any, handled: Any, local: Any,
