@@ -47,9 +47,11 @@ def enrich(seconds_back: float = 60 * 86400) -> None:
         conn.execute(
             text(
                 "UPDATE call SET "
-                "queue_outcome = CASE WHEN direction = 'inbound' THEN CASE WHEN id * 7919 % 100 < 80 THEN "
-                "'answered' WHEN id * 7919 % 100 < 92 THEN 'abandoned' WHEN id * 7919 % 100 < 97 THEN "
-                "'timeout' ELSE 'closed' END END, "
+                # (id % 10007 * 7919: a spread of outcomes that fits PostgreSQL's integer)
+                "queue_outcome = CASE WHEN direction = 'inbound' THEN CASE "
+                "WHEN id % 10007 * 7919 % 100 < 80 THEN 'answered' "
+                "WHEN id % 10007 * 7919 % 100 < 92 THEN 'abandoned' "
+                "WHEN id % 10007 * 7919 % 100 < 97 THEN 'timeout' ELSE 'closed' END END, "
                 "wait_seconds = CASE WHEN direction = 'inbound' THEN id * 31 % 120 END, "
                 "queue = CASE WHEN direction = 'inbound' THEN CASE WHEN id % 3 = 0 THEN 'sales' ELSE "
                 "'default' END END"
