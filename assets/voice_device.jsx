@@ -207,7 +207,15 @@ class Phone {
     if (!this.engine) return this.emit("monitor-ended", { call_sid: sid, reason: "device.error.not-registered" });
     if (this.engine.busy()) return this.emit("monitor-ended", { call_sid: sid, reason: "device.error.busy" });
     if (!this.engine.monitor) return this.emit("monitor-ended", { call_sid: sid, reason: "call.error.unsupported" });
-    return this.run(() => this.engine.monitor(sid, mode));
+    return this.run(async () => {
+      try {
+        return await this.engine.monitor(sid, mode);
+      } catch (err) {
+        // whatever failed (the SDK's connect, the media server's answer), the page's bar must not stay up
+        this.emit("monitor-ended", { call_sid: sid, reason: err.code || "error.generic" });
+        throw err;
+      }
+    });
   }
   accept() {
     return this.run(() => this.engine.accept());

@@ -158,8 +158,14 @@ def sync(db: Session, call: Call, leg: str, status: str) -> None:
     """A party event was new: a supervisor's leg joining or leaving goes on the timeline and the agent is
     told. Flushes."""
     party = db.exec(select(CallParty).where(CallParty.call_id == call.id, CallParty.leg == leg)).first()
-    if party is None or party.kind != PartyKind.SUPERVISOR:
-        return  # another party's leg (or a leave heard before its join: the join says it)
+    if party is None:
+        return  # a leave heard before its join: the join says it
+    if party.kind != PartyKind.SUPERVISOR:
+        if watchers(db, call):  # a transfer moved the call on: whispers follow its agent, who is told
+            if status in parties.GONE:
+                _follow_the_agent(db, call)
+            tell(db, call)
+        return
     if status == parties.JOINED:
         calls.note(db, call, "monitor-" + (party.mode or LISTEN), agent_id=party.agent_id)
         if party.left_at is not None:  # its leave came first (callbacks keep no order): it is over too
@@ -169,6 +175,28 @@ def sync(db: Session, call: Call, leg: str, status: str) -> None:
     else:
         return
     tell(db, call)
+
+
+def _follow_the_agent(db: Session, call: Call) -> None:
+    """A party left (the first agent once a transfer completed): a whisper goes to the agent who has the
+    call now, or, with nobody to whisper to, becomes listening. A provider's refusal is logged: the call
+    goes on."""
+    from call_center.telephony.base import ProviderError
+
+    whisperers = [p for p in watchers(db, call) if p.mode == WHISPER]
+    if not whisperers or call.status != CallStatus.IN_PROGRESS:
+        return
+    coach = parties.agent_leg(db, call, call.agent_id) if call.agent_id else None
+    for party in whisperers:
+        try:
+            _provider().set_monitor(db, call, party.leg, muted=coach is None, coach=coach)
+        except (ProviderError, Conflict) as exc:
+            logger.warning("call %s: the whisper of %s not moved on: %s", call.id, party.leg, exc)
+            continue
+        if coach is None:
+            party.mode = LISTEN
+            db.add(party)
+            calls.note(db, call, "monitor-" + LISTEN, agent_id=party.agent_id)
 
 
 def watchers(db: Session, call: Call) -> list[CallParty]:

@@ -181,7 +181,10 @@ def in_call(db: Session, call: Call) -> list[CallParty]:
 
 
 def agents_in_call(db: Session, call: Call) -> list[int]:
-    return [p.agent_id for p in in_call(db, call) if p.agent_id is not None]
+    """The agents in the call now (its supervisors monitoring it are not: services.monitoring)."""
+    return [
+        p.agent_id for p in in_call(db, call) if p.agent_id is not None and p.kind != PartyKind.SUPERVISOR
+    ]
 
 
 def agent_leg(db: Session, call: Call, agent_id: int) -> str | None:
@@ -226,5 +229,9 @@ def took_part(agent_id: int) -> Select[Any]:
 
 
 def live_calls_of(agent_id: int) -> Select[Any]:
-    """The ids of the calls an agent is in now."""
-    return select(CallParty.call_id).where(CallParty.agent_id == agent_id, col(CallParty.left_at).is_(None))
+    """The ids of the calls an agent is in now (not those they monitor)."""
+    return select(CallParty.call_id).where(
+        CallParty.agent_id == agent_id,
+        col(CallParty.left_at).is_(None),
+        CallParty.kind != PartyKind.SUPERVISOR,
+    )

@@ -294,7 +294,7 @@ def _states(db: Session, scope: Scope, now: datetime, row: Any) -> None:
     query = (
         sa.select(agent, col(span.state), sa.func.sum(_seconds(db, start_in, end_in)))
         .where(_ends_after(span, scope.since), col(span.started_at) < scope.until)
-        .where(end > col(span.started_at))
+        .where(end_in > start_in)  # (as reports.report: a span with nothing inside the range adds nothing)
         .group_by(agent, col(span.state))
     )
     if scope.agent_id:

@@ -59,10 +59,12 @@ class MonitorState(SoftphoneState):
 
     @rx.event
     def stop(self):
-        """Leave the call (the phone hangs up its monitoring leg; the call goes on)."""
+        """Leave the call (the phone hangs up its monitoring leg; the call goes on). The bar goes at once,
+        also when the page's phone has no leg any more (the page was reloaded while monitoring)."""
         if not self.monitor_sid:
             return None
-        return _phone_call("hangup")
+        self._on_monitor_ended({"call_sid": self.monitor_sid})
+        return None if self.in_call else _phone_call("hangup")  # (never hang up a call of one's own)
 
     @rx.event
     def dismiss_error(self):

@@ -453,3 +453,37 @@ def test_a_supervisor_listens_whispers_and_barges_in_as_a_participant_of_the_roo
         assert _call(db).status == CallStatus.COMPLETED
         sup_phone.wait_for("status", call_sid=sid, status="completed")
         assert db.exec(select(CallEvent).where(CallEvent.kind == "monitor-leg")).all()
+
+
+def test_a_whisper_follows_the_call_to_the_agent_it_is_transferred_to_who_is_told(twilio_world, db):
+    from call_center.services import monitoring, transfers
+
+    world, sim = twilio_world, twilio_world.sim
+    a = make_agent(db, email="a@example.com", name="Sara")
+    b = make_agent(db, email="b@example.com", name="Omar")
+    sup = make_agent(db, email="s@example.com", name="Noura", role="supervisor")
+    _available(db, b)
+    with (
+        world.online("a@example.com"),
+        world.online("b@example.com") as phone_b,
+        world.online("s@example.com"),
+    ):
+        call, _browser, _customer = _answered_outbound(world, db, a)
+        sid = call.provider_call_sid
+        leg = sim.browser_monitors(sup.id, sid, "listen")
+        sim.run()
+        db.expire_all()
+        monitoring.change(db, sup, sid, "whisper")
+        db.expire_all()
+        transfer = transfers.start(db, sid, a, mode="cold", to_agent_id=b.id)
+        sim.answer(transfer.target_leg)
+        sim.run()
+        db.expire_all()
+        assert _call(db).agent_id == b.id
+        # the first agent left: the whisper now goes to Omar, who is told who monitors his call
+        path = f"/Conferences/{call.conference_sid}/Participants/{leg}.json"
+        assert world.requests("POST", path)[-1] == {
+            "Muted": "false", "Coaching": "true", "CallSidToCoach": transfer.target_leg
+        }  # fmt: skip
+        assert sim.legs[leg].coach == transfer.target_leg
+        phone_b.wait_for("monitor", call_sid=sid, monitors=[{"name": "Noura", "mode": "whisper"}])

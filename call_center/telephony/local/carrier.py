@@ -382,20 +382,24 @@ class Carrier:
             timer.cancel()
         elif invited:
             raise CarrierRefused("transfer.error.expired", f"{leg} is not invited to call {sid} (any more)")
-        call.joining.add(leg)
+        if invited:  # (a supervisor connecting keeps nobody company either)
+            call.joining.add(leg)
         try:
             answer = await self.engine.add_leg(sid, leg, sdp)
         except Exception:
             call.joining.discard(leg)
             if invited:
                 self.notifier.party(sid, leg, "failed")  # the transfer learns its target never joined
-            if not call.ended and not [p for p in call.parties if p != "customer"]:
+            if not call.ended and not self._company(call, but=leg):
                 # the first agent left while this one connected: nobody is left with the customer
                 await self._end(call, "completed", reason="reason.lost_agent", by="system")
             raise
         call.joining.discard(leg)
         if call.ended:
             raise CarrierRefused("call.error.gone", f"call {sid} ended")
+        if not invited and not self._company(call, but=leg):  # the agent left while this one connected
+            await self.engine.end_leg(sid, leg)
+            raise CarrierRefused("monitor.error.no_agent", f"nobody is on call {sid} to monitor")
         monitor = not invited
         call.parties[leg] = Party(leg, held=held, muted=muted, coaching=coaching, monitor=monitor)
         self._apply_routes(call)

@@ -387,6 +387,8 @@ def send_digits(db: Session, device: Device, sid: str, digits: str) -> None:
         raise InvalidInput("call.error.digits", "DTMF digits are 0-9, * and #")
     call = _call(db, sid)
     leg = _leg(db, call, device)
+    if monitoring.supervisor_of(leg) is not None:
+        raise Forbidden("error.forbidden", "a supervisor monitoring a call sends no keypad tones")
     body = {
         "type": "dtmf",
         "call_sid": sid,

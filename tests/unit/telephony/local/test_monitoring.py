@@ -138,3 +138,29 @@ async def test_a_supervisors_browser_vanishing_takes_only_their_leg(tmp_path: Pa
     assert "S1" in carrier.calls and (SUP, "lost", {}) in notifier.parties
     assert SUP not in carrier.calls["S1"].parties
     _cancel(carrier)
+
+
+async def test_a_supervisor_still_connecting_keeps_nobody_company(tmp_path: Path) -> None:
+    import asyncio
+
+    from call_center.telephony.local.carrier import CarrierRefused
+
+    carrier, engine, notifier = await _answered(tmp_path)
+    gate = asyncio.Event()
+    add_leg = engine.add_leg
+
+    async def slow(call_id: str, role: str, sdp: str) -> str:
+        if role == SUP:
+            await gate.wait()  # ICE and DTLS take their time on a loaded machine
+        return await add_leg(call_id, role, sdp)
+
+    engine.add_leg = slow  # type: ignore[method-assign]
+    joining = asyncio.create_task(
+        carrier.handle("join", {"sid": "S1", "leg": SUP, "sdp": "o", "muted": True, "invited": False})
+    )
+    await asyncio.sleep(0)
+    await carrier.on_leg_ended("S1", "agent", "watchdog")  # the agent's browser vanishes meanwhile
+    assert "S1" not in carrier.calls and notifier.statuses[-1] == "completed"
+    gate.set()
+    with pytest.raises(CarrierRefused):
+        await joining
