@@ -29,6 +29,8 @@ from sqlmodel import Session, col, select
 from call_center.models import Agent, Call, CallParty, CallStatus, PartyKind, Role
 from call_center.services import calls, devices, parties
 from call_center.services.errors import Conflict, Forbidden, InvalidInput, NotFound
+from call_center.telephony import get_provider
+from call_center.telephony.base import Capability, ProviderError
 
 logger = logging.getLogger(__name__)
 
@@ -70,12 +72,6 @@ def _check(supervisor: Agent, mode: str) -> None:
         raise InvalidInput("monitor.error.mode", f"unknown monitoring mode {mode!r}")
 
 
-def _provider() -> Any:
-    from call_center.telephony import get_provider
-
-    return get_provider()
-
-
 def live_call(db: Session, call_id: int) -> Call:
     call = db.get(Call, call_id)
     if call is None:
@@ -104,10 +100,8 @@ def monitoring_party(db: Session, call: Call, supervisor_id: int) -> CallParty |
 
 def plan(db: Session, supervisor: Agent, call: Call, mode: str) -> Plan:
     """Whether `supervisor` may start monitoring `call` in `mode` now, and how their leg joins."""
-    from call_center.telephony.base import Capability
-
     _check(supervisor, mode)
-    if not _provider().can(Capability.MONITOR):
+    if not get_provider().can(Capability.MONITOR):
         raise Conflict("call.error.unsupported", "monitoring is not available with this provider")
     if call.status != CallStatus.IN_PROGRESS:
         raise Conflict("monitor.error.not_live", "the call is not in progress")
@@ -131,7 +125,7 @@ def check_start(db: Session, supervisor: Agent, call_id: int, mode: str) -> Call
 def change(db: Session, supervisor: Agent, call_sid: str, mode: str) -> None:
     """Switch a monitoring leg between listen, whisper and barge. Commits."""
     _check(supervisor, mode)
-    call = calls.find_call(db, _provider().name, call_sid)
+    call = calls.find_call(db, get_provider().name, call_sid)
     party = monitoring_party(db, call, supervisor.id or 0) if call is not None else None
     if call is None or party is None or call.status != CallStatus.IN_PROGRESS:
         raise Conflict("monitor.error.not_monitoring", "you are not monitoring this call")
@@ -139,13 +133,9 @@ def change(db: Session, supervisor: Agent, call_sid: str, mode: str) -> None:
         return
     coach = _agent_leg(db, call) if mode == WHISPER else None
     try:
-        _provider().set_monitor(db, call, party.leg, muted=mode == LISTEN, coach=coach)
-    except Exception as exc:  # the provider's refusal, in the user's words
-        from call_center.telephony.base import ProviderError
-
-        if isinstance(exc, ProviderError):
-            raise Conflict(exc.code, exc.detail) from None
-        raise
+        get_provider().set_monitor(db, call, party.leg, muted=mode == LISTEN, coach=coach)
+    except ProviderError as exc:  # the provider's refusal, in the user's words
+        raise Conflict(exc.code, exc.detail) from None
     party.mode = mode
     db.add(party)
     calls.note(db, call, "monitor-" + mode, agent_id=supervisor.id)
@@ -181,15 +171,13 @@ def _follow_the_agent(db: Session, call: Call) -> None:
     """A party left (the first agent once a transfer completed): a whisper goes to the agent who has the
     call now, or, with nobody to whisper to, becomes listening. A provider's refusal is logged: the call
     goes on."""
-    from call_center.telephony.base import ProviderError
-
     whisperers = [p for p in watchers(db, call) if p.mode == WHISPER]
     if not whisperers or call.status != CallStatus.IN_PROGRESS:
         return
     coach = parties.agent_leg(db, call, call.agent_id) if call.agent_id else None
     for party in whisperers:
         try:
-            _provider().set_monitor(db, call, party.leg, muted=coach is None, coach=coach)
+            get_provider().set_monitor(db, call, party.leg, muted=coach is None, coach=coach)
         except (ProviderError, Conflict) as exc:
             logger.warning("call %s: the whisper of %s not moved on: %s", call.id, party.leg, exc)
             continue

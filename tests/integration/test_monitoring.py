@@ -9,14 +9,12 @@ real Chromium: tests/e2e/test_monitoring.py.)
 
 from __future__ import annotations
 
-import subprocess
-import sys
 from collections.abc import Iterator
 
 import pytest
 
 from call_center.testing.reflex_client import ReflexClient
-from call_center.testing.server import ADMIN_EMAIL, ADMIN_PASSWORD, ROOT, DisposableApp, start_app
+from call_center.testing.server import ADMIN_EMAIL, ADMIN_PASSWORD, DisposableApp, start_app
 from tests.e2e.helpers import media_stats
 from tests.support import appdb
 from tests.support.legs import EventStream, Leg, agent_answers, login, phone_calls_company, phone_token
@@ -33,12 +31,8 @@ MONITOR_STATE = SOFTPHONE_STATE + ".call_center___state___monitor____monitor_sta
 @pytest.fixture(scope="module")
 def app(tmp_path_factory: pytest.TempPathFactory) -> Iterator[DisposableApp]:
     running = start_app(tmp_path_factory.mktemp("monitoring") / "data", settings={"WRAPUP_SECONDS": "0"})
-    for email, name, role in ((AGENT, "Sara Agent", "agent"), (SUPERVISOR, "Noura Supervisor", "supervisor")):
-        subprocess.run(
-            [sys.executable, "-m", "call_center", "create-agent", "--email", email, "--name", name,
-             "--password", PASSWORD, "--role", role],
-            cwd=ROOT, env=running.env, check=True, capture_output=True,
-        )  # fmt: skip
+    running.create_agent(AGENT, "Sara Agent", PASSWORD)
+    running.create_agent(SUPERVISOR, "Noura Supervisor", PASSWORD, "supervisor")
     yield running
     running.stop()
 

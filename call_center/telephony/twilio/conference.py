@@ -47,6 +47,8 @@ from call_center.models import (
     Direction,
     PartyKind,
 )
+from call_center.models.base import utcnow
+from call_center.services.calls import insert_event
 from call_center.telephony.base import ProviderError
 from call_center.telephony.twilio.signature import public_url
 
@@ -132,9 +134,6 @@ def label_of_leg(db: Session, call: Call, leg: str, hint: str | None = None) -> 
 def remember_monitor_leg(db: Session, call: Call, leg: str, label: str) -> None:
     """A supervisor's browser leg asked to join: its CallSid is that label (for callbacks that carry no
     ParticipantLabel). Flushes."""
-    from call_center.models.base import utcnow
-    from call_center.services.calls import insert_event
-
     insert_event(
         db,
         {
