@@ -26,7 +26,7 @@ from call_center.core.db import session_scope
 from call_center.core.processes import SUPERVISED_ENV, ParentWatch, die_with_parent
 from call_center.core.security import SESSION_COOKIE
 from call_center.models import Role
-from call_center.services import agent_states, agents, nonces, presence, queue, retention, wrapup
+from call_center.services import agent_states, agents, nonces, presence, queue, retention, rollup, wrapup
 from call_center.services.errors import DomainError
 from call_center.services.events import get_bus
 from call_center.telephony import get_provider
@@ -77,6 +77,7 @@ async def app_lifespan() -> AsyncIterator[None]:
         asyncio.create_task(get_provider().run_background(), name="provider-background"),
         asyncio.create_task(_housekeeping(), name="housekeeping"),
         asyncio.create_task(_agent_clock(), name="agent-clock"),
+        asyncio.create_task(_report_rollup(), name="report-rollup"),
     ]
     if os.environ.get(SUPERVISED_ENV) == "1":
         tasks.append(asyncio.create_task(_die_with_supervisor(), name="parent-watch"))
@@ -156,6 +157,17 @@ def _purge() -> None:
         nonces.purge(db)
     with session_scope() as db:
         retention.apply(db)  # RECORDING_RETENTION_DAYS (and files a deletion left behind)
+
+
+async def _report_rollup() -> None:
+    """Every minute: the dashboard's past hours that are not summed yet, or were made stale, are summed
+    (services.rollup; the first round after an upgrade sums all history, a day at a time)."""
+    while True:
+        try:
+            await anyio.to_thread.run_sync(lambda: rollup.catch_up(pause=0.05))
+        except Exception:  # keep going; the next round may work
+            logger.exception("report rollup failed")
+        await asyncio.sleep(60)
 
 
 async def _agent_clock() -> None:

@@ -46,6 +46,7 @@ from call_center.models.recording import (
     RecordingsPublic,
     RecordingStatus,
 )
+from call_center.models.report import ReportHour, ReportRollup, RollupKind
 
 TABLES = (
     Agent,
@@ -71,10 +72,15 @@ TABLES = (
     QueueNumber,
     CallbackItem,
     RecordingAudit,
+    ReportHour,
+    ReportRollup,
 )
 
 __all__ = [
     "TABLES",
+    "ReportHour",
+    "ReportRollup",
+    "RollupKind",
     "Agent",
     "AgentPublic",
     "AgentSession",

@@ -260,9 +260,10 @@ def _holds(db: Session, scope: Scope, hour: Any, handled: Any, local: Any, total
 
 
 def _wrapups(db: Session, scope: Scope, now: datetime, hour: Any, handled: Any, local: Any,
-             totals: Totals, by_day: Any, row: Any) -> None:  # fmt: skip
-    """Wrap-up time of the handled calls (their agents' wrap-up spans), per hour and agent. A call's wrap-up
-    starts after the call did, so only spans open or ended in the range can be one."""
+             totals: Totals, by_day: Any, row: Any, *, open_only: bool = False) -> None:  # fmt: skip
+    """Wrap-up time of the handled calls (their agents' wrap-up spans), per hour and agent (`open_only`:
+    only the wrap-ups still going). A call's wrap-up starts after the call did, so only spans open or
+    ended in the range can be one."""
     span = AgentStateSpan
     seconds = _seconds(db, col(span.started_at), sa.func.coalesce(col(span.ended_at), _time(db, now)))
     agent = col(Call.agent_id)
@@ -274,6 +275,8 @@ def _wrapups(db: Session, scope: Scope, now: datetime, hour: Any, handled: Any, 
     )
     query = query.where(_ends_after(span, scope.since), col(span.state) == AgentState.WRAP_UP)
     query = query.where(col(span.started_at) >= scope.since, handled).group_by(hour, agent)
+    if open_only:
+        query = query.where(col(span.ended_at).is_(None))
     rows = db.connection().execute(query).all()
     for bucket, agent_id, spent in rows:
         value = float(spent or 0)
@@ -282,8 +285,9 @@ def _wrapups(db: Session, scope: Scope, now: datetime, hour: Any, handled: Any, 
         row(agent_id).totals.wrapup += value
 
 
-def _states(db: Session, scope: Scope, now: datetime, row: Any) -> None:
-    """Each agent's time per state, their spans clipped to the range."""
+def _states(db: Session, scope: Scope, now: datetime, row: Any, *, open_only: bool = False) -> None:
+    """Each agent's time per state, their spans clipped to the range (`open_only`: only the spans still
+    open)."""
     span = AgentStateSpan
     end = sa.func.coalesce(col(span.ended_at), _time(db, now))
     start_in = _greatest(db, col(span.started_at), _time(db, scope.since))
@@ -299,6 +303,8 @@ def _states(db: Session, scope: Scope, now: datetime, row: Any) -> None:
     )
     if scope.agent_id:
         query = query.where(col(span.agent_id) == scope.agent_id)
+    if open_only:
+        query = query.where(col(span.ended_at).is_(None))
     for agent_id, state, spent in db.connection().execute(query):
         seconds = row(agent_id).seconds
         seconds[state] = seconds.get(state, 0.0) + float(spent or 0)

@@ -239,6 +239,26 @@ def load(
     db: Session, scope: Scope, now: datetime
 ) -> tuple[list[CallFact], list[Span], list[tuple[int, str]]]:
     """The facts, spans and offers of `scope`, with column queries (no ORM objects)."""
+    facts = load_facts(db, scope, now)
+    span_query = select(
+        AgentStateSpan.agent_id, AgentStateSpan.state, AgentStateSpan.started_at, AgentStateSpan.ended_at
+    ).where(
+        col(AgentStateSpan.started_at) < scope.until,
+        (col(AgentStateSpan.ended_at).is_(None)) | (col(AgentStateSpan.ended_at) > scope.since),
+    )
+    offer_query = select(CallOffer.agent_id, CallOffer.outcome).where(
+        col(CallOffer.offered_at) >= scope.since, col(CallOffer.offered_at) < scope.until
+    )
+    if scope.agent_id:
+        span_query = span_query.where(AgentStateSpan.agent_id == scope.agent_id)
+        offer_query = offer_query.where(CallOffer.agent_id == scope.agent_id)
+    spans = [Span(a, s, start, end or now) for a, s, start, end in db.exec(span_query)]
+    return facts, spans, [(a, o) for a, o in db.exec(offer_query)]
+
+
+def load_facts(db: Session, scope: Scope, now: datetime, *, open_wrapups: bool = True) -> list[CallFact]:
+    """The per-call facts of `scope`; without `open_wrapups`, a wrap-up still going adds nothing yet (the
+    rollup keeps only what no longer changes with the clock)."""
     query = (
         sa.select(
             *(
@@ -270,8 +290,8 @@ def load(
     # (id lists of 500 cost a statement each, and the span table has no index on call_id to probe)
     ids = query.with_only_columns(col(Call.id)).scalar_subquery()
     holds = _hold_seconds(db, ids)
-    wraps = _wrapup_seconds(db, ids, now, scope.since)
-    facts = [
+    wraps = _wrapup_seconds(db, ids, now, scope.since, open_spans=open_wrapups)
+    return [
         CallFact(
             id=r[0],
             direction=r[1],
@@ -288,20 +308,6 @@ def load(
         )  # fmt: skip
         for r in rows
     ]
-    span_query = select(
-        AgentStateSpan.agent_id, AgentStateSpan.state, AgentStateSpan.started_at, AgentStateSpan.ended_at
-    ).where(
-        col(AgentStateSpan.started_at) < scope.until,
-        (col(AgentStateSpan.ended_at).is_(None)) | (col(AgentStateSpan.ended_at) > scope.since),
-    )
-    offer_query = select(CallOffer.agent_id, CallOffer.outcome).where(
-        col(CallOffer.offered_at) >= scope.since, col(CallOffer.offered_at) < scope.until
-    )
-    if scope.agent_id:
-        span_query = span_query.where(AgentStateSpan.agent_id == scope.agent_id)
-        offer_query = offer_query.where(CallOffer.agent_id == scope.agent_id)
-    spans = [Span(a, s, start, end or now) for a, s, start, end in db.exec(span_query)]
-    return facts, spans, [(a, o) for a, o in db.exec(offer_query)]
 
 
 def _raw_time(db: Session, column: Any) -> Any:
@@ -337,17 +343,20 @@ def _hold_seconds(db: Session, ids: Any) -> dict[int, float]:
     return dict(held)
 
 
-def _wrapup_seconds(db: Session, ids: Any, now: datetime, since: datetime) -> dict[int, float]:
+def _wrapup_seconds(
+    db: Session, ids: Any, now: datetime, since: datetime, *, open_spans: bool = True
+) -> dict[int, float]:
     """Wrap-up time per call of `ids` (a subquery). A call's wrap-up starts after the call did, so spans
     that started before the range cannot be one of its calls'."""
     spent: dict[int, float] = defaultdict(float)
-    for call_id, start, end in db.exec(
-        select(AgentStateSpan.call_id, AgentStateSpan.started_at, AgentStateSpan.ended_at).where(
-            AgentStateSpan.state == AgentState.WRAP_UP,
-            col(AgentStateSpan.started_at) >= since,
-            col(AgentStateSpan.call_id).in_(ids),
-        )
-    ):
+    query = select(AgentStateSpan.call_id, AgentStateSpan.started_at, AgentStateSpan.ended_at).where(
+        AgentStateSpan.state == AgentState.WRAP_UP,
+        col(AgentStateSpan.started_at) >= since,
+        col(AgentStateSpan.call_id).in_(ids),
+    )
+    if not open_spans:
+        query = query.where(col(AgentStateSpan.ended_at).is_not(None))
+    for call_id, start, end in db.exec(query):
         spent[call_id or 0] += ((end or now) - start).total_seconds()
     return dict(spent)
 
@@ -384,7 +393,7 @@ def dashboard(first: date, last: date, queue: str, agent_id: int, *, summed: boo
     weekday x hour counts, dispositions, agents (what /reports keeps, and what its exports write).
     `summed=False` counts call by call (what a zone whose offset is not whole hours gets; benchmarks
     compare the two)."""
-    from call_center.services import report_sums
+    from call_center.services import rollup
 
     settings = get_settings()
     since, until = day_range(first, last, settings.zone)
@@ -392,8 +401,9 @@ def dashboard(first: date, last: date, queue: str, agent_id: int, *, summed: boo
     rules = {"sl_threshold": settings.SL_THRESHOLD_SECONDS, "short_abandon": settings.SHORT_ABANDON_SECONDS}
     with session_scope() as db:
         scope = Scope(since, until, queue=queue or None, agent_id=agent_id or None)
-        # summed by the database (services.report_sums); per call where TIMEZONE's offset is not whole hours
-        found = report_sums.load_report(db, scope, now, zone=settings.zone, **rules) if summed else None
+        # past hours from the rollup, the rest summed by the database (services.rollup, report_sums); per
+        # call where TIMEZONE's offset is not whole hours
+        found = rollup.load_report(db, scope, now, zone=settings.zone, **rules) if summed else None
         if found is None:
             facts, spans, offers = load(db, scope, now)
         names = {a.id: a.name for a in agents.list_agents(db)}

@@ -4,10 +4,11 @@ replaced by a recorder, its callbacks fed back through `control.handle_callback`
 
 from __future__ import annotations
 
+import time
 from datetime import timedelta
 
 import pytest
-from sqlmodel import Session
+from sqlmodel import Session, select
 
 from call_center.core.config import get_settings, reset_settings
 from call_center.core.db import get_engine
@@ -92,9 +93,9 @@ def _same(summed: reports.Report, counted: reports.Report) -> None:
         assert other.missed_offers == row.missed_offers, agent_id
 
 
-def test_the_database_sums_the_same_report_as_counting_call_by_call(db):
-    from call_center.services import report_sums
-
+def _varied_calls(db):
+    """Calls through the app's own paths: answered by two agents, held, wrapped up with and without a
+    disposition, and one abandoned. Returns (sara, omar, when they began)."""
     sara, omar = online_agent(db, "sara@example.com"), online_agent(db, "omar@example.com")
     start = utcnow() - timedelta(seconds=1)
     for number, agent, held, disposition in (
@@ -107,6 +108,7 @@ def test_the_database_sums_the_same_report_as_counting_call_by_call(db):
         media_reports(db, call, "in-progress")
         for _ in range(held):
             transfers.set_hold(db, call.provider_call_sid, agents.get_agent(db, agent.id), True)
+            time.sleep(0.05)  # (a hold of some length: one the sums could drop shows)
             transfers.set_hold(db, call.provider_call_sid, agents.get_agent(db, agent.id), False)
         media_reports(db, call, "completed", by="agent")
         if disposition:
@@ -118,7 +120,21 @@ def test_the_database_sums_the_same_report_as_counting_call_by_call(db):
     abandoned = calls_in(db, "+201000000086")
     media_reports(db, abandoned, "canceled", by="customer")
     db.commit()
+    return sara, omar, start
 
+
+def _counted(db, scope, now, sl_threshold=20):
+    facts, spans, offers = reports.load(db, scope, now)
+    return reports.report(
+        facts, spans, offers, since=scope.since, until=scope.until, zone=get_settings().zone,
+        sl_threshold=sl_threshold, short_abandon=0,
+    )  # fmt: skip
+
+
+def test_the_database_sums_the_same_report_as_counting_call_by_call(db):
+    from call_center.services import report_sums
+
+    sara, _omar, start = _varied_calls(db)
     now = utcnow() + timedelta(seconds=1)
     zone = get_settings().zone
     for scope in (
@@ -128,20 +144,110 @@ def test_the_database_sums_the_same_report_as_counting_call_by_call(db):
         reports.Scope(start, now, queue="sales"),
         reports.Scope(now + timedelta(hours=1), now + timedelta(hours=2)),  # ahead: open spans add nothing
     ):
-        facts, spans, offers = reports.load(db, scope, now)
-        counted = reports.report(
-            facts, spans, offers, since=scope.since, until=scope.until, zone=zone, sl_threshold=20,
-            short_abandon=0,
-        )  # fmt: skip
         summed = report_sums.load_report(db, scope, now, zone=zone, sl_threshold=20, short_abandon=0)
         assert summed is not None
-        _same(summed, counted)
+        _same(summed, _counted(db, scope, now))
     whole = report_sums.load_report(db, reports.Scope(start, now), now, zone=zone, sl_threshold=20,
                                     short_abandon=0)  # fmt: skip
     assert (
         whole is not None and whole.totals.handled == 3 and whole.totals.hold > 0 and whole.totals.wrapup > 0
     )
     assert whole.dispositions == {"complaint": 1, "sale": 1}
+
+
+def _hours_done(db) -> int:
+    from call_center.models import ReportHour
+
+    db.expire_all()
+    return len(db.exec(select(ReportHour)).all())
+
+
+def test_the_rollup_sums_the_same_report_and_every_write_it_reads_makes_an_hour_stale(db):
+    """Past hours come from the rollup; an hour whose calls, holds, wrap-ups, spans or rings are written
+    again is summed live (the triggers of migration 0014) until the next build, and both agree with
+    counting call by call throughout."""
+    from call_center.services import rollup
+
+    sara, omar, start = _varied_calls(db)
+    now = utcnow() + timedelta(seconds=1)
+    later = now + timedelta(hours=2)  # for the builder, this hour is past
+    hours = reports.Scope(rollup.floor_hour(start), rollup.floor_hour(now) + rollup.HOUR)
+    scopes = (
+        hours,
+        reports.Scope(start, now),  # (partial hours: live)
+        reports.Scope(hours.since, hours.until, agent_id=sara.id),
+        reports.Scope(hours.since, hours.until, queue="default"),
+        reports.Scope(hours.since, hours.until, queue="sales"),
+    )
+
+    def agree(sl_threshold: int = 20) -> None:
+        db.expire_all()
+        for scope in scopes:
+            rolled = rollup.load_report(db, scope, now, zone=get_settings().zone, sl_threshold=sl_threshold,
+                                        short_abandon=0)  # fmt: skip
+            assert rolled is not None
+            _same(rolled, _counted(db, scope, now, sl_threshold))
+
+    def build() -> int:
+        built = rollup.build(db, hours.since, hours.until, later, sl_threshold=20, short_abandon=0)
+        db.commit()
+        return built
+
+    expected = int((hours.until - hours.since) / rollup.HOUR)
+    assert build() == expected and _hours_done(db) == expected and build() == 0
+    agree()
+    # every hour is done: the figures are the rollup's, holds and wrap-ups included
+    db.expire_all()
+    whole = rollup.load_report(db, hours, now, zone=get_settings().zone, sl_threshold=20, short_abandon=0)
+    assert whole is not None and whole.totals.hold >= 0.15 and whole.totals.wrapup > 0
+    assert whole.agents[sara.id].totals.hold >= 0.15 and whole.agents[omar.id].totals.hold == 0
+    agree(sl_threshold=0)  # other rules: the rollup is not used (everything live), still the same
+    first = db.exec(select(Call).order_by(Call.id)).first()
+    assert first is not None
+
+    # each write the figures read, through the app's paths, makes the hour stale; rebuilt, all agree
+    def stale_after(write) -> None:
+        assert build() == 0 and _hours_done(db) == expected
+        write()
+        db.commit()
+        assert _hours_done(db) < expected, write.__name__
+        agree()
+        assert build() >= 1
+        agree()
+
+    def disposition_changed():
+        wrapup.save(db, agents.get_agent(db, sara.id), first.id, disposition="sale", notes="", tags="")
+
+    def a_call_came_in():
+        call = calls_in(db, "+201000000087")
+        call_control.claim(db, db.get(Call, call.id), omar.id)
+        media_reports(db, call, "in-progress")
+
+    def it_was_held():
+        call = db.exec(select(Call).where(Call.customer_number == "+201000000087")).one()
+        transfers.set_hold(db, call.provider_call_sid, agents.get_agent(db, omar.id), True)
+
+    def the_agent_went_away():
+        agents.set_availability(db, sara.id, "away")
+
+    for write in (disposition_changed, a_call_came_in, it_was_held, the_agent_went_away):
+        stale_after(write)
+    assert rollup.catch_up(hours.until) == 0  # (all done: the background round has nothing to do)
+
+
+def test_every_table_the_reports_read_marks_the_rollup_stale(db):
+    """The rollup stays true only if every table reports.load reads has its triggers (migration 0014)."""
+    from sqlalchemy import text
+
+    read = {"call", "queue_entry", "call_event", "agent_state_span", "call_offer"}
+    if db.get_bind().dialect.name == "sqlite":
+        query = "SELECT tbl_name FROM sqlite_master WHERE type = 'trigger' AND name LIKE 'report_%'"
+    else:
+        query = (
+            "SELECT event_object_table FROM information_schema.triggers WHERE trigger_name LIKE 'report_%' "
+            "AND trigger_schema = current_schema()"
+        )
+    assert {name for (name,) in db.execute(text(query))} == read
 
 
 def test_a_zone_whose_offset_is_not_whole_hours_is_counted_call_by_call():
