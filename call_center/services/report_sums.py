@@ -260,10 +260,11 @@ def _holds(db: Session, scope: Scope, hour: Any, handled: Any, local: Any, total
 
 
 def _wrapups(db: Session, scope: Scope, now: datetime, hour: Any, handled: Any, local: Any,
-             totals: Totals, by_day: Any, row: Any, *, open_only: bool = False) -> None:  # fmt: skip
+             totals: Totals, by_day: Any, row: Any, *, open_only: bool = False,
+             hours: set[datetime] | None = None) -> None:  # fmt: skip
     """Wrap-up time of the handled calls (their agents' wrap-up spans), per hour and agent (`open_only`:
-    only the wrap-ups still going). A call's wrap-up starts after the call did, so only spans open or
-    ended in the range can be one."""
+    only the wrap-ups still going; `hours`: only of calls that started in those UTC hours). A call's
+    wrap-up starts after the call did, so only spans open or ended in the range can be one."""
     span = AgentStateSpan
     seconds = _seconds(db, col(span.started_at), sa.func.coalesce(col(span.ended_at), _time(db, now)))
     agent = col(Call.agent_id)
@@ -273,21 +274,22 @@ def _wrapups(db: Session, scope: Scope, now: datetime, hour: Any, handled: Any, 
         .join(Call, col(Call.id) == col(span.call_id)),
         scope,
     )
-    query = query.where(_ends_after(span, scope.since), col(span.state) == AgentState.WRAP_UP)
+    # (only the open ones: through the open spans' end, NULL, not every span ended since)
+    ends = col(span.ended_at).is_(None) if open_only else _ends_after(span, scope.since)
+    query = query.where(ends, col(span.state) == AgentState.WRAP_UP)
     query = query.where(col(span.started_at) >= scope.since, handled).group_by(hour, agent)
-    if open_only:
-        query = query.where(col(span.ended_at).is_(None))
     rows = db.connection().execute(query).all()
     for bucket, agent_id, spent in rows:
+        if hours is not None and _as_hour(bucket) not in hours:
+            continue
         value = float(spent or 0)
         totals.wrapup += value
         by_day[local(bucket).date()].wrapup += value
         row(agent_id).totals.wrapup += value
 
 
-def _states(db: Session, scope: Scope, now: datetime, row: Any, *, open_only: bool = False) -> None:
-    """Each agent's time per state, their spans clipped to the range (`open_only`: only the spans still
-    open)."""
+def _states(db: Session, scope: Scope, now: datetime, row: Any) -> None:
+    """Each agent's time per state, their spans clipped to the range."""
     span = AgentStateSpan
     end = sa.func.coalesce(col(span.ended_at), _time(db, now))
     start_in = _greatest(db, col(span.started_at), _time(db, scope.since))
@@ -303,8 +305,6 @@ def _states(db: Session, scope: Scope, now: datetime, row: Any, *, open_only: bo
     )
     if scope.agent_id:
         query = query.where(col(span.agent_id) == scope.agent_id)
-    if open_only:
-        query = query.where(col(span.ended_at).is_(None))
     for agent_id, state, spent in db.connection().execute(query):
         seconds = row(agent_id).seconds
         seconds[state] = seconds.get(state, 0.0) + float(spent or 0)

@@ -375,13 +375,24 @@ def _read(db: Session, scope: Scope, runs: list[tuple[datetime, datetime]], now:
         rep.row(agent_id).seconds[state] = rep.row(agent_id).seconds.get(state, 0.0) + float(spent or 0)
     for agent_id, n in run(rows(RollupKind.OFFERS, agent, sa.func.sum(col(r.calls))).group_by(agent)):
         rep.row(agent_id).missed_offers += int(n)
-    # still open, so never kept: spans (an agent's state since the morning, a wrap-up going on)
+    # still open, so never kept: spans (an agent's state since the morning, a wrap-up going on), read once
+    # for all the done hours and clipped to them
+    done = {at for start, end in runs for at in _hours(start, end)}
+    span = AgentStateSpan
+    open_spans = sa.select(col(span.agent_id), col(span.state), col(span.started_at)).where(
+        col(span.ended_at).is_(None), col(span.started_at) < runs[-1][1]
+    )
+    if scope.agent_id:
+        open_spans = open_spans.where(col(span.agent_id) == scope.agent_id)
+    for agent_id, state, started in run(open_spans):
+        for start, end in runs:
+            low, high = max(started, start), min(now, end)
+            if high > low:
+                seconds = rep.row(agent_id).seconds
+                seconds[state] = seconds.get(state, 0.0) + (high - low).total_seconds()
     handled_call = report_sums._class_and_handled(sl_threshold=0, short_abandon=0)[1]
     call_hour = report_sums._hour(db, col(Call.created_at))
-    for start, end in runs:
-        part = Scope(start, end, scope.queue, scope.agent_id)
-        report_sums._states(db, part, now, rep.row, open_only=True)
-        report_sums._wrapups(
-            db, part, now, call_hour, handled_call, rep.local, rep.totals, rep.by_day,
-            rep.row, open_only=True,
-        )  # fmt: skip
+    report_sums._wrapups(
+        db, Scope(runs[0][0], runs[-1][1], scope.queue, scope.agent_id), now, call_hour, handled_call,
+        rep.local, rep.totals, rep.by_day, rep.row, open_only=True, hours=done,
+    )  # fmt: skip

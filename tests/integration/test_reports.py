@@ -227,12 +227,25 @@ def test_the_rollup_sums_the_same_report_and_every_write_it_reads_makes_an_hour_
         call = db.exec(select(Call).where(Call.customer_number == "+201000000087")).one()
         transfers.set_hold(db, call.provider_call_sid, agents.get_agent(db, omar.id), True)
 
+    def it_ended_into_a_wrap_up():  # (still going: summed live over the done hours)
+        call = db.exec(select(Call).where(Call.customer_number == "+201000000087")).one()
+        transfers.set_hold(db, call.provider_call_sid, agents.get_agent(db, omar.id), False)
+        media_reports(db, call, "completed", by="agent")
+
     def the_agent_went_away():
         agents.set_availability(db, sara.id, "away")
 
-    for write in (disposition_changed, a_call_came_in, it_was_held, the_agent_went_away):
+    for write in (disposition_changed, a_call_came_in, it_was_held, it_ended_into_a_wrap_up,
+                  the_agent_went_away):  # fmt: skip
         stale_after(write)
     assert rollup.catch_up(hours.until) == 0  # (all done: the background round has nothing to do)
+    db.expire_all()
+    moment = utcnow() + timedelta(seconds=1)  # (Omar's wrap-up began after `now`)
+    rolled = rollup.load_report(db, hours, moment, zone=get_settings().zone, sl_threshold=20,
+                                short_abandon=0)  # fmt: skip
+    assert rolled is not None and rolled.agents[omar.id].seconds.get("wrap-up", 0) > 0
+    assert rolled.totals.wrapup > whole.totals.wrapup  # (his open wrap-up counts for the call)
+    _same(rolled, _counted(db, hours, moment))
 
 
 def test_every_table_the_reports_read_marks_the_rollup_stale(db):
