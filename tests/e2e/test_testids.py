@@ -33,21 +33,31 @@ def documented() -> dict[str, list[str]]:
 IDS = documented()
 
 
+_BY_ID = '`[data-testid="${t}"]`'
+
+
 def check(page: Page, *states: str, languages: int = 2) -> None:
     """Every id of these states is on the page; each control has a role and a name, in both languages
     (or only the page's: a state that lasts only while something rings)."""
     wanted = [t for s in states for t in IDS[s]]
     assert wanted, states
     for _ in range(languages):  # the page's language, then the other one
-        for testid in wanted:
-            element = tid(page, testid).first
-            expect(element).to_be_attached()
-            tag = element.evaluate("e => e.tagName.toLowerCase()")
-            if tag in CONTROLS and tag != "audio" and element.get_attribute("type") != "hidden":
-                snapshot = element.aria_snapshot()
+        try:  # (all of them at once, in the page: a round trip per id made this test a minute long)
+            page.wait_for_function(f"ids => ids.every(t => document.querySelector({_BY_ID}))", arg=wanted)
+        except Exception:
+            missing = page.evaluate(f"ids => ids.filter(t => !document.querySelector({_BY_ID}))", wanted)
+            raise AssertionError(f"not on the page ({states}): {missing}") from None
+        found = page.evaluate(
+            f"ids => ids.map(t => {{ const e = document.querySelector({_BY_ID}); "
+            "return [e.tagName.toLowerCase(), e.getAttribute('type'), e.getAttribute('aria-label')]; })",
+            wanted,
+        )
+        for testid, (tag, kind, label) in zip(wanted, found, strict=True):
+            if tag in CONTROLS and tag != "audio" and kind != "hidden":
+                snapshot = tid(page, testid).first.aria_snapshot()
                 assert ROLE_AND_NAME.match(snapshot), (testid, snapshot)
             elif tag == "audio":
-                assert element.get_attribute("aria-label"), testid
+                assert label, testid
         switch = tid(page, "language-switch").first
         before = tid(page, "app").first.get_attribute("data-lang")
         switch.click()
