@@ -238,7 +238,7 @@ def _heat_map() -> rx.Component:
             ),
             class_name="table-wrap",
         ),
-        class_name="chart-card",
+        class_name="chart-card chart-wide",
     )
 
 
