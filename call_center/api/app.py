@@ -7,7 +7,7 @@ import contextlib
 import logging
 import os
 import signal
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Callable
 from http.cookies import SimpleCookie
 from typing import Any
 from urllib.parse import quote
@@ -75,9 +75,10 @@ async def app_lifespan() -> AsyncIterator[None]:
     await bus.start()
     tasks = [
         asyncio.create_task(get_provider().run_background(), name="provider-background"),
-        asyncio.create_task(_housekeeping(), name="housekeeping"),
+        # expired sessions and dead device connections, every few minutes
+        asyncio.create_task(_every(300, _purge, "housekeeping"), name="housekeeping"),
         asyncio.create_task(_agent_clock(), name="agent-clock"),
-        asyncio.create_task(_report_rollup(), name="report-rollup"),
+        asyncio.create_task(_every(15, _report_rollup, "report rollup"), name="report-rollup"),
     ]
     if os.environ.get(SUPERVISED_ENV) == "1":
         tasks.append(asyncio.create_task(_die_with_supervisor(), name="parent-watch"))
@@ -140,14 +141,14 @@ async def _die_with_supervisor() -> None:
         await asyncio.sleep(0.5)
 
 
-async def _housekeeping() -> None:
-    """Expired sessions and dead device connections, every few minutes."""
+async def _every(seconds: float, work: Callable[[], object], what: str) -> None:
+    """Run `work` (blocking) in a thread, then every `seconds`; a failed round is logged, the next runs."""
     while True:
         try:
-            await anyio.to_thread.run_sync(_purge)
+            await anyio.to_thread.run_sync(work)
         except Exception:  # keep going; the next round may work
-            logger.exception("housekeeping failed")
-        await asyncio.sleep(300)
+            logger.exception("%s failed", what)
+        await asyncio.sleep(seconds)
 
 
 def _purge() -> None:
@@ -159,16 +160,11 @@ def _purge() -> None:
         retention.apply(db)  # RECORDING_RETENTION_DAYS (and files a deletion left behind)
 
 
-async def _report_rollup() -> None:
-    """Every 15 s: the dashboard's past hours that are not summed yet, or were made stale, are summed
-    (services.rollup; a round with nothing to do reads two indexed minimums and the done hours; the first
-    round after an upgrade sums all history, a day at a time). A stale hour is summed live meanwhile."""
-    while True:
-        try:
-            await anyio.to_thread.run_sync(lambda: rollup.catch_up(pause=0.05))
-        except Exception:  # keep going; the next round may work
-            logger.exception("report rollup failed")
-        await asyncio.sleep(15)
+def _report_rollup() -> None:
+    """The dashboard's past hours that are not summed yet, or were made stale, are summed (services.rollup;
+    a round with nothing to do reads two indexed minimums and the done hours; the first round after an
+    upgrade sums all history, a day at a time). A stale hour is summed live meanwhile."""
+    rollup.catch_up(pause=0.05)
 
 
 async def _agent_clock() -> None:
