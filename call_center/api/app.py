@@ -26,7 +26,17 @@ from call_center.core.db import session_scope
 from call_center.core.processes import SUPERVISED_ENV, ParentWatch, die_with_parent
 from call_center.core.security import SESSION_COOKIE
 from call_center.models import Role
-from call_center.services import agent_states, agents, nonces, presence, queue, retention, rollup, wrapup
+from call_center.services import (
+    agent_states,
+    agents,
+    inbox,
+    nonces,
+    presence,
+    queue,
+    retention,
+    rollup,
+    wrapup,
+)
 from call_center.services.errors import DomainError
 from call_center.services.events import get_bus
 from call_center.telephony import get_provider
@@ -79,6 +89,8 @@ async def app_lifespan() -> AsyncIterator[None]:
         asyncio.create_task(_every(300, _purge, "housekeeping"), name="housekeeping"),
         asyncio.create_task(_agent_clock(), name="agent-clock"),
         asyncio.create_task(_every(15, _report_rollup, "report rollup"), name="report-rollup"),
+        # callbacks a stopped worker stored and did not apply (services.inbox)
+        asyncio.create_task(_every(inbox.ADOPT_EVERY, inbox.recover, "webhook inbox"), name="webhook-inbox"),
     ]
     if os.environ.get(SUPERVISED_ENV) == "1":
         tasks.append(asyncio.create_task(_die_with_supervisor(), name="parent-watch"))
@@ -89,6 +101,7 @@ async def app_lifespan() -> AsyncIterator[None]:
         for task in tasks:
             task.cancel()
         await asyncio.gather(*tasks, return_exceptions=True)
+        await anyio.to_thread.run_sync(_drain_inbox)
         await bus.close()
 
 
@@ -151,11 +164,21 @@ async def _every(seconds: float, work: Callable[[], object], what: str) -> None:
         await asyncio.sleep(seconds)
 
 
+def _drain_inbox() -> None:
+    """At a stop, what this worker acknowledged is applied before it goes (else another worker, or this one
+    started again, adopts it after services.inbox.LEASE)."""
+    try:
+        inbox.drain(timeout=5.0)
+    except Exception as exc:  # the stop goes on regardless; nothing acknowledged is lost
+        logger.warning("webhook inbox not drained at stop: %s", exc)
+
+
 def _purge() -> None:
     with session_scope() as db:
         agents.purge_expired(db)
         agent_states.track_many(db, presence.purge_stale(db))
         nonces.purge(db)
+        inbox.purge(db)
     with session_scope() as db:
         retention.apply(db)  # RECORDING_RETENTION_DAYS (and files a deletion left behind)
 

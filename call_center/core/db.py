@@ -2,8 +2,10 @@
 
 from __future__ import annotations
 
+import contextlib
 import functools
-from collections.abc import Iterator
+import threading
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
@@ -64,14 +66,35 @@ def make_engine(url: str, *, pooled: bool = True) -> Engine:
     return create_engine(url, pool_pre_ping=True, pool_size=10, max_overflow=20)
 
 
+# SQLite takes one writer at a time, and writers that collide wait in its busy handler's sleeps (tens of
+# milliseconds). Work that writes in bursts from several threads of one process (the Twilio routes, the
+# webhook inbox's storing and applying) queues here instead, each writer to its own cost.
+_SQLITE_WRITER = threading.RLock()
+
+
+def write_lock() -> contextlib.AbstractContextManager[object]:
+    """The process's SQLite writer lock (a no-op on PostgreSQL, which locks rows)."""
+    return _SQLITE_WRITER if get_settings().is_sqlite else contextlib.nullcontext()
+
+
 @functools.lru_cache(maxsize=1)
 def get_engine() -> Engine:
     """The process-wide engine for the configured database."""
     return make_engine(get_settings().database_url)
 
 
+_on_reset: list[Callable[[], None]] = []
+
+
+def on_reset(stop: Callable[[], None]) -> None:
+    """Call `stop` before the engine is reset: background work that uses it (services.inbox) ends first."""
+    _on_reset.append(stop)
+
+
 def reset_engine() -> None:
     """Dispose of the cached engine (tests switch databases)."""
+    for stop in _on_reset:
+        stop()
     if get_engine.cache_info().currsize:
         get_engine().dispose()
     get_engine.cache_clear()

@@ -26,6 +26,7 @@ from call_center.models.call import (
 from call_center.models.callback import CallbackItem, CallbackReason, CallbackStatus
 from call_center.models.contact import Contact
 from call_center.models.disposition import DEFAULT_DISPOSITIONS, Disposition, DispositionPublic
+from call_center.models.inbox import InboxKind, InboxWorker, WebhookInbox
 from call_center.models.nonce import UsedNonce
 from call_center.models.offer import CallOffer, OfferOutcome
 from call_center.models.party import CallParty, CallTransfer, PartyKind, TransferMode, TransferState
@@ -74,6 +75,8 @@ TABLES = (
     RecordingAudit,
     ReportHour,
     ReportRollup,
+    WebhookInbox,
+    InboxWorker,
 )
 
 __all__ = [
@@ -81,6 +84,9 @@ __all__ = [
     "ReportHour",
     "ReportRollup",
     "RollupKind",
+    "InboxKind",
+    "InboxWorker",
+    "WebhookInbox",
     "Agent",
     "AgentPublic",
     "AgentSession",

@@ -26,6 +26,7 @@ from call_center.models import (
     RecordingStatus,
 )
 from call_center.models.base import utcnow
+from call_center.services import inbox
 from call_center.services.presence import ONLINE_WINDOW
 
 logger = logging.getLogger(__name__)
@@ -69,6 +70,7 @@ class _Collector:
         yield from self._calls()
         yield from self._agents()
         yield from self._recordings()
+        yield from self._inbox()
         if self.media is not None:
             yield from self._media(self.media)
 
@@ -155,6 +157,23 @@ class _Collector:
         for status in RecordingStatus.ALL:
             recordings.add_metric([status], rows.get(status, 0))
         yield recordings
+
+    def _inbox(self) -> Iterator[Metric]:
+        figures = inbox.stats(self.db)
+        yield GaugeMetricFamily(
+            "almasar_webhook_inbox_pending", "Signed callbacks stored and acknowledged, not applied yet",
+            value=figures.pending,
+        )  # fmt: skip
+        yield GaugeMetricFamily(
+            "almasar_webhook_inbox_lag_seconds",
+            "How long the oldest callback not applied yet has waited (0 when none waits)",
+            value=round(figures.lag_seconds, 3),
+        )
+        yield GaugeMetricFamily(
+            "almasar_webhook_inbox_failed",
+            "Callbacks given up on (refused by their handler or failing every try) in the last two days",
+            value=figures.failed,
+        )
 
     def _media(self, media: dict[str, Any]) -> Iterator[Metric]:
         totals = (media.get("engine") or {}).get("totals") or {}

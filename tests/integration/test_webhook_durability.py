@@ -1,9 +1,10 @@
 """An acknowledged Twilio callback is never lost, and none is applied twice: signed status callbacks are
 posted at about 200/s to the real API (granian, as production serves it) while the server is killed with
-SIGKILL mid-stream. Every callback that got a 2xx is in the database after the kill; then the server
-starts again, everything not acknowledged is sent again together with some that were (Twilio retries
-what it did not see answered, and may repeat), and every call ends with each of its callbacks applied
-exactly once. On SQLite (WAL) and on PostgreSQL.
+SIGKILL mid-stream. Every callback that got a 2xx is in the webhook inbox after the kill (stored before it
+was answered; services.inbox), applied or not yet. Then the server starts again, everything not
+acknowledged is sent again together with some that were (Twilio retries what it did not see answered, and
+may repeat); the new process adopts what the killed one stored and did not apply, and every call ends with
+each of its callbacks applied exactly once. On SQLite (WAL) and on PostgreSQL.
 
 The requests are the webhook benchmark's (bench/webhooks.py): real calls, real signatures, real writes.
 """
@@ -11,12 +12,14 @@ The requests are the webhook benchmark's (bench/webhooks.py): real calls, real s
 from __future__ import annotations
 
 import asyncio
+import json
 import os
 import signal
 import subprocess
 import sys
 import time
 from pathlib import Path
+from typing import Any
 from urllib.parse import parse_qsl
 
 import pytest
@@ -106,14 +109,37 @@ async def _post(port: int, requests: list[bytes], *, kill_at: float | None, kill
     return acked
 
 
-def _stored(url: str) -> list[tuple[str, str, str]]:
+def _query(url: str, sql: str) -> list[Any]:
     engine = create_engine(url)
     try:
         with engine.connect() as conn:
-            rows = conn.execute(text("SELECT provider_call_sid, status, sequence FROM call_event"))
-            return [(sid, status, "" if seq is None else str(seq)) for sid, status, seq in rows]
+            return list(conn.execute(text(sql)))
     finally:
         engine.dispose()
+
+
+def _applied(url: str) -> list[tuple[str, str, str]]:
+    """What the app applied: its call events (call, status, sequence)."""
+    rows = _query(url, "SELECT provider_call_sid, status, sequence FROM call_event")
+    return [(sid, status, "" if seq is None else str(seq)) for sid, status, seq in rows]
+
+
+def _in_inbox(url: str) -> list[tuple[str, str, str]]:
+    """What the app stored: the callbacks in its inbox, as the same keys."""
+    keys = []
+    for (params,) in _query(url, "SELECT params FROM webhook_inbox"):
+        body = json.loads(params)
+        call = body.get("ParentCallSid") or body["CallSid"]
+        keys.append((call, body["CallStatus"], body.get("SequenceNumber", "")))
+    return keys
+
+
+def _wait_until_applied(url: str, timeout: float = 90.0) -> None:
+    """Until the inbox holds nothing pending (the killed process's rows are adopted after its lease)."""
+    deadline = time.monotonic() + timeout
+    while _query(url, "SELECT count(*) FROM webhook_inbox WHERE applied_at IS NULL")[0][0]:
+        assert time.monotonic() < deadline, "acknowledged callbacks were never applied"
+        time.sleep(0.2)
 
 
 @pytest.mark.parametrize("db", ["sqlite", pytest.param("postgres", marks=pytest.mark.postgres)])
@@ -141,20 +167,22 @@ def test_every_acknowledged_callback_survives_sigkill_and_none_is_applied_twice(
         assert len(acked) >= 50, f"only {len(acked)} callbacks were acknowledged before the kill"
         assert len(acked) < len(requests), "the kill came after the last callback"
 
-        stored = _stored(env["DATABASE_URL"])
+        stored = _in_inbox(env["DATABASE_URL"])
         lost = {keys[i] for i in acked} - set(stored)
         assert not lost, f"{len(lost)} acknowledged callbacks are not in the database after SIGKILL"
-        assert len(stored) == len(set(stored)), "a callback was stored twice"
+        applied = _applied(env["DATABASE_URL"])
+        assert len(applied) == len(set(applied)), "a callback was applied twice"
 
         server.start()
         again = sorted(set(range(len(requests))) - acked) + sorted(acked)[::10]  # + some repeated
         resent = asyncio.run(_post(server.port, [requests[i] for i in again], kill_at=None, kill=None))
         assert len(resent) == len(again), "every callback sent after the restart is acknowledged"
+        _wait_until_applied(env["DATABASE_URL"])
     finally:
         server.stop()
 
-    stored = _stored(env["DATABASE_URL"])
-    assert sorted(stored) == sorted(keys), "each callback applied exactly once"
+    applied = _applied(env["DATABASE_URL"])
+    assert sorted(applied) == sorted(keys), "each callback applied exactly once"
     engine = create_engine(env["DATABASE_URL"])
     try:
         with engine.connect() as conn:

@@ -397,8 +397,9 @@ def sign(path: str, params: Mapping[str, str], *, base: str = PUBLIC_URL, token:
 
 
 def signed_post(client: Any, path: str, params: Mapping[str, str], **kw: Any) -> Any:
-    """POST a form to the app as Twilio would, signed for the public URL."""
-    return client.post(
+    """POST a form to the app as Twilio would, signed for the public URL. A webhook is answered once the
+    app's inbox has stored it; this returns once the app has applied it too (services.inbox.drain)."""
+    response = client.post(
         path,
         content=urlencode(params),
         headers={
@@ -407,6 +408,15 @@ def signed_post(client: Any, path: str, params: Mapping[str, str], **kw: Any) ->
         },
         **kw,
     )
+    applied()
+    return response
+
+
+def applied() -> None:
+    """Wait until the app (in this process) has applied every callback its inbox acknowledged."""
+    from call_center.services import inbox
+
+    inbox.drain()
 
 
 def status_params(

@@ -18,7 +18,7 @@ from fastapi.testclient import TestClient
 from call_center.api.app import PageGuard, create_api
 from call_center.core.config import reset_settings
 from call_center.telephony import reset_provider
-from tests.support.fake_twilio import PUBLIC_URL, TWILIO_ENV
+from tests.support.fake_twilio import PUBLIC_URL, TWILIO_ENV, applied
 from tests.support.softphones import Softphone, online
 from tests.support.twilio_sim import SimServer, TwilioSim, signed_delivery
 
@@ -41,6 +41,8 @@ class TwilioWorld:
             headers={"Content-Type": "application/x-www-form-urlencoded", "X-Twilio-Signature": signature},
         )
         assert response.status_code < 300, (path, response.status_code, response.text)
+        if "/webhook/" in path:  # acknowledged once stored: its effects (REST calls, callbacks) follow
+            applied()  # (a TwiML route answers with its effects done: one may be asked during them)
         return response
 
     def requests(self, method: str, suffix: str) -> list[dict[str, Any]]:

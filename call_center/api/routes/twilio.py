@@ -1,10 +1,13 @@
 """Twilio's routes: TwiML for the TwiML App and phone numbers, and the signed status/recording webhooks.
 
-Every route checks X-Twilio-Signature (TwilioSigned). The database work of a request runs in one worker
-thread (never on the event loop), in a session of its own; nothing slow (no download) happens in a request.
-On SQLite, that work is serialised within the process: SQLite takes one writer at a time, and writers
-that collide wait in its busy handler's sleeps (tens of milliseconds), which is what ruins tail latency
-under a burst of callbacks. Queueing them in the process instead keeps each one to its own cost.
+Every route checks X-Twilio-Signature (TwilioSigned). The webhooks (status, conference, recording) are
+stored in the durable inbox and answered once stored; they are applied just after, in the background
+(services.inbox). A TwiML route answers with what the call does next, so its database work runs in the
+request: in one worker thread (never on the event loop), in a session of its own; nothing slow (no
+download) happens in a request. On SQLite, that work takes the process's writer lock (core.db.write_lock):
+SQLite takes one writer at a time, and writers that collide wait in its busy handler's sleeps (tens of
+milliseconds), which is what ruins tail latency under a burst. Queueing them in the process instead keeps
+each one to its own cost.
 """
 
 from __future__ import annotations
@@ -22,9 +25,12 @@ from twilio.twiml.voice_response import VoiceResponse
 
 from call_center.api.twilio_deps import TwilioSigned
 from call_center.core.config import get_settings
-from call_center.core.db import get_engine
+from call_center.core.db import get_engine, write_lock
+from call_center.models import InboxKind
+from call_center.services import inbox
+from call_center.services.calls import normalise_status
 from call_center.telephony.local import tones
-from call_center.telephony.twilio import callbacks, conference, conference_callbacks, twiml, voice
+from call_center.telephony.twilio import callbacks, conference, twiml, voice
 
 logger = logging.getLogger(__name__)
 router = APIRouter(prefix="/api/calls", tags=["twilio"])
@@ -54,7 +60,7 @@ async def _in_session(work: Callable[[Session], T]) -> T:
     """Run `work` with a fresh session in a worker thread (one hop), committing at the end."""
 
     def run() -> T:
-        with Session(get_engine(), expire_on_commit=False) as db:
+        with write_lock(), Session(get_engine(), expire_on_commit=False) as db:
             result = work(db)
             db.commit()
             return result
@@ -128,12 +134,15 @@ async def twiml_hangup(_params: TwilioSigned) -> Response:
 @router.post("/webhook/status", status_code=204)
 async def webhook_status(params: TwilioSigned, call: CallQuery = None, leg: LegQuery = None) -> Response:
     """A call leg's status changed: a participant we added (`?call=&leg=`), or the TwiML App's and the
-    number's own legs."""
+    number's own legs. Stored in the inbox, applied just after (services.inbox)."""
     try:
         if call is not None and leg:
-            await _in_session(lambda db: conference_callbacks.handle_leg(db, params, call, leg))
+            normalise_status(params.get("CallStatus", ""))
+            conference.parse_label(leg)
+            await _store(InboxKind.LEG, params, call, leg)
         else:
-            await _in_session(lambda db: callbacks.handle_status(db, params))
+            callbacks.to_event(params)
+            await _store(InboxKind.STATUS, params, None, None)
     except ValueError as exc:
         logger.warning("status callback refused: %s", exc)
         detail = {"code": "twilio.error.callback", "message": str(exc)}
@@ -146,12 +155,21 @@ async def webhook_conference(params: TwilioSigned, call: CallQuery = None) -> Re
     """The call's room: started, ended, a participant joined, left, was held."""
     if call is None:
         raise HTTPException(400, detail={"code": "twilio.error.callback", "message": "call is missing"})
-    await _in_session(lambda db: conference_callbacks.handle_conference(db, params, call))
+    await _store(InboxKind.CONFERENCE, params, call, None)
     return Response(status_code=204)
 
 
 @router.post("/webhook/recording", status_code=204)
 async def webhook_recording(params: TwilioSigned, call: CallQuery = None) -> Response:
     """A recording is available (or failed): queue its download into our store."""
-    await _in_session(lambda db: callbacks.handle_recording(db, params, call_id=call))
+    await _store(InboxKind.RECORDING, params, call, None)
     return Response(status_code=204)
+
+
+async def _store(kind: str, params: dict[str, str], call: int | None, leg: str | None) -> None:
+    """Acknowledge only what is stored: a callback we could not store is answered 503 (Twilio retries)."""
+    try:
+        await inbox.store(kind, params, call_id=call, leg=leg)
+    except inbox.StoreFailed:
+        detail = {"code": "twilio.error.inbox", "message": "the callback could not be stored; send it again"}
+        raise HTTPException(status_code=503, detail=detail) from None
