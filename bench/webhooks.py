@@ -13,7 +13,7 @@ latency, then how long the server took to apply them all); then, on a fresh star
 what the history's live update waits for. The run fails unless every callback ends up applied exactly once.
 
     .venv/bin/python bench/webhooks.py                       # SQLite (the default install)
-    .venv/bin/python bench/webhooks.py --database-url postgresql+psycopg://postgres@127.0.0.1:5432/bench
+    .venv/bin/python bench/webhooks.py --database-url postgresql+psycopg://postgres@127.0.0.1:5432/test
 """
 
 from __future__ import annotations
@@ -39,7 +39,7 @@ ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 sys.path.insert(0, str(ROOT / "bench"))
 
-from _common import machine, percentile  # noqa: E402
+from _common import bench_database, machine, percentile  # noqa: E402
 
 ACCOUNT_SID = "AC" + "a1" * 16
 AUTH_TOKEN = "0123456789abcdef" * 2
@@ -392,10 +392,11 @@ def main() -> int:
     parser.add_argument("--steady-calls", type=int, default=400, help="calls of the steady phase (x5)")
     args = parser.parse_args()
 
-    with tempfile.TemporaryDirectory(prefix="bench-webhooks-") as tmp:
-        env = {**os.environ, **BENCH_ENV, "DATA_DIR": tmp}
-        if args.database_url:
-            env["DATABASE_URL"] = args.database_url
+    with (
+        tempfile.TemporaryDirectory(prefix="bench-webhooks-") as tmp,
+        bench_database(args.database_url or f"sqlite:///{tmp}/call_center.db") as url,
+    ):
+        env = {**os.environ, **BENCH_ENV, "DATA_DIR": tmp, "DATABASE_URL": url}
         os.environ.update(
             {k: v for k, v in env.items() if k in BENCH_ENV or k in ("DATA_DIR", "DATABASE_URL")}
         )

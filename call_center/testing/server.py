@@ -136,6 +136,24 @@ class CallCenterApp:
             time.sleep(0.2)
         raise AssertionError(f"no call with {fields} within {timeout} s (newest: {last})")
 
+    def wait_webhooks_applied(self, timeout: float = 15) -> None:
+        """Until the app has applied every Twilio webhook it acknowledged. The app answers a webhook once it
+        has stored it and applies it just after (its REST calls, the history's row follow); a flow that plays
+        Twilio's part waits here before it expects them. Reads `almasar_webhook_inbox_pending` off
+        /api/metrics as the admin."""
+        deadline, pending = time.monotonic() + timeout, "?"
+        with self.api() as client:
+            while time.monotonic() < deadline:
+                response = client.get("/api/metrics")
+                response.raise_for_status()
+                for line in response.text.splitlines():
+                    if line.startswith("almasar_webhook_inbox_pending "):
+                        pending = line.split()[1]
+                if pending != "?" and float(pending) == 0:
+                    return
+                time.sleep(0.05)
+        raise AssertionError(f"{pending} webhooks still not applied after {timeout} s")
+
 
 @dataclass
 class DisposableApp(CallCenterApp):

@@ -129,6 +129,8 @@ def twilio_app(tmp_path_factory: pytest.TempPathFactory) -> Iterator[TwilioApp]:
             timeout=30,
         )
         assert response.status_code < 300, (path, response.status_code, response.text[:300])
+        if "/webhook/" in path:  # acknowledged once stored: what the app does about it follows
+            holder["app"].wait_webhooks_applied()
         return response
 
     sim = EdgeSim(signed_delivery(post))  # one for the app's life: no CallSid it has seen comes again
