@@ -87,6 +87,13 @@ class Subscription:
     async def __anext__(self) -> BusEvent:
         return await self.queue.get()
 
+    def ready(self) -> list[BusEvent]:
+        """Every event already queued, without waiting (a consumer that fell behind takes them together)."""
+        items = []
+        while not self.queue.empty():
+            items.append(self.queue.get_nowait())
+        return items
+
     async def get(self, timeout: float | None = None) -> BusEvent | None:
         """The next event, or None after `timeout` seconds."""
         try:

@@ -84,13 +84,13 @@ def owner() -> str:
     return _owner[1]
 
 
-_last_beat = 0.0
+_last_beat: tuple[str, float] = ("", 0.0)  # whose beat, when (a forked worker beats under its own name)
 
 
 def _beat(db: Session, *, force: bool = False) -> None:
     """Say this process is alive (at most every BEAT_EVERY seconds unless `force`). The caller commits."""
     global _last_beat
-    if not force and time.monotonic() - _last_beat < BEAT_EVERY:
+    if not force and _last_beat[0] == owner() and time.monotonic() - _last_beat[1] < BEAT_EVERY:
         return
     table = InboxWorker.__table__  # type: ignore[attr-defined]
     dialect = db.get_bind().dialect.name
@@ -98,7 +98,7 @@ def _beat(db: Session, *, force: bool = False) -> None:
         owner=owner(), beat_at=utcnow()
     )
     db.execute(statement.on_conflict_do_update(index_elements=["owner"], set_={"beat_at": utcnow()}))
-    _last_beat = time.monotonic()
+    _last_beat = (owner(), time.monotonic())
 
 
 # What applying writes with: on PostgreSQL, commits that do not wait for the disk. The callback itself was

@@ -111,7 +111,6 @@ def test_a_failing_handler_is_tried_again_and_a_refused_callback_is_given_up(
 def test_what_a_killed_process_stored_is_adopted_and_applied_once(twilio_client, call, db, monkeypatch):  # noqa: F811
     # The process that answers these dies before it applies them: its applier never runs.
     monkeypatch.setattr(inbox, "_owner", (os.getpid(), "killed-worker"))
-    monkeypatch.setattr(inbox, "_last_beat", 0.0)
     with monkeypatch.context() as patch:
         patch.setattr(inbox.applier, "wake", lambda: None)
         for params in _answered_and_completed(call):
