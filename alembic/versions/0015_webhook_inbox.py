@@ -36,6 +36,10 @@ def upgrade() -> None:
         sa.PrimaryKeyConstraint('id'),
     )
     op.create_index('ix_webhook_inbox_pending', 'webhook_inbox', ['applied_at', 'owner', 'id'], unique=False)
+    op.create_index(
+        'ix_webhook_inbox_given_up', 'webhook_inbox', ['applied_at'], unique=False,
+        sqlite_where=sa.text('error IS NOT NULL'), postgresql_where=sa.text('error IS NOT NULL'),
+    )
     op.create_table(
         'inbox_worker',
         sa.Column('owner', sa.String(length=64), nullable=False),
@@ -46,5 +50,6 @@ def upgrade() -> None:
 
 def downgrade() -> None:
     op.drop_table('inbox_worker')
+    op.drop_index('ix_webhook_inbox_given_up', table_name='webhook_inbox')
     op.drop_index('ix_webhook_inbox_pending', table_name='webhook_inbox')
     op.drop_table('webhook_inbox')

@@ -171,6 +171,7 @@ def _drain_inbox() -> None:
         inbox.drain(timeout=5.0)
     except Exception as exc:  # the stop goes on regardless; nothing acknowledged is lost
         logger.warning("webhook inbox not drained at stop: %s", exc)
+    inbox.applier.stop(timeout=5.0)  # not killed mid-callback with the process
 
 
 def _purge() -> None:

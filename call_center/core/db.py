@@ -50,9 +50,8 @@ def _sqlite_lazy_begin(conn: Any, cursor: Any, statement: str, *_args: Any) -> N
     cursor.execute("BEGIN IMMEDIATE")
 
 
-def make_engine(url: str, *, pooled: bool = True, pg_options: str = "") -> Engine:
-    """An engine for `url`; SQLite gets WAL, foreign keys and a busy timeout on every connection.
-    `pg_options`: PostgreSQL settings of every connection ("-c name=value ...")."""
+def make_engine(url: str, *, pooled: bool = True) -> Engine:
+    """An engine for `url`; SQLite gets WAL, foreign keys and a busy timeout on every connection."""
     parsed = make_url(url)
     if parsed.get_backend_name() == "sqlite":
         if parsed.database and parsed.database != ":memory:":
@@ -62,13 +61,9 @@ def make_engine(url: str, *, pooled: bool = True, pg_options: str = "") -> Engin
         event.listen(engine, "connect", _sqlite_pragmas)
         event.listen(engine, "before_cursor_execute", _sqlite_lazy_begin)
         return engine
-    if pg_options:  # after the URL's own (a schema's search_path, say)
-        own = parsed.query.get("options", "")
-        own = " ".join(own) if isinstance(own, tuple) else own
-        parsed = parsed.update_query_dict({"options": f"{own} {pg_options}".strip()})
     if not pooled:
-        return create_engine(parsed, poolclass=NullPool)
-    return create_engine(parsed, pool_pre_ping=True, pool_size=10, max_overflow=20)
+        return create_engine(url, poolclass=NullPool)
+    return create_engine(url, pool_pre_ping=True, pool_size=10, max_overflow=20)
 
 
 # SQLite takes one writer at a time, and writers that collide wait in its busy handler's sleeps (tens of

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from datetime import datetime
 
-from sqlalchemy import Index, Text
+from sqlalchemy import Index, Text, text
 from sqlmodel import Field, SQLModel
 
 from call_center.models.base import UTCDateTime, created_field
@@ -26,6 +26,13 @@ class WebhookInbox(SQLModel, table=True):
     __table_args__ = (
         # the pending rows of a worker, oldest first; the applied ones by age (purge)
         Index("ix_webhook_inbox_pending", "applied_at", "owner", "id"),
+        # the given-up ones (/api/metrics counts them)
+        Index(
+            "ix_webhook_inbox_given_up",
+            "applied_at",
+            sqlite_where=text("error IS NOT NULL"),
+            postgresql_where=text("error IS NOT NULL"),
+        ),
         {"extend_existing": True},
     )
 

@@ -43,13 +43,13 @@ import anyio
 from sqlalchemy import delete, func, insert, or_, select, update
 from sqlalchemy.dialects.postgresql import insert as postgresql_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
-from sqlalchemy.engine import Engine
+from sqlalchemy.exc import DBAPIError
 from sqlmodel import Session, col
 
 from call_center.core.config import get_settings
-from call_center.core.db import get_engine, make_engine, on_reset, write_lock
+from call_center.core.db import get_engine, on_reset, write_lock
 from call_center.models import InboxKind, InboxWorker, WebhookInbox
-from call_center.models.base import utcnow
+from call_center.models.base import UTCDateTime, utcnow
 
 logger = logging.getLogger(__name__)
 
@@ -101,29 +101,6 @@ def _beat(db: Session, *, force: bool = False) -> None:
     _last_beat = (owner(), time.monotonic())
 
 
-# What applying writes with: on PostgreSQL, commits that do not wait for the disk. The callback itself was
-# committed durably when it was stored; if the database crashes and loses the last moments of applying, the
-# rows lose their marks with it (the log is written in order) and are applied again: harmlessly.
-_apply_engine: Engine | None = None
-
-
-def apply_engine() -> Engine:
-    global _apply_engine
-    settings = get_settings()
-    if settings.is_sqlite:
-        return get_engine()
-    if _apply_engine is None:
-        _apply_engine = make_engine(settings.database_url, pg_options="-c synchronous_commit=off")
-    return _apply_engine
-
-
-def _forget_engine() -> None:
-    global _apply_engine
-    if _apply_engine is not None:
-        _apply_engine.dispose()
-    _apply_engine = None
-
-
 # Handlers -------------------------------------------------------------------------------------------------
 @dataclass(frozen=True)
 class Row:
@@ -142,9 +119,13 @@ class Row:
 
 
 def _status(db: Session, row: Row) -> None:
+    from call_center.services import call_control
     from call_center.telephony.twilio import callbacks
 
-    callbacks.handle_status(db, row.params)
+    result = callbacks.handle_status(db, row.params)
+    if row.attempts and result.duplicate and result.call is not None:
+        # An earlier try stored the event and failed after it: what follows a status runs now.
+        call_control.after_status(db, result.call)
 
 
 def _leg(db: Session, row: Row) -> None:
@@ -263,6 +244,7 @@ class Applier:
         with self._lock:
             self._wake.set()
             if self._thread is None or not self._thread.is_alive():
+                self._stop = False
                 self._thread = threading.Thread(target=self._run, name="webhook-inbox-apply", daemon=True)
                 self._thread.start()
 
@@ -274,10 +256,16 @@ class Applier:
         if thread is not None and thread is not threading.current_thread():
             thread.join(timeout)
         with self._lock:
+            if thread is not None and thread.is_alive():
+                logger.warning("webhook inbox: the applier did not stop within %s s", timeout)
+                return  # still stopping: no second applier beside it
             self._stop = False
             if self._thread is thread:
                 self._thread = None
-            self._wake.clear()
+
+    def forked(self) -> None:
+        """In a forked worker: no thread, no lanes, fresh locks (the parent's may have been held)."""
+        Applier.__init__(self)
 
     def storing(self) -> _Storing:
         """Held while rows are being stored: the applier steps aside (a store never waits for a backlog)."""
@@ -321,7 +309,7 @@ class Applier:
                 done = 0
             if done:
                 idle_since = time.monotonic()
-            elif time.monotonic() - idle_since > IDLE_EXIT:
+            elif time.monotonic() - idle_since > IDLE_EXIT and not _has_pending():
                 with self._lock:
                     if not self._wake.is_set():
                         self._thread = None
@@ -374,8 +362,8 @@ class _Storing:
 
 
 applier = Applier()
+os.register_at_fork(after_in_child=applier.forked)
 on_reset(applier.stop)  # the engine it applies with is going (tests switch databases)
-on_reset(_forget_engine)
 
 
 def pending_rows(limit: int) -> list[Row]:
@@ -399,7 +387,7 @@ def pending_rows(limit: int) -> list[Row]:
 def apply_row(row: Row) -> bool:
     """Run the row's handler and mark it applied; on failure, schedule a retry or give up. True if applied."""
     try:
-        with Session(apply_engine(), expire_on_commit=False) as db:
+        with Session(get_engine(), expire_on_commit=False) as db:
             HANDLERS[row.kind](db, row)
             db.execute(
                 update(WebhookInbox)
@@ -414,14 +402,16 @@ def apply_row(row: Row) -> bool:
 
 
 def retry_after(attempts: int) -> timedelta:
-    """How long a failed callback waits before its next try: 2, 4, 8, 16 s."""
-    return timedelta(seconds=2**attempts)
+    """How long a failed callback waits before its next try: 2, 4, 8, 16 s, then a minute."""
+    return timedelta(seconds=min(2**attempts, 60))
 
 
 def _failed(row: Row, exc: Exception) -> None:
     attempts = row.attempts + 1
     refused = isinstance(exc, ValueError)  # the handler says this callback cannot be applied, ever
-    give_up = refused or attempts >= ATTEMPTS
+    # The database failing (locked, away) says nothing about the callback: it is tried until it works.
+    infrastructure = isinstance(exc, DBAPIError)
+    give_up = refused or (attempts >= ATTEMPTS and not infrastructure)
     error = f"{exc.__class__.__name__}: {exc}"[:255]
     now = utcnow()
     values: dict[str, Any] = {"attempts": attempts, "error": error}
@@ -462,9 +452,17 @@ def adopt() -> int:
 
 
 def recover() -> None:
-    """Adopt what stopped processes left and apply it (the app's periodic round; also at start)."""
-    if adopt():
+    """Adopt what stopped processes left, and apply it with whatever this process has pending (the app's
+    periodic round; an applier that stopped during a database outage starts again here)."""
+    if adopt() or _has_pending():
         applier.wake()
+
+
+def _has_pending() -> bool:
+    try:
+        return bool(pending_rows(1))
+    except Exception:  # the database is away: keep trying
+        return True
 
 
 def drain(timeout: float = 10.0) -> None:
@@ -490,14 +488,13 @@ class Stats:
 
 def stats(db: Session) -> Stats:
     pending = col(WebhookInbox.applied_at).is_(None)
-    count = db.execute(select(func.count()).select_from(WebhookInbox).where(pending)).scalar_one()
-    oldest = db.execute(
-        select(col(WebhookInbox.received_at)).where(pending).order_by(col(WebhookInbox.id)).limit(1)
-    ).scalar()
-    failed = db.execute(
+    count, oldest = db.execute(
+        select(func.count(), func.min(col(WebhookInbox.received_at), type_=UTCDateTime)).where(pending)
+    ).one()
+    failed = db.execute(  # the partial index of given-up rows
         select(func.count())
         .select_from(WebhookInbox)
-        .where(col(WebhookInbox.applied_at).is_not(None), col(WebhookInbox.error).is_not(None))
+        .where(col(WebhookInbox.error).is_not(None), col(WebhookInbox.applied_at).is_not(None))
     ).scalar_one()
     lag = max(0.0, (utcnow() - oldest).total_seconds()) if oldest is not None else 0.0
     return Stats(int(count or 0), lag, int(failed or 0))

@@ -153,3 +153,31 @@ def _stopped_applier():  # type: ignore[no-untyped-def]
     inbox.applier.stop()
     yield
     inbox.applier.stop()
+
+
+def test_a_try_that_failed_after_storing_its_event_runs_the_follow_ups_when_tried_again(
+    twilio_client,  # noqa: F811
+    call,  # noqa: F811
+    db,
+    monkeypatch,
+):
+    from call_center.services import call_control
+
+    real = call_control.after_status
+    seen: list[str] = []
+
+    def fails_once(session, the_call):  # type: ignore[no-untyped-def]
+        seen.append(the_call.status)
+        if len(seen) == 1:
+            raise OperationalError("UPDATE", {}, Exception("disk I/O error"))  # after the event was stored
+        real(session, the_call)
+
+    monkeypatch.setattr(call_control, "after_status", fails_once)
+    monkeypatch.setattr(inbox, "retry_after", lambda attempts: timedelta(0))
+    answered, completed = _answered_and_completed(call)
+    assert signed_post(twilio_client, STATUS, answered).status_code == 204
+    assert signed_post(twilio_client, STATUS, completed).status_code == 204
+    rows = _rows(db)
+    assert [(r.attempts, r.error) for r in rows] == [(2, None), (1, None)]
+    assert seen == [CallStatus.IN_PROGRESS, CallStatus.IN_PROGRESS, CallStatus.COMPLETED]  # run again
+    assert _status(db, call.id) == CallStatus.COMPLETED
