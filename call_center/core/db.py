@@ -11,6 +11,8 @@ from pathlib import Path
 from typing import Any
 
 from sqlalchemy import event
+from sqlalchemy.dialects.postgresql import insert as postgresql_insert
+from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.engine import URL, Engine, make_url
 from sqlalchemy.pool import NullPool
 from sqlmodel import Session, create_engine
@@ -64,6 +66,13 @@ def make_engine(url: str, *, pooled: bool = True) -> Engine:
     if not pooled:
         return create_engine(url, poolclass=NullPool)
     return create_engine(url, pool_pre_ping=True, pool_size=10, max_overflow=20)
+
+
+def dialect_insert(db: Session, table: Any) -> Any:
+    """An INSERT of `table` that knows ON CONFLICT (SQLite's or PostgreSQL's, as `db` is bound to)."""
+    if db.get_bind().dialect.name == "sqlite":
+        return sqlite_insert(table)
+    return postgresql_insert(table)
 
 
 # SQLite takes one writer at a time, and writers that collide wait in its busy handler's sleeps (tens of

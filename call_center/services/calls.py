@@ -19,10 +19,9 @@ from datetime import datetime
 from typing import Any
 
 from sqlalchemy import update
-from sqlalchemy.dialects.postgresql import insert as postgresql_insert
-from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlmodel import Session, col, select
 
+from call_center.core.db import dialect_insert
 from call_center.models import Agent, Call, CallEvent, CallStatus, Contact
 from call_center.models.base import utcnow
 from call_center.services import history, queues
@@ -207,9 +206,9 @@ def insert_event(db: Session, values: dict[str, Any]) -> bool:
     """Store a raw provider event unless its dedupe key is known (one statement, no savepoint, the rest of
     the transaction untouched); True if inserted."""
     table = CallEvent.__table__  # type: ignore[attr-defined]
-    dialect = db.get_bind().dialect.name
-    insert = sqlite_insert(table) if dialect == "sqlite" else postgresql_insert(table)
-    statement = insert.values(**values).on_conflict_do_nothing(index_elements=["dedupe_key"])
+    statement = (
+        dialect_insert(db, table).values(**values).on_conflict_do_nothing(index_elements=["dedupe_key"])
+    )
     return db.execute(statement.returning(table.c.id)).first() is not None
 
 

@@ -25,6 +25,7 @@ gone) and applies them: after a SIGKILL and a restart, every acknowledged callba
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import json
 import logging
 import os
@@ -33,7 +34,7 @@ import threading
 import time
 import uuid
 import weakref
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Iterator, Mapping
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from datetime import timedelta
@@ -41,13 +42,11 @@ from typing import Any
 
 import anyio
 from sqlalchemy import delete, func, insert, or_, select, update
-from sqlalchemy.dialects.postgresql import insert as postgresql_insert
-from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.exc import DBAPIError
 from sqlmodel import Session, col
 
 from call_center.core.config import get_settings
-from call_center.core.db import get_engine, on_reset, write_lock
+from call_center.core.db import dialect_insert, get_engine, on_reset, write_lock
 from call_center.models import InboxKind, InboxWorker, WebhookInbox
 from call_center.models.base import UTCDateTime, utcnow
 
@@ -93,10 +92,7 @@ def _beat(db: Session, *, force: bool = False) -> None:
     if not force and _last_beat[0] == owner() and time.monotonic() - _last_beat[1] < BEAT_EVERY:
         return
     table = InboxWorker.__table__  # type: ignore[attr-defined]
-    dialect = db.get_bind().dialect.name
-    statement = (sqlite_insert(table) if dialect == "sqlite" else postgresql_insert(table)).values(
-        owner=owner(), beat_at=utcnow()
-    )
+    statement = dialect_insert(db, table).values(owner=owner(), beat_at=utcnow())
     db.execute(statement.on_conflict_do_update(index_elements=["owner"], set_={"beat_at": utcnow()}))
     _last_beat = (owner(), time.monotonic())
 
@@ -119,13 +115,9 @@ class Row:
 
 
 def _status(db: Session, row: Row) -> None:
-    from call_center.services import call_control
     from call_center.telephony.twilio import callbacks
 
-    result = callbacks.handle_status(db, row.params)
-    if row.attempts and result.duplicate and result.call is not None:
-        # An earlier try stored the event and failed after it: what follows a status runs now.
-        call_control.after_status(db, result.call)
+    callbacks.handle_status(db, row.params, again=row.attempts > 0)
 
 
 def _leg(db: Session, row: Row) -> None:
@@ -267,9 +259,16 @@ class Applier:
         """In a forked worker: no thread, no lanes, fresh locks (the parent's may have been held)."""
         Applier.__init__(self)
 
-    def storing(self) -> _Storing:
+    @contextlib.contextmanager
+    def storing(self) -> Iterator[None]:
         """Held while rows are being stored: the applier steps aside (a store never waits for a backlog)."""
-        return _Storing(self)
+        with self._lock:
+            self._storing += 1
+        try:
+            yield
+        finally:
+            with self._lock:
+                self._storing -= 1
 
     def _step_aside(self) -> None:
         """In a burst (callbacks arriving faster than BURST_RATE), wait while they keep coming (up to
@@ -346,19 +345,6 @@ class Applier:
                 apply_row(row)
             done += 1
         return done
-
-
-class _Storing:
-    def __init__(self, applier: Applier) -> None:
-        self.applier = applier
-
-    def __enter__(self) -> None:
-        with self.applier._lock:
-            self.applier._storing += 1
-
-    def __exit__(self, *_exc: object) -> None:
-        with self.applier._lock:
-            self.applier._storing -= 1
 
 
 applier = Applier()

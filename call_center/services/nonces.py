@@ -4,10 +4,9 @@ from __future__ import annotations
 
 from datetime import timedelta
 
-from sqlalchemy.dialects.postgresql import insert as postgresql_insert
-from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlmodel import Session, col, delete
 
+from call_center.core.db import dialect_insert
 from call_center.models import UsedNonce
 from call_center.models.base import utcnow
 
@@ -17,8 +16,11 @@ KEEP = timedelta(minutes=10)  # well past the signatures' timestamp window
 def first_use(db: Session, nonce: str) -> bool:
     """Record `nonce`; False if it was used before (a replay). One statement; the caller commits."""
     table = UsedNonce.__table__  # type: ignore[attr-defined]
-    insert = sqlite_insert(table) if db.get_bind().dialect.name == "sqlite" else postgresql_insert(table)
-    statement = insert.values(nonce=nonce, seen_at=utcnow()).on_conflict_do_nothing(index_elements=["nonce"])
+    statement = (
+        dialect_insert(db, table)
+        .values(nonce=nonce, seen_at=utcnow())
+        .on_conflict_do_nothing(index_elements=["nonce"])
+    )
     return db.execute(statement.returning(table.c.nonce)).first() is not None
 
 

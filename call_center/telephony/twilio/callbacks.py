@@ -130,27 +130,35 @@ def to_event(params: Mapping[str, str]) -> ProviderEvent:
     )
 
 
-def handle_status(db: Session, params: Mapping[str, str]) -> ApplyResult:
+def handle_status(db: Session, params: Mapping[str, str], *, again: bool = False) -> ApplyResult:
     """Apply one status callback of a call's own leg (the TwiML App's and the number's status callbacks;
     participants we add report to their own URL: conference_callbacks.handle_leg).
 
     The agent's browser leg of an outbound call is a participant of the call's room: its end is a party
     leaving (the room's own events say so), not the end of the call, which goes on after a transfer. Only
-    a browser that hung up before the room opened ends the call here (canceled)."""
+    a browser that hung up before the room opened ends the call here (canceled).
+
+    `again`: an earlier try stored this event and failed after it (services.inbox retries it), so what
+    follows a status runs even though the event is now a duplicate."""
     event = to_event(params)
     if event.leg == "agent" and event.child_call_sid is None:
-        return _browser_leg(db, event)
+        return _browser_leg(db, event, again)
     result = apply_event(db, event)
     if result.call is not None and event.child_call_sid and event.status == CallStatus.IN_PROGRESS:
         give_to_agent(db, result.call, agent_id_of(params.get("To")))  # a <Dial><Client> call (before rooms)
-    if result.call is not None and result.changed:
-        from call_center.services import call_control
-
-        call_control.after_status(db, result.call)
+    _follow(db, result, again)
     return result
 
 
-def _browser_leg(db: Session, event: ProviderEvent) -> ApplyResult:
+def _follow(db: Session, result: ApplyResult, again: bool) -> None:
+    """What follows a status that changed the call (or, tried again, one stored by a try that failed)."""
+    if result.call is not None and (result.changed or (again and result.duplicate)):
+        from call_center.services import call_control
+
+        call_control.after_status(db, result.call)
+
+
+def _browser_leg(db: Session, event: ProviderEvent, again: bool = False) -> ApplyResult:
     """The agent's browser leg of an outbound call. Twilio answers it at once to run our TwiML, so only its
     end is a fact of the call: the fold counts it only while nobody answered (the agent hung up before the
     customer did: canceled), never once the call is answered (it leaves the room; the call goes on)."""
@@ -173,10 +181,7 @@ def _browser_leg(db: Session, event: ProviderEvent) -> ApplyResult:
         return ApplyResult(call, changed=False, duplicate=not stored)
     ended = dataclasses.replace(event, reason=event.reason or "reason.hangup_agent", hangup_by="agent")
     result = apply_event(db, ended)
-    if result.call is not None and result.changed:
-        from call_center.services import call_control
-
-        call_control.after_status(db, result.call)
+    _follow(db, result, again)
     return result
 
 
